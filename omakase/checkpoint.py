@@ -1,0 +1,123 @@
+"""One checkpoint format: a JSON file that freezes a run so nothing is lost.
+
+    {
+      "format": "omakase-checkpoint", "version": 1,
+      "config": {"vocab_size", "n_layer", "n_embd", "n_head", "block_size"},
+      "chars":  the vocabulary, sorted characters (the bell is id len(chars)),
+      "params": {matrix name: [[row of floats], ...]},   rows are output features
+      "adam":   {"m": {...same shapes...}, "v": {...}}  Adam's moments (null before training)
+      "run":    {"seed", "steps" (the plan), "step" (steps done), "lr", "warmup",
+                 "batch_size", "engine", "data": {"name", "sha256", "n_docs"},
+                 "order": the shuffled document order (indices into the file's documents),
+                 "random_state": Python's random state after initialization,
+                 "losses": every step's training loss,
+                 "val": [{"step", "loss", "n_docs"}], the held-out losses measured}
+    }
+
+Floats are written with repr, so a checkpoint round-trips bit for bit and
+engines are interchangeable. Files are written atomically (temp file, fsync,
+rename): an interrupted write never leaves half a checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import GPTConfig, param_shapes
+from .errors import OmakaseError
+from .tokenizer import Tokenizer
+
+FORMAT, VERSION = "omakase-checkpoint", 1
+
+
+@dataclass
+class Checkpoint:
+    config: GPTConfig
+    chars: str
+    params: dict[str, list[list[float]]]
+    moments: tuple[dict, dict] | None = None
+    run: dict = field(default_factory=dict)
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer(self.chars)
+
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "config": self.config.to_dict(),
+            "chars": self.chars,
+            "params": self.params,
+            "adam": None if self.moments is None else {"m": self.moments[0], "v": self.moments[1]},
+            "run": self.run,
+        }
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(ckpt: Checkpoint, path: str | Path) -> None:
+    atomic_write_text(path, json.dumps(ckpt.to_json(), separators=(",", ":")))
+
+
+def load(path: str | Path) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise OmakaseError(f"checkpoint {path} does not exist; train one with `omakase train` or pass --checkpoint")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise OmakaseError(f"checkpoint {path} is corrupt or truncated ({e}); retrain it or restore a copy") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise OmakaseError(f"{path} is not an omakase checkpoint (no \"format\": \"{FORMAT}\")")
+    if doc.get("version") != VERSION:
+        raise OmakaseError(f"checkpoint {path} has version {doc.get('version')!r}; this omakase reads version {VERSION}")
+    try:
+        config = GPTConfig(**doc["config"])
+        chars = doc["chars"]
+        tokenizer = Tokenizer(chars)
+        if tokenizer.vocab_size != config.vocab_size:
+            raise ValueError(f"vocabulary has {tokenizer.vocab_size} tokens but config says {config.vocab_size}")
+        params = doc["params"]
+        _check_shapes(config, params, "params")
+        moments = None
+        if doc.get("adam") is not None:
+            moments = (doc["adam"]["m"], doc["adam"]["v"])
+            _check_shapes(config, moments[0], "adam.m")
+            _check_shapes(config, moments[1], "adam.v")
+        run = doc.get("run") or {}
+    except (KeyError, TypeError, ValueError, OmakaseError) as e:
+        raise OmakaseError(f"checkpoint {path} does not match its own config: {e}") from None
+    return Checkpoint(config, chars, params, moments, run)
+
+
+def _check_shapes(config: GPTConfig, mats: dict, what: str) -> None:
+    for name, (rows, cols) in param_shapes(config):
+        mat = mats.get(name)
+        if not isinstance(mat, list) or len(mat) != rows or any(
+            not isinstance(r, list) or len(r) != cols for r in mat
+        ):
+            raise ValueError(f"{what}[{name!r}] is missing or not {rows}x{cols}")
+        if not all(isinstance(x, (int, float)) and math.isfinite(x) for r in mat for x in r):
+            raise ValueError(f"{what}[{name!r}] holds a value that is not a finite number")
+    extra = set(mats) - {name for name, _ in param_shapes(config)}
+    if extra:
+        raise ValueError(f"{what} has matrices the config does not know: {sorted(extra)}")

@@ -1,0 +1,48 @@
+"""The `omakase` command line: one module per command family, each thin.
+
+Every error a user can cause ends here as one line on stderr and exit code 2:
+OmakaseError from the library, usage errors from the argument parser.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import OmakaseError
+from . import lab, model, tour, train
+
+app = typer.Typer(
+    name="omakase",
+    help="How does ChatGPT actually work? Ming, a 4,192-dial apprentice chef (a tiny GPT), shows you.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("tour")(tour.tour)
+app.command("train")(train.train)
+app.command("cook")(model.cook)
+app.command("score")(model.score)
+app.command("info")(model.info)
+app.add_typer(lab.app, name="lab")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        rv = app(args=argv, prog_name="omakase", standalone_mode=False)
+    except OmakaseError as e:
+        print(f"omakase: error: {e}", file=sys.stderr)
+        return 2
+    except typer.TyperException as e:
+        print(f"omakase: error: {e.format_message()} (see --help)", file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print("omakase: aborted", file=sys.stderr)
+        return 130
+    return rv if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

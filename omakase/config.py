@@ -1,0 +1,100 @@
+"""The model's dials: the config of a GPT and the layout of its parameters.
+
+Everything an engine needs to know about *what* the model is lives here: the
+names and shapes of the parameter matrices, the order in which they are drawn
+at initialization (it decides the random stream, so it must match the
+reference), and how many parameters each block holds. Engines only decide
+*how* the numbers are computed.
+
+Ming's wall of dials: every parameter is one dial; rows are output features.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+
+from .errors import OmakaseError
+
+INIT_STD = 0.08  # the reference draws every dial from N(0, 0.08)
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab_size: int
+    n_layer: int = 1
+    n_embd: int = 16
+    n_head: int = 4
+    block_size: int = 16
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "n_layer", "n_embd", "n_head", "block_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise OmakaseError(f"{name.replace('_', '-')} must be a whole number >= 1, got {value!r}")
+        if self.n_embd % self.n_head:
+            raise OmakaseError(
+                f"n-embd ({self.n_embd}) must be divisible by n-head ({self.n_head}): "
+                f"each head gets n_embd / n_head dimensions; try --n-head "
+                f"{max(d for d in range(1, self.n_head + 1) if self.n_embd % d == 0)}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.n_embd // self.n_head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def param_shapes(config: GPTConfig) -> list[tuple[str, tuple[int, int]]]:
+    """Names and (rows, cols) of every matrix, in the reference's init order."""
+    d, v = config.n_embd, config.vocab_size
+    shapes = [("wte", (v, d)), ("wpe", (config.block_size, d)), ("lm_head", (v, d))]
+    for i in range(config.n_layer):
+        shapes += [
+            (f"layer{i}.attn_wq", (d, d)),
+            (f"layer{i}.attn_wk", (d, d)),
+            (f"layer{i}.attn_wv", (d, d)),
+            (f"layer{i}.attn_wo", (d, d)),
+            (f"layer{i}.mlp_fc1", (4 * d, d)),
+            (f"layer{i}.mlp_fc2", (d, 4 * d)),
+        ]
+    return shapes
+
+
+def init_params(config: GPTConfig, rng: random.Random, std: float = INIT_STD) -> dict[str, list[list[float]]]:
+    """Draw every dial with rng.gauss(0, std), matrix by matrix, row by row (the reference's order)."""
+    return {
+        name: [[rng.gauss(0, std) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config)
+    }
+
+
+def count_params(config: GPTConfig) -> int:
+    return sum(rows * cols for _, (rows, cols) in param_shapes(config))
+
+
+def block_of(name: str) -> str:
+    """Which part of the model a matrix belongs to: wte, wpe, lm_head, attention or MLP."""
+    if ".attn_" in name:
+        return "attention"
+    if ".mlp_" in name:
+        return "MLP"
+    return name
+
+
+def params_per_block(config: GPTConfig) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name, (rows, cols) in param_shapes(config):
+        counts[block_of(name)] = counts.get(block_of(name), 0) + rows * cols
+    return counts
+
+
+def dial_name(config: GPTConfig, index: int) -> str:
+    """The flat dial number `index` (0-based, reference order) as 'matrix[row][col]'."""
+    for name, (rows, cols) in param_shapes(config):
+        if index < rows * cols:
+            return f"{name}[{index // cols}][{index % cols}]"
+        index -= rows * cols
+    raise IndexError("dial index out of range")

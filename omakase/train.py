@@ -1,0 +1,193 @@
+"""The training loop: cook -> score -> trace -> adjust, dish after dish, for any engine.
+
+A `Run` holds everything a training run is: the shuffled records, the
+tokenizer, the engine with its parameters, Adam, the plan, the losses so far
+and the random state. It turns into a checkpoint and back, so a run paused at
+step 500 and resumed gives the very same 1,000 losses as a straight run.
+
+The order of random draws is the reference's: seed, shuffle the documents,
+draw every parameter; training itself draws nothing (step s uses training
+document s, cycling), so sampling after training continues the same stream.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from . import data
+from .adam import Adam
+from .checkpoint import Checkpoint
+from .config import GPTConfig, init_params
+from .engines import engine_class
+from .errors import OmakaseError
+from .tokenizer import Tokenizer
+
+RUNNING_WINDOW = 100  # the running mean loss is the mean of the last 100 steps' losses
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: int = 1000
+    lr: float = 0.01
+    batch_size: int = 1
+    warmup: int = 0
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise OmakaseError(f"steps must be >= 1, got {self.steps}")
+        if self.batch_size < 1:
+            raise OmakaseError(f"batch size must be >= 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise OmakaseError(f"learning rate must be > 0, got {self.lr}")
+        if not 0 <= self.warmup < self.steps:
+            raise OmakaseError(f"warmup must be between 0 and steps - 1, got {self.warmup}")
+
+
+def learning_rate(plan: Plan, step: int) -> float:
+    """Linear warmup (if any), then the reference's linear decay: lr * (1 - step / steps)."""
+    if step < plan.warmup:
+        return plan.lr * (step + 1) / plan.warmup
+    return plan.lr * (1 - step / plan.steps)
+
+
+@dataclass
+class Run:
+    plan: Plan
+    config: GPTConfig
+    tokenizer: Tokenizer
+    docs: list[str]  # the records, in the shuffled order
+    order: list[int]  # docs[i] is line order[i] of the dataset's documents
+    engine: object
+    data_info: dict
+    random_state: tuple
+    step: int = 0  # steps done
+    losses: list[float] = field(default_factory=list)
+    val: list[dict] = field(default_factory=list)
+    adam: Adam = field(default_factory=Adam)
+
+    @property
+    def n_train(self) -> int:
+        return data.split(len(self.docs))
+
+    @property
+    def train_docs(self) -> list[str]:
+        return self.docs[: self.n_train]
+
+    @property
+    def val_docs(self) -> list[str]:
+        return self.docs[self.n_train :]
+
+    def batch(self, step: int) -> list[list[int]]:
+        """Step s trains on the next batch_size training documents, cycling over the first 90%."""
+        b, n = self.plan.batch_size, self.n_train
+        return [self.tokenizer.encode(self.docs[(step * b + i) % n]) for i in range(b)]
+
+    def train_step(self) -> tuple[float, float]:
+        """One dish: forward, loss, backward, Adam. Returns (loss, learning rate)."""
+        loss = self.engine.loss_and_grads(self.batch(self.step))
+        lr = learning_rate(self.plan, self.step)
+        self.engine.update(self.adam, lr, self.step + 1)
+        self.step += 1
+        self.losses.append(loss)
+        return loss, lr
+
+    def running_mean(self) -> float:
+        window = self.losses[-RUNNING_WINDOW:]
+        return sum(window) / len(window)
+
+    def validate(self, limit: int | None = None) -> dict | None:
+        """Mean loss per predicted character on the held-out names (or the first `limit` of them)."""
+        docs = self.val_docs[:limit] if limit else self.val_docs
+        if not docs:
+            return None
+        result = {"step": self.step, "loss": mean_loss(self.engine, [self.tokenizer.encode(d) for d in docs]),
+                  "n_docs": len(docs)}
+        self.val.append(result)
+        return result
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            self.config,
+            self.tokenizer.chars,
+            self.engine.params(),
+            self.engine.moments(),
+            {
+                "seed": self.plan.seed,
+                "steps": self.plan.steps,
+                "step": self.step,
+                "lr": self.plan.lr,
+                "warmup": self.plan.warmup,
+                "batch_size": self.plan.batch_size,
+                "engine": self.engine.name,
+                "data": self.data_info,
+                "order": self.order,
+                "random_state": [self.random_state[0], list(self.random_state[1]), self.random_state[2]],
+                "losses": self.losses,
+                "val": self.val,
+            },
+        )
+
+    def rng(self) -> random.Random:
+        """The random stream as it stood after initialization (for sampling after training)."""
+        rng = random.Random()
+        rng.setstate(self.random_state)
+        return rng
+
+
+def mean_loss(engine, token_lists: list[list[int]], chunk: int = 256) -> float:
+    """Token-weighted mean of -log p(next) over many documents, a chunk of them at a time."""
+    total, count = 0.0, 0
+    for i in range(0, len(token_lists), chunk):
+        part = token_lists[i : i + chunk]
+        n = sum(min(engine.config.block_size, len(t) - 1) for t in part)
+        total += engine.loss(part) * n
+        count += n
+    return total / count
+
+
+def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, n_embd=16, n_head=4,
+          block_size=16) -> Run:
+    """A new run, drawing its randomness exactly as the reference does."""
+    rng = random.Random(plan.seed)
+    order = list(range(len(docs)))
+    rng.shuffle(order)  # the same permutation random.shuffle(docs) makes
+    shuffled = [docs[i] for i in order]
+    tokenizer = Tokenizer.from_docs(shuffled)
+    config = GPTConfig(tokenizer.vocab_size, n_layer, n_embd, n_head, block_size)
+    params = init_params(config, rng)
+    return Run(plan, config, tokenizer, shuffled, order, engine_class(engine)(config, params), data_info,
+               rng.getstate())
+
+
+def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str) -> Run:
+    """The run a checkpoint froze, ready to go on (docs: the dataset's documents, in file order)."""
+    r = ckpt.run
+    try:
+        if r["data"]["sha256"] != data_info["sha256"]:
+            raise OmakaseError(
+                f"the checkpoint was trained on {r['data']['name']} with sha256 {r['data']['sha256'][:12]}..., "
+                f"not on this data ({data_info['sha256'][:12]}...); pass --data with the same file"
+            )
+        plan = Plan(r["steps"], r["lr"], r["batch_size"], r["warmup"], r["seed"])
+        order = r["order"]
+        state = r["random_state"]
+        random_state = (state[0], tuple(state[1]), state[2])
+        step, losses, val = r["step"], list(r["losses"]), list(r["val"])
+    except (KeyError, TypeError, IndexError) as e:
+        raise OmakaseError(f"the checkpoint holds no resumable run ({e!r} missing); train a new one") from None
+    if sorted(order) != list(range(len(docs))):
+        raise OmakaseError("the checkpoint's document order does not fit this data; pass --data with the same file")
+    shuffled = [docs[i] for i in order]
+    tokenizer = ckpt.tokenizer
+    return Run(plan, ckpt.config, tokenizer, shuffled, order,
+               engine_class(engine)(ckpt.config, ckpt.params, ckpt.moments), data_info, random_state,
+               step, losses, val)
+
+
+def load_dataset(path_or_none: str | None) -> tuple[list[str], dict]:
+    """The documents of a dataset (file order) and what identifies it in a checkpoint."""
+    path = data.resolve(path_or_none)
+    docs = data.read_docs(path)
+    return docs, {"name": path.name, "sha256": data.sha256_of(path), "n_docs": len(docs)}
