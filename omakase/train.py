@@ -84,9 +84,15 @@ class Run:
         b, n = self.plan.batch_size, self.n_train
         return [self.tokenizer.encode(self.docs[(step * b + i) % n]) for i in range(b)]
 
-    def train_step(self) -> tuple[float, float]:
-        """One dish: forward, loss, backward, Adam. Returns (loss, learning rate)."""
+    def train_step(self, observe=None) -> tuple[float, float]:
+        """One dish: forward, loss, backward, Adam. Returns (loss, learning rate).
+
+        `observe(engine)`, if given, is called between backward and the update, when the
+        gradients are there to look at (the tour watches Adam's habits this way).
+        """
         loss = self.engine.loss_and_grads(self.batch(self.step))
+        if observe is not None:
+            observe(self.engine)
         lr = learning_rate(self.plan, self.step)
         self.engine.update(self.adam, lr, self.step + 1)
         self.step += 1
