@@ -142,9 +142,9 @@ class Run:
         return rng
 
 
-def mean_loss(engine, token_lists: list[list[int]], chunk: int = 256) -> float:
-    """Token-weighted mean of -log p(next) over many documents, a chunk of them at a time."""
-    total, count = 0.0, 0
+def mean_loss(engine, token_lists: list[list[int]]) -> float:
+    """Token-weighted mean of -log p(next) over many documents, engine.eval_batch of them at a time."""
+    total, count, chunk = 0.0, 0, engine.eval_batch
     for i in range(0, len(token_lists), chunk):
         part = token_lists[i : i + chunk]
         n = sum(min(engine.config.block_size, len(t) - 1) for t in part)
@@ -196,4 +196,4 @@ def load_dataset(path_or_none: str | None) -> tuple[list[str], dict]:
     """The documents of a dataset (file order) and what identifies it in a checkpoint."""
     path = data.resolve(path_or_none)
     docs = data.read_docs(path)
-    return docs, {"name": path.name, "sha256": data.sha256_of(path), "n_docs": len(docs)}
+    return docs, {"name": path.name, "path": str(path.resolve()), "sha256": data.sha256_of(path), "n_docs": len(docs)}

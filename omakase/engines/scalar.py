@@ -44,7 +44,8 @@ class ScalarEngine:
     """Forward on Values, backward by the chain rule, Adam one dial at a time."""
 
     name = "scalar"
-    val_sample = 200  # held-out names measured during training: a fixed sample, a graph per name is slow
+    val_sample = 100  # held-out names measured during training: a fixed sample, a graph per name is slow
+    eval_batch = 1  # documents per graph when only measuring a loss (one small graph at a time)
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None):
         self.config = config
@@ -73,6 +74,8 @@ class ScalarEngine:
         keys, values = cache
         hd = cfg.head_dim
         x = [t + p for t, p in zip(s["wte"][token], s["wpe"][pos])]
+        if trace is not None:
+            trace["embedding"] = [v.data for v in x]  # flavor card + position tag, before the first cleanser
         x = rmsnorm(x)
         for li in range(cfg.n_layer):
             residual = x
@@ -88,12 +91,16 @@ class ScalarEngine:
                 weights_per_head.append([w.data for w in weights])
                 heads += [add([w * v[j] for w, v in zip(weights, values[li])]) for j in range(lo, hi)]
             x = [a + b for a, b in zip(linear(heads, s[f"layer{li}.attn_wo"]), residual)]
+            if trace is not None:  # the stream before and after the roundtable's spoonful is added
+                trace.setdefault("stream_in", []).append([v.data for v in residual])
+                trace.setdefault("after_attention", []).append([v.data for v in x])
             residual = x
             hidden = [h.relu() for h in linear(rmsnorm(x), s[f"layer{li}.mlp_fc1"])]
             x = [a + b for a, b in zip(linear(hidden, s[f"layer{li}.mlp_fc2"]), residual)]
             if trace is not None:
                 trace.setdefault("attention", []).append(weights_per_head)
                 trace.setdefault("mlp_hidden", []).append([h.data for h in hidden])
+                trace.setdefault("mlp_pre", []).append([h._children[0].data for h in hidden])  # before ReLU
                 trace.setdefault("residual", []).append([v.data for v in x])
         return linear(x, s["lm_head"])
 

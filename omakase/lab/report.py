@@ -1,0 +1,74 @@
+"""Where an experiment's results go: one folder with Markdown, PNG figures and the data behind them.
+
+A report is never silently replaced: writing into a folder that already holds
+a report.md needs force=True (the CLI's --force).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from ..errors import OmakaseError
+
+# Okabe-Ito: distinguishable with the common forms of colour blindness.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+class Report:
+    def __init__(self, out: str | Path, force: bool = False):
+        self.dir = Path(out)
+        if (self.dir / "report.md").exists() and not force:
+            raise OmakaseError(f"{self.dir}/report.md already exists; pass --force to overwrite it or choose another --out")
+        if self.dir.exists() and not self.dir.is_dir():
+            raise OmakaseError(f"--out {self.dir} is a file, not a folder; choose a folder path")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.lines: list[str] = []
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def table(self, header: list[str], rows: list[list]) -> None:
+        self.lines.append("| " + " | ".join(header) + " |")
+        self.lines.append("|" + "---|" * len(header))
+        for row in rows:
+            self.lines.append("| " + " | ".join(str(c) for c in row) + " |")
+        self.lines.append("")
+
+    def csv(self, name: str, header: list[str], rows: list[list]) -> Path:
+        path = self.dir / name
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(rows)
+        return path
+
+    def json(self, name: str, data) -> Path:
+        path = self.dir / name
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    def figure(self, fig, name: str, caption: str) -> Path:
+        path = self.dir / name
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        self.lines.append(f"![{caption}]({name})\n")
+        return path
+
+    def write(self) -> Path:
+        path = self.dir / "report.md"
+        path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        return path
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend: files only, no display needed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

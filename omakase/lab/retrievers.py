@@ -1,0 +1,84 @@
+"""Four ways to rank a corpus for a query, each giving a full score matrix (queries x documents).
+
+- random: a seeded shuffle, the floor every method must clear.
+- bm25:   lexical matching (bm25s) over code-aware tokens (camelCase and snake_case split).
+- dense:  cosine similarity of embeddings (MiniLM by default).
+- hybrid: reciprocal rank fusion of bm25 and dense, score = sum over both of 1 / (60 + rank).
+
+At lab scale (hundreds of documents) a full matrix is cheap and exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import OmakaseError
+from .code_tokens import code_tokens
+from .embedders import Embedder
+
+METHODS = ("random", "bm25", "dense", "hybrid")
+RRF_K = 60  # the constant from Cormack et al. (2009); it damps the weight of the very top ranks
+
+
+def rank(scores: np.ndarray) -> np.ndarray:
+    """Document indices best-first per row; ties keep corpus order, so results are reproducible."""
+    return np.argsort(-scores, axis=1, kind="stable")
+
+
+def random_scores(n_queries: int, n_docs: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((n_queries, n_docs))
+
+
+def bm25_scores(docs: list[str], queries: list[str]) -> np.ndarray:
+    import bm25s
+
+    retriever = bm25s.BM25()
+    # bm25s needs every document to have at least one token; an empty one gets a placeholder.
+    retriever.index([code_tokens(d) or ["<empty>"] for d in docs], show_progress=False)
+    return np.stack([retriever.get_scores(code_tokens(q)) for q in queries]).astype(np.float64)
+
+
+def dense_scores(doc_vectors: np.ndarray, query_vectors: np.ndarray) -> np.ndarray:
+    d = doc_vectors / np.linalg.norm(doc_vectors, axis=1, keepdims=True)
+    q = query_vectors / np.linalg.norm(query_vectors, axis=1, keepdims=True)
+    return (q @ d.T).astype(np.float64)
+
+
+def rrf(*score_matrices: np.ndarray, k: int = RRF_K) -> np.ndarray:
+    fused = np.zeros_like(score_matrices[0], dtype=np.float64)
+    for scores in score_matrices:
+        order = rank(scores)
+        ranks = np.empty_like(order)
+        rows = np.arange(order.shape[0])[:, None]
+        ranks[rows, order] = np.arange(1, order.shape[1] + 1)[None, :]
+        fused += 1.0 / (k + ranks)
+    return fused
+
+
+class Scorer:
+    """Scores for all methods, computing BM25 and embeddings once and sharing them."""
+
+    def __init__(self, docs: list[str], queries: list[str], embedder_factory, seed: int = 0):
+        self.docs, self.queries, self.seed = docs, queries, seed
+        self.embedder_factory = embedder_factory
+        self._cache: dict[str, np.ndarray] = {}
+        self.unseen_docs = 0  # documents the embedder could not read whole
+        self.embedder: Embedder | None = None
+
+    def scores(self, method: str) -> np.ndarray:
+        if method not in METHODS:
+            raise OmakaseError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        if method not in self._cache:
+            if method == "random":
+                s = random_scores(len(self.queries), len(self.docs), self.seed)
+            elif method == "bm25":
+                s = bm25_scores(self.docs, self.queries)
+            elif method == "dense":
+                self.embedder = self.embedder_factory()
+                doc_emb = self.embedder.embed(self.docs)
+                self.unseen_docs = doc_emb.n_affected
+                s = dense_scores(doc_emb.vectors, self.embedder.embed(self.queries).vectors)
+            else:
+                s = rrf(self.scores("bm25"), self.scores("dense"))
+            self._cache[method] = s
+        return self._cache[method]

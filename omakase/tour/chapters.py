@@ -1,0 +1,306 @@
+"""The tour's live numbers: one function per chapter, each returning plain data (no words).
+
+Everything here is measured on the Ming at hand or computed from first
+principles (like -ln 0.1); the article's own numbers live in ARTICLE and are
+always shown labelled as the article's. The bulk work (cooking, scoring) uses
+the fast engine when there is one; single-token inspection and the autograd
+graph use the scalar kitchen, the only one that keeps every intermediate value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import train as training
+from ..adam import Adam
+from ..autograd import TECHNIQUES, Value, count_techniques
+from ..checkpoint import Checkpoint
+from ..config import GPTConfig, count_params, dial_name, param_shapes
+from ..engines import make_engine
+from ..engines.scalar import softmax_exps
+from ..sample import cook, course_probabilities, softmax
+from .ming import Ming, initial
+
+# What the article claims, to print beside ours.
+ARTICLE = {
+    "blind": 3.3,
+    "growth": {1: 3.3, 100: 2.8, 500: 2.5, 1000: 2.37},
+    "vote": [("a", 0.70), ("e", 0.15), ("i", 0.08)],
+    "names": ["karia", "yeran", "liole"],
+    "chatgpt_temperature": 0.7,
+}
+# Published shapes: layers, width, heads, vocabulary, context; and the published parameter count.
+BIG_KITCHENS = [
+    ("GPT-2 small", 12, 768, 12, 50257, 1024, 124e6),
+    ("GPT-2 XL", 48, 1600, 25, 50257, 1024, 1.5e9),
+    ("GPT-3", 96, 12288, 96, 50257, 2048, 175e9),
+]
+TEMPERATURES = (0, 0.1, 0.5, 1.0, 1.5)
+DISTRIBUTION_TEMPERATURES = (0.1, 0.7, 1.5)  # low, ChatGPT's usual, high
+NAMES_PER_STAGE = 10
+NAMES_PER_TEMPERATURE = 20
+
+
+@dataclass
+class Kitchen:
+    """What every chapter reads: the trained run, the records, and the example menus."""
+
+    ming: Ming
+    run: training.Run
+    records: set
+    example: str  # "emma", or a stand-in from the data
+    second: str  # "sophia", or a stand-in
+
+    @property
+    def tokenizer(self):
+        return self.run.tokenizer
+
+    @property
+    def config(self) -> GPTConfig:
+        return self.run.config
+
+    def scalar(self, ckpt: Checkpoint | None = None):
+        """A fresh scalar kitchen (fresh, so no influence numbers are left over from an earlier trace)."""
+        return make_engine("scalar", ckpt or self.ming.final)
+
+
+def open_kitchen(ming: Ming) -> Kitchen:
+    run = ming.run()
+    records = set(ming.docs)
+    fits = [d for d in ming.docs if 2 <= len(d) < run.config.block_size and d != d[::-1]]
+    example = "emma" if "emma" in records and "emma" in fits else (fits or ming.docs)[0]
+    others = [d for d in fits if len(d) != len(example)]
+    second = "sophia" if "sophia" in fits else (others or [example])[0]
+    return Kitchen(ming, run, records, example, second)
+
+
+def mean_penalty(engine, tokenizer, name: str) -> float:
+    courses = course_probabilities(engine, tokenizer, name)
+    return sum(-math.log(p) for _, p in courses) / len(courses)
+
+
+def records(k: Kitchen) -> dict:
+    reversed_ = k.example[::-1]
+    engine = k.run.engine
+    return {
+        "n_docs": len(k.ming.docs), "n_train": k.run.n_train, "n_val": len(k.run.val_docs),
+        "example": k.example, "example_is_emma": k.example == "emma", "second": k.second,
+        "example_courses": len(k.example), "second_courses": len(k.second), "reversed": reversed_,
+        "reversed_in_records": reversed_ in k.records,
+        "penalty_example": mean_penalty(engine, k.tokenizer, k.example),
+        "penalty_reversed": mean_penalty(engine, k.tokenizer, reversed_),
+    }
+
+
+def courses(k: Kitchen) -> dict:
+    tok = k.tokenizer
+    before = initial(k.ming).params["wte"]
+    after = k.ming.final.params["wte"]
+    labels = [tok.label(i) for i in range(tok.vocab_size)]
+    course = tok.encode(k.example)[1]
+    tokens = tok.encode(k.example)
+    return {
+        "first_char": tok.chars[0], "last_char": tok.chars[-1], "last_id": len(tok.chars) - 1, "bell": tok.bos,
+        "example": k.example, "tokens": tokens, "token_labels": [tok.label(t) for t in tokens],
+        "course": tok.label(course), "card_before": before[course], "card_after": after[course],
+        "labels": labels, "cards_before": before, "cards_after": after, "n_embd": k.config.n_embd,
+        "alike": most_alike(after, labels, 3),
+    }
+
+
+def most_alike(cards: list[list[float]], labels: list[str], n: int) -> list[tuple[str, str, float]]:
+    """The n pairs of cards pointing most nearly the same way (cosine similarity)."""
+    unit = np.array(cards)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    cos = unit @ unit.T
+    pairs = [(cos[i, j], i, j) for i in range(len(cards)) for j in range(i + 1, len(cards))]
+    return [(labels[i], labels[j], float(c)) for c, i, j in sorted(pairs, reverse=True)[:n]]
+
+
+def size(v) -> float:
+    return float(np.linalg.norm(v))
+
+
+def assembly_line(k: Kitchen) -> dict:
+    """One moment of service: the example served up to its last course, traced through every station."""
+    tok, engine = k.tokenizer, k.scalar()
+    tokens = tok.encode(k.example)
+    served, truth = tokens[:-2], tokens[-2]
+    cache, trace = engine.new_cache(), {}
+    for pos, token in enumerate(served):
+        trace = {}
+        logits = engine.forward_token(token, pos, cache, trace)
+    probs = softmax([v.data for v in logits])
+    top = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:5]
+    stream, after_attention = trace["stream_in"][0], trace["after_attention"][0]
+    return {
+        "served": [tok.label(t) for t in served], "truth": tok.label(truth), "p_truth": probs[truth],
+        "n_layer": k.config.n_layer, "n_head": k.config.n_head, "n_embd": k.config.n_embd,
+        "attention": trace["attention"][0],
+        "width": len(trace["mlp_hidden"][0]), "passed": sum(h > 0 for h in trace["mlp_hidden"][0]),
+        "mlp_pre": trace["mlp_pre"][0],
+        "embedding": size(trace["embedding"]), "cleansed": size(stream),
+        "added": size(np.subtract(after_attention, stream)), "after_attention": size(after_attention),
+        "after_mlp": size(trace["residual"][-1]),
+        "vote": [(tok.label(i), probs[i]) for i in top], "article_vote": ARTICLE["vote"],
+    }
+
+
+def scorecard(k: Kitchen, line: dict) -> dict:
+    vocab = k.tokenizer.vocab_size
+    losses = k.ming.final.run.get("losses") or []
+    return {
+        "penalties": [(p, -math.log(p)) for p in (1.0, 0.1, 0.001)],
+        "vocab": vocab, "blind": math.log(vocab), "article_blind": ARTICLE["blind"],
+        "step1": losses[0] if losses else None,
+        "truth": line["truth"], "p_truth": line["p_truth"], "penalty": -math.log(line["p_truth"]),
+    }
+
+
+def tracing(k: Kitchen) -> dict:
+    # The worked example, computed by the autograd engine itself.
+    salt, sugar = Value(2.0), Value(3.0)
+    blend = salt * sugar
+    taste = blend + salt
+    taste.backward()
+    worked = {"salt": salt.data, "sugar": sugar.data, "blend": blend.data, "taste": taste.data,
+              "d_salt": salt.grad, "d_sugar": sugar.grad, "via_blend": sugar.data, "direct": 1.0}
+
+    # A real complaint: Ming's worst course of the example, traced back to every dial.
+    tok = k.tokenizer
+    tokens = tok.encode(k.example)
+    probs = course_probabilities(k.run.engine, tok, k.example)
+    worst = min(range(len(probs)), key=lambda i: probs[i][1])
+    engine = k.scalar()
+    cache = engine.new_cache()
+    for pos in range(worst + 1):
+        logits = engine.forward_token(tokens[pos], pos, cache)
+    exps, total = softmax_exps(logits)
+    penalty = -(exps[tokens[worst + 1]] * total**-1).log()
+    penalty.backward()
+    grads = engine.grads()
+    flat = [g for name, _ in param_shapes(k.config) for row in grads[name] for g in row]
+    top = sorted(range(len(flat)), key=lambda i: abs(flat[i]), reverse=True)[:5]
+
+    # The whole forward and backward pass of the example: which techniques, how many nodes.
+    engine = k.scalar()
+    engine.loss_and_grads([tokens])
+    counts = count_techniques(engine.last_graph)
+    return {
+        "worked": worked,
+        "example": k.example, "context": [tok.label(t) for t in tokens[: worst + 1]],
+        "truth": probs[worst][0], "p": probs[worst][1], "penalty": penalty.data,
+        "n_params": count_params(k.config),
+        "dials": [(dial_name(k.config, i), i, flat[i]) for i in top],
+        "techniques": {t: counts[t] for t in TECHNIQUES}, "kinds": sorted(set(counts) - {"leaf"}),
+        "leaves": counts["leaf"], "nodes": sum(counts[t] for t in TECHNIQUES),
+    }
+
+
+def training_story(k: Kitchen) -> dict:
+    run, plan = k.run, k.run.plan
+    losses = k.ming.final.run.get("losses") or []
+    val = {v["step"]: v for v in k.ming.final.run.get("val") or []}
+    stages = []
+    for step, snapshot in k.ming.stages.items():
+        if step == 0:
+            continue
+        window = losses[max(0, step - training.RUNNING_WINDOW) : step]
+        engine = make_engine(k.ming.engine, snapshot)
+        stages.append({
+            "step": step, "running_mean": sum(window) / len(window) if window else None,
+            "val": val[step]["loss"] if step in val else None,
+            "article": ARTICLE["growth"].get(step),
+            "lr": training.learning_rate(plan, step - 1),
+            "names": cook(engine, k.tokenizer, run.rng(), NAMES_PER_STAGE, 0.5),
+        })
+    return {
+        "steps": plan.steps, "window": training.RUNNING_WINDOW, "n_val": len(run.val_docs),
+        "val_docs": next((v["n_docs"] for v in val.values()), 0),
+        "losses": losses, "blind": math.log(k.tokenizer.vocab_size), "stages": stages,
+        "memory": memory(k), "spread": spread(k),
+    }
+
+
+def memory(k: Kitchen) -> dict | None:
+    """Adam's first habit, from the gradient the tour watched during training (None for other checkpoints)."""
+    watched = k.ming.record.get("watched")
+    if not watched:
+        return None
+    g, m = np.array(watched["gradient"]), np.array(watched["momentum"])
+    return {"dial": watched["dial"], "dial_name": dial_name(k.config, watched["dial"]),
+            "gradient": watched["gradient"], "momentum": watched["momentum"],
+            "std_g": float(g.std()), "std_m": float(m.std())}
+
+
+def spread(k: Kitchen) -> dict | None:
+    """Adam's second habit at the middle stage: how different the dials' typical influences and steps are."""
+    with_moments = [s for s in k.ming.stages.values() if s.moments is not None and s.run.get("step")]
+    if not with_moments:
+        return None
+    snapshot = min(with_moments, key=lambda s: abs(s.run["step"] - k.run.plan.steps / 2))
+    t, adam = snapshot.run["step"], Adam()
+    names = [name for name, _ in param_shapes(k.config)]
+    m = np.concatenate([np.ravel(snapshot.moments[0][n]) for n in names])
+    v = np.concatenate([np.ravel(snapshot.moments[1][n]) for n in names])
+    used = v > 0
+    typical = np.sqrt(v[used] / (1 - adam.beta2**t))
+    lr = training.learning_rate(k.run.plan, t - 1)
+    steps = lr * np.abs(m[used] / (1 - adam.beta1**t)) / (typical + adam.eps)
+    g10, g90 = np.percentile(typical, [10, 90])
+    s10, s90 = np.percentile(steps, [10, 90])
+    return {"step": t, "lr": lr, "g10": g10, "g90": g90, "s10": s10, "s90": s90,
+            "g_ratio": g90 / g10, "s_ratio": s90 / s10, "dials": int(used.sum())}
+
+
+def graduation(k: Kitchen) -> dict:
+    engine, tok = k.run.engine, k.tokenizer
+    menus = []
+    for t in TEMPERATURES:
+        names = cook(engine, tok, k.run.rng(), 3 if t == 0 else NAMES_PER_TEMPERATURE, t)
+        invented = [n for n in names if n and n not in k.records]
+        menus.append({"temperature": t, "names": names, "invented": len(invented), "n": len(names)})
+    cooked = {n for m in menus for n in m["names"]}
+    logits = engine.logits(engine.new_cache(), tok.bos, 0)
+    return {
+        "menus": menus, "greedy": menus[0]["names"][0], "greedy_same": len(set(menus[0]["names"])) == 1,
+        "article_names": [(n, n in k.records, n in cooked) for n in ARTICLE["names"]],
+        "distribution": {"labels": [tok.label(i) for i in range(tok.vocab_size)],
+                         "temperatures": list(DISTRIBUTION_TEMPERATURES),
+                         "probs": [softmax(logits, t) for t in DISTRIBUTION_TEMPERATURES]},
+        "chatgpt": ARTICLE["chatgpt_temperature"],
+    }
+
+
+def michelin(k: Kitchen) -> dict:
+    c = k.config
+    models = [{"name": "Ming", "n_layer": c.n_layer, "n_embd": c.n_embd, "n_head": c.n_head,
+               "vocab": c.vocab_size, "context": c.block_size, "formula": count_params(c), "published": None}]
+    for name, n_layer, n_embd, n_head, vocab, context, published in BIG_KITCHENS:
+        shape = GPTConfig(vocab, n_layer, n_embd, n_head, context)
+        models.append({"name": name, "n_layer": n_layer, "n_embd": n_embd, "n_head": n_head, "vocab": vocab,
+                       "context": context, "formula": count_params(shape), "published": published})
+    return {"models": models, "n_docs": len(k.ming.docs), "vocab": c.vocab_size,
+            "seconds": k.ming.record.get("seconds"), "engine": k.ming.record.get("engine")}
+
+
+def measure(k: Kitchen, chapters: list[int]) -> dict[int, dict]:
+    """The data of the chapters asked for (chapter 4 reuses chapter 3's moment of service)."""
+    out = {}
+    if 1 in chapters:
+        out[1] = records(k)
+    if 2 in chapters:
+        out[2] = courses(k)
+    if 3 in chapters or 4 in chapters:
+        line = assembly_line(k)
+        if 3 in chapters:
+            out[3] = line
+        if 4 in chapters:
+            out[4] = scorecard(k, line)
+    for n, chapter in ((5, tracing), (6, training_story), (7, graduation), (8, michelin)):
+        if n in chapters:
+            out[n] = chapter(k)
+    return out

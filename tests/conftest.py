@@ -1,0 +1,33 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# Tests read real data from OMAKASE_DATA_DIR (CI sets it to ../shared/data); default to that place.
+os.environ.setdefault("OMAKASE_DATA_DIR", str(REPO.parent / "shared" / "data"))
+
+TINY_NAMES = ["ana", "bob", "cara", "dan", "eve", "fay", "gus", "hal", "ida", "jo", "kai", "lea",
+              "mia", "ned", "ola", "pia", "quinn", "ray", "sam", "tia", "uma", "vic", "wes", "xia"]
+
+
+@pytest.fixture
+def tiny_data(tmp_path) -> Path:
+    """A small dataset the tests make: 24 short names."""
+    path = tmp_path / "tiny.txt"
+    path.write_text("\n".join(TINY_NAMES) + "\n")
+    return path
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch) -> Path:
+    """Run a CLI test inside an empty folder (so ./runs is fresh)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def names_path() -> Path:
+    from omakase import data
+
+    return data.resolve(None)

@@ -1,0 +1,35 @@
+import json
+import random
+
+import pytest
+
+from omakase import checkpoint as ckpt_io
+from omakase.config import GPTConfig, init_params
+from omakase.errors import OmakaseError
+
+
+def make(tmp_path):
+    cfg = GPTConfig(vocab_size=4, n_embd=4, n_head=2, block_size=3)
+    ck = ckpt_io.Checkpoint(cfg, "abc", init_params(cfg, random.Random(0)), run={"step": 0})
+    path = tmp_path / "m.json"
+    ckpt_io.save(ck, path)
+    return ck, path
+
+
+def test_round_trip_is_bit_exact_and_leaves_no_temp_files(tmp_path):
+    ck, path = make(tmp_path)
+    back = ckpt_io.load(path)
+    assert back.params == ck.params and back.config == ck.config and back.chars == "abc"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda t: t[: len(t) // 2], "corrupt or truncated"),
+    (lambda t: json.dumps({"format": "something-else"}), "not an omakase checkpoint"),
+    (lambda t: t.replace('"block_size":3', '"block_size":5'), "does not match"),
+])
+def test_damaged_checkpoints_are_clear_errors(tmp_path, damage, words):
+    _, path = make(tmp_path)
+    path.write_text(damage(path.read_text()))
+    with pytest.raises(OmakaseError, match=words):
+        ckpt_io.load(path)
