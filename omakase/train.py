@@ -153,13 +153,18 @@ def mean_loss(engine, token_lists: list[list[int]]) -> float:
     return total / count
 
 
+def shuffle(docs: list[str], rng: random.Random) -> tuple[list[int], list[str]]:
+    """The reference's random.shuffle(docs), also returned as the permutation of the file's order."""
+    order = list(range(len(docs)))
+    rng.shuffle(order)  # the same permutation random.shuffle(docs) makes
+    return order, [docs[i] for i in order]
+
+
 def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, n_embd=16, n_head=4,
           block_size=16) -> Run:
     """A new run, drawing its randomness exactly as the reference does."""
     rng = random.Random(plan.seed)
-    order = list(range(len(docs)))
-    rng.shuffle(order)  # the same permutation random.shuffle(docs) makes
-    shuffled = [docs[i] for i in order]
+    order, shuffled = shuffle(docs, rng)
     tokenizer = Tokenizer.from_docs(shuffled)
     config = GPTConfig(tokenizer.vocab_size, n_layer, n_embd, n_head, block_size)
     params = init_params(config, rng)

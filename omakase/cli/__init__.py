@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..errors import OmakaseError
-from . import lab, model, tour, train
+from . import lab, measure, model, tour, train
 
 app = typer.Typer(
     name="omakase",
@@ -26,6 +26,9 @@ app.command("train")(train.train)
 app.command("cook")(model.cook)
 app.command("score")(model.score)
 app.command("info")(model.info)
+app.command("eval")(measure.eval)
+app.command("baseline")(measure.baseline)
+app.command("bench")(measure.bench)
 app.add_typer(lab.app, name="lab")
 
 

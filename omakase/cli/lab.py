@@ -99,3 +99,178 @@ def metrics(
     console = _console()
     console.print(table)
     console.print(f"report: {report.dir / 'report.md'}")
+
+
+def _shipped(name: str) -> Path:
+    from ..lab.beir import SHIPPED
+
+    return SHIPPED / name
+
+
+@app.command("eval")
+def eval_(
+    corpus: Path = typer.Option(None, "--corpus", help="corpus.jsonl (BEIR). Default: the shipped code-search set."),
+    queries: Path = typer.Option(None, "--queries", help="queries.jsonl (BEIR)."),
+    qrels: Path = typer.Option(None, "--qrels", help="qrels.tsv: query-id, corpus-id, score."),
+    method: list[str] = typer.Option(None, "--method", help="random, bm25, dense or hybrid (repeat). Default: all four."),
+    embedder: str = EmbedderOpt,
+    checkpoint: Path = CheckpointOpt,
+    seed: int = typer.Option(0, "--seed"),
+    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap and randomization-test resamples."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of tables."),
+    out: Path = typer.Option(Path("lab-reports/eval"), "--out"),
+    force: bool = ForceOpt,
+) -> None:
+    """Evaluate retrieval (nDCG@10, MRR@10, Recall@k, Precision@k) with 95% intervals and significance tests."""
+    import json
+
+    from ..lab import beir, evaluation
+    from ..lab.embedders import make_embedder
+    from ..lab.report import Report
+    from ..lab.retrievers import METHODS, Scorer
+
+    methods = list(method) if method else list(METHODS)
+    for m in methods:
+        if m not in METHODS:
+            raise OmakaseError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
+    if len(set(methods)) != len(methods):
+        raise OmakaseError("a method is named twice in --method")
+    shipped = corpus is None and queries is None and qrels is None
+    if not shipped and None in (corpus, queries, qrels):
+        raise OmakaseError("give all three of --corpus, --queries and --qrels, or none for the shipped set")
+    docs = beir.load_corpus(corpus or _shipped("corpus.jsonl"))
+    qs = beir.load_queries(queries or _shipped("queries.jsonl"))
+    rels = beir.load_qrels(qrels or _shipped("qrels.tsv"), qs, docs)
+    report = Report(out, force)
+    scorer = Scorer([d.full_text for d in docs.values()], [q.text for q in qs.values()],
+                    lambda: make_embedder(embedder, checkpoint), seed)
+    result = evaluation.evaluate(docs, qs, rels, methods, scorer, resamples, seed)
+    evaluation.write_report(result, report, shipped)
+    if as_json:
+        print(json.dumps({k: v for k, v in result.items() if k != "per_query"}, indent=2))
+        return
+    from rich.table import Table
+
+    console = _console()
+    for group, n in result["groups"].items():
+        header, rows = evaluation.table_rows(result, group)
+        table = Table(title=f"{group}: {n} queries, {result['n_docs']} documents (mean [95% CI])")
+        for h in header:
+            table.add_column(h, justify="left" if h == "metric" else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    tests = Table(title=f"paired randomization test, {evaluation.TEST_METRIC}")
+    for h in ("group", "a", "b", "mean(a−b)", "p"):
+        tests.add_column(h)
+    for t in result["tests"]:
+        tests.add_row(t["group"], t["a"], t["b"], f"{t['mean_diff']:+.3f}", f"{t['p_value']:.4f}")
+    console.print(tests)
+    for line in evaluation.limits(result)[2:]:
+        console.print(line)
+    console.print(f"report: {report.dir / 'report.md'}")
+
+
+DbOpt = typer.Option(Path("lab-index"), "--db", help="Folder of the Chroma database.")
+
+
+@app.command()
+def index(
+    path: Path = typer.Argument(..., help="A folder of Python, JavaScript and SQL code."),
+    db: Path = DbOpt,
+    strategy: str = typer.Option("A", "--strategy", help="Chunking: A functions, B blocks, C 20-line windows, D cAST."),
+    embedder: str = EmbedderOpt,
+    checkpoint: Path = CheckpointOpt,
+) -> None:
+    """Embed a code folder into ChromaDB; re-running touches only files that changed."""
+    from rich.progress import Progress
+
+    from ..lab import store
+    from ..lab.chunkers import code_files
+    from ..lab.embedders import make_embedder
+
+    n_files = len(code_files(path))  # fails early, in one line, on an empty or missing folder
+    store.open_client(db, create=True)  # ... and on a --db that is not a Chroma database
+    emb = make_embedder(embedder, checkpoint)
+    console = _console()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("indexing", total=n_files)
+        stats = store.index_folder(path, db, emb, strategy.upper(), progress=lambda rel: progress.advance(task))
+    console.print(
+        f"{stats.files} files: {stats.files_indexed} indexed, {stats.files_skipped} unchanged, "
+        f"{stats.files_removed} removed; {stats.chunks_added} chunks added in {stats.seconds:.1f} s "
+        f"({stats.chunks_per_second:.0f} chunks/s); {stats.chunks_total} chunks in {db}"
+    )
+    if stats.truncated:
+        console.print(f"{stats.truncated} chunks were longer than {emb.name} reads ({emb.unseen_means}).")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="What you are looking for, in plain words or identifiers."),
+    k: int = typer.Option(5, "--k", min=1),
+    db: Path = DbOpt,
+    embedder: str = EmbedderOpt,
+    checkpoint: Path = CheckpointOpt,
+) -> None:
+    """Search an index: path, lines, cosine score and a snippet, plus overlap@k with exact search."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..lab import store
+    from ..lab.embedders import make_embedder
+
+    store.open_client(db, create=False)  # a wrong --db fails before the model loads
+    hits, exact = store.search(db, query, make_embedder(embedder, checkpoint), k)
+    table = Table(title=f"top {len(hits)} for {query!r}")
+    for h in ("#", "path", "lines", "score", "snippet"):
+        table.add_column(h)
+    for i, h in enumerate(hits, 1):
+        snippet = "\n".join(h.text.splitlines()[:4])
+        table.add_row(str(i), escape(h.path), f"{h.start_line}-{h.end_line}", f"{h.score:.3f}", escape(snippet))
+    console = _console()
+    console.print(table)
+    ids = [f"{h.path}:{h.start_line}-{h.end_line}" for h in hits]
+    console.print(f"overlap@{len(hits)} with exact NumPy search: {store.overlap_at_k(ids, exact):.2f}")
+
+
+@app.command()
+def chunking(
+    code: Path = typer.Option(None, "--code", help="A code folder. Default: the shipped snippets laid out as files."),
+    queries: Path = typer.Option(None, "--queries", help='queries.jsonl: "_id", "text", "relevant": [{"path", "start_line", "end_line"}].'),
+    k: int = typer.Option(5, "--k", min=1),
+    budget: int = typer.Option(40, "--budget", min=1, help="Fixed context budget in lines."),
+    strategies: str = typer.Option("ABCD", "--strategies", help="Any of A (functions), B (blocks), C (windows), D (cAST)."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(Path("lab-reports/chunking"), "--out"),
+    force: bool = ForceOpt,
+) -> None:
+    """Experiment 4: compare four chunking strategies on span recall, precision, IoU and cost."""
+    from rich.table import Table
+
+    from ..lab import chunking as exp
+    from ..lab.chunkers import STRATEGIES
+    from ..lab.embedders import MiniLM
+    from ..lab.report import Report
+
+    strategies = strategies.upper()
+    for s in strategies:
+        if s not in STRATEGIES:
+            raise OmakaseError(f"unknown chunking strategy {s!r}; choose from {', '.join(STRATEGIES)}")
+    if (code is None) != (queries is None):
+        raise OmakaseError("give both --code and --queries, or neither for the shipped set")
+    report = Report(out, force)
+    if code is None:
+        code, queries = exp.materialize_shipped(report.dir / "shipped")
+    span_queries = exp.load_span_queries(queries, code)
+    res = exp.run(code, span_queries, MiniLM(), report, k, budget, strategies, seed)
+    table = Table(title=f"chunking: {res['n_queries']} queries, k = {k}, budget = {budget} lines (mean [95% CI])")
+    for h in ("strategy", "recall@k", "IoU@k", "recall@N", "IoU@N", "chunks", "trunc.", "index s", "query ms"):
+        table.add_column(h)
+    for key, v in res["strategies"].items():
+        m = v["metrics"]
+        table.add_row(f"{key} {v['name']}", *(exp.fmt(m[x]) for x in ("recall@k", "IoU@k", "recall@N", "IoU@N")),
+                      str(v["chunks"]), f"{100 * v['truncated_share']:.0f}%", f"{v['index_seconds']:.1f}", f"{v['query_ms']:.0f}")
+    console = _console()
+    console.print(table)
+    console.print(f"report: {report.dir / 'report.md'}")

@@ -1,5 +1,108 @@
-"""`omakase tour`: the kitchen story told by the live model. Placeholder until built."""
+"""`omakase tour`: the kitchen story told by the live model, chapter by chapter.
+
+Ming is trained with the reference settings (or reused from the tour's cache),
+then every chapter is measured on him, told in the chosen language, and drawn.
+
+Files: figures go to --out (default tour-out/) as ch<N>-<figure>.png/.svg/.csv.
+The tour rewrites only those names, so a second tour into the same folder
+refreshes its own figures and never touches anything else there. --html
+refuses to overwrite an existing file unless --force is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from ..config import count_params
+from ..engines import engine_class
+from ..errors import OmakaseError
+from ..tour import chapters as measuring
+from ..tour import figures, report, story, telling
+from ..tour.ming import prepare
+from .common import console, writable
 
 
-def tour() -> None:
-    """Tell the kitchen story with a freshly trained Ming."""
+def default_engine() -> str:
+    """The fast kitchen when it is installed, else the scalar one: the numbers are the same."""
+    try:
+        import omakase.engines.numpy  # noqa: F401
+    except ImportError:
+        return "scalar"
+    return "numpy"
+
+
+def tour(
+    lang: str = typer.Option("en", "--lang", help="Language of the story: en or zh."),
+    chapter: Optional[int] = typer.Option(None, "--chapter", help="Tell only this chapter (1-8)."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c",
+                                              help="Tour another trained Ming instead of training one."),
+    data: Optional[str] = typer.Option(None, "--data", help="Records, one per line (default: names.txt)."),
+    out: Path = typer.Option(Path("tour-out"), "--out", help="Folder for the figures (PNG, SVG and CSV)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the whole tour as one HTML page."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --html file."),
+    retrain: bool = typer.Option(False, "--retrain", help="Train Ming again instead of reusing the cache."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="scalar or numpy (default: numpy if installed)."),
+) -> None:
+    """The kitchen tour: how ChatGPT works, shown with a tiny GPT trained on this machine a moment ago."""
+    if lang not in story.LANGUAGES:
+        raise OmakaseError(f"--lang must be one of {', '.join(story.LANGUAGES)}, got {lang!r}")
+    if chapter is not None and chapter not in story.TELLERS:
+        raise OmakaseError(f"--chapter must be a number from 1 to {len(story.TELLERS)}, got {chapter}")
+    if out.exists() and not out.is_dir():
+        raise OmakaseError(f"--out {out} is a file; give a folder for the figures")
+    if html is not None:
+        writable(html, force, "--html file")
+    engine = engine or default_engine()
+    engine_class(engine)  # an unknown engine fails here, before any training
+    t = story.Catalogue(lang)
+    numbers = [chapter] if chapter else sorted(story.TELLERS)
+
+    with Progress(TextColumn(t("tour.training")), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("train", total=None)
+        ming = prepare(data, str(checkpoint) if checkpoint else None, engine, retrain,
+                       on_step=lambda step, steps: progress.update(task, completed=step, total=steps))
+    intro = [t("tour.intro", n_params=f"{count_params(ming.final.config):,}"), origin(ming, t)]
+    console.print(f"[bold]{t('tour.title')}[/]")
+    for line in intro:
+        console.print(line, highlight=False)
+
+    kitchen = measuring.open_kitchen(ming)
+    data_by_chapter = measuring.measure(kitchen, numbers)
+    told, pngs = [], {}
+    for n in numbers:
+        ch = story.tell(n, data_by_chapter[n], t)
+        alts = {b.name: b.alt for b in ch.blocks if isinstance(b, story.Figure)}
+        drawn = figures.draw(n, data_by_chapter[n], alts, out)
+        pngs.update({(n, name): path for name, path in drawn.items()})
+        telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn.items()})
+        told.append(ch)
+
+    metaphor_map = story.metaphor_map(t)
+    if chapter is None:
+        console.print()
+        console.print(f"[bold]{t('map.title')}[/]")
+        console.print(telling.rich_table(metaphor_map))
+        console.print(t("tour.end"), highlight=False)
+    console.print(t("figures.written", count=len(pngs), folder=str(out)), highlight=False)
+    if lang != "en":
+        console.print(t("fig.language_note"), highlight=False)
+    if html is not None:
+        html.write_text(report.page(t, intro, told, pngs, metaphor_map), encoding="utf-8")
+        console.print(t("html.written", path=str(html)), highlight=False)
+
+
+def origin(ming, t: story.Catalogue) -> str:
+    """Where this Ming comes from, in one sentence."""
+    steps = f"{ming.final.run.get('step', 0):,}"
+    data = ming.data_info["name"]
+    if ming.origin == "trained":
+        return t("origin.trained", data=data, steps=steps, seconds=f"{ming.record['seconds']:.1f}",
+                 engine=ming.engine)
+    if ming.origin == "cached":
+        return t("origin.cached", data=data, steps=steps, folder=ming.where)
+    return t("origin.checkpoint", path=ming.where, steps=steps, data=data)

@@ -123,6 +123,8 @@ class ScalarEngine:
 
     # --- training -----------------------------------------------------------
     def loss_and_grads(self, docs: list[list[int]]) -> float:
+        for p in self.flat:  # gradients are this loss's alone, as in every engine
+            p.grad = 0.0
         loss = self._loss_graph(docs)
         loss.backward()
         self.last_graph = loss

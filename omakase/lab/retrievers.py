@@ -3,7 +3,8 @@
 - random: a seeded shuffle, the floor every method must clear.
 - bm25:   lexical matching (bm25s) over code-aware tokens (camelCase and snake_case split).
 - dense:  cosine similarity of embeddings (MiniLM by default).
-- hybrid: reciprocal rank fusion of bm25 and dense, score = sum over both of 1 / (60 + rank).
+- hybrid: reciprocal rank fusion of bm25 and dense, score = sum over both of 1 / (60 + rank),
+          where BM25 contributes only the documents it matched (score > 0).
 
 At lab scale (hundreds of documents) a full matrix is cheap and exact.
 """
@@ -44,14 +45,23 @@ def dense_scores(doc_vectors: np.ndarray, query_vectors: np.ndarray) -> np.ndarr
     return (q @ d.T).astype(np.float64)
 
 
-def rrf(*score_matrices: np.ndarray, k: int = RRF_K) -> np.ndarray:
-    fused = np.zeros_like(score_matrices[0], dtype=np.float64)
-    for scores in score_matrices:
+def rrf(*runs: tuple[np.ndarray, np.ndarray | None], k: int = RRF_K) -> np.ndarray:
+    """Reciprocal rank fusion of (scores, retrieved) pairs.
+
+    `retrieved` marks the documents a method actually returned (None: all of them).
+    BM25 returns only documents sharing a term with the query; giving the rest a
+    rank would fuse their arbitrary tie order into the result.
+    """
+    fused = np.zeros_like(runs[0][0], dtype=np.float64)
+    for scores, retrieved in runs:
         order = rank(scores)
         ranks = np.empty_like(order)
         rows = np.arange(order.shape[0])[:, None]
         ranks[rows, order] = np.arange(1, order.shape[1] + 1)[None, :]
-        fused += 1.0 / (k + ranks)
+        contribution = 1.0 / (k + ranks)
+        if retrieved is not None:
+            contribution = np.where(retrieved, contribution, 0.0)
+        fused += contribution
     return fused
 
 
@@ -79,6 +89,7 @@ class Scorer:
                 self.unseen_docs = doc_emb.n_affected
                 s = dense_scores(doc_emb.vectors, self.embedder.embed(self.queries).vectors)
             else:
-                s = rrf(self.scores("bm25"), self.scores("dense"))
+                bm25 = self.scores("bm25")
+                s = rrf((bm25, bm25 > 0), (self.scores("dense"), None))
             self._cache[method] = s
         return self._cache[method]

@@ -70,8 +70,9 @@ class Kitchen:
 def open_kitchen(ming: Ming) -> Kitchen:
     run = ming.run()
     records = set(ming.docs)
-    fits = [d for d in ming.docs if 2 <= len(d) < run.config.block_size and d != d[::-1]]
-    example = "emma" if "emma" in records and "emma" in fits else (fits or ming.docs)[0]
+    fits = [d for d in ming.docs if len(d) < run.config.block_size]  # whole menus, bells included, fit the block
+    telling = [d for d in fits if len(d) >= 2 and d != d[::-1]]  # reversed, they make another menu
+    example = "emma" if "emma" in telling else (telling or fits or [ming.docs[0][: run.config.block_size - 1]])[0]
     others = [d for d in fits if len(d) != len(example)]
     second = "sophia" if "sophia" in fits else (others or [example])[0]
     return Kitchen(ming, run, records, example, second)
@@ -90,6 +91,8 @@ def records(k: Kitchen) -> dict:
         "example": k.example, "example_is_emma": k.example == "emma", "second": k.second,
         "example_courses": len(k.example), "second_courses": len(k.second), "reversed": reversed_,
         "reversed_in_records": reversed_ in k.records,
+        "courses_example": course_probabilities(engine, k.tokenizer, k.example),
+        "courses_reversed": course_probabilities(engine, k.tokenizer, reversed_),
         "penalty_example": mean_penalty(engine, k.tokenizer, k.example),
         "penalty_reversed": mean_penalty(engine, k.tokenizer, reversed_),
     }
@@ -153,7 +156,7 @@ def scorecard(k: Kitchen, line: dict) -> dict:
     vocab = k.tokenizer.vocab_size
     losses = k.ming.final.run.get("losses") or []
     return {
-        "penalties": [(p, -math.log(p)) for p in (1.0, 0.1, 0.001)],
+        "penalties": [(p, math.log(1 / p)) for p in (1.0, 0.1, 0.001)],
         "vocab": vocab, "blind": math.log(vocab), "article_blind": ARTICLE["blind"],
         "step1": losses[0] if losses else None,
         "truth": line["truth"], "p_truth": line["p_truth"], "penalty": -math.log(line["p_truth"]),
@@ -237,7 +240,7 @@ def memory(k: Kitchen) -> dict | None:
 
 
 def spread(k: Kitchen) -> dict | None:
-    """Adam's second habit at the middle stage: how different the dials' typical influences and steps are."""
+    """Adam's second habit at the middle stage: each dial's influence is scaled by its own history."""
     with_moments = [s for s in k.ming.stages.values() if s.moments is not None and s.run.get("step")]
     if not with_moments:
         return None
@@ -246,14 +249,14 @@ def spread(k: Kitchen) -> dict | None:
     names = [name for name, _ in param_shapes(k.config)]
     m = np.concatenate([np.ravel(snapshot.moments[0][n]) for n in names])
     v = np.concatenate([np.ravel(snapshot.moments[1][n]) for n in names])
-    used = v > 0
-    typical = np.sqrt(v[used] / (1 - adam.beta2**t))
+    used = v > 0  # dials that have had some influence so far
+    typical = np.sqrt(v[used] / (1 - adam.beta2**t))  # each dial's usual influence size (Adam's v)
     lr = training.learning_rate(k.run.plan, t - 1)
-    steps = lr * np.abs(m[used] / (1 - adam.beta1**t)) / (typical + adam.eps)
+    multiplier = lr / (typical + adam.eps)  # what Adam multiplies this dial's (remembered) influence by
     g10, g90 = np.percentile(typical, [10, 90])
-    s10, s90 = np.percentile(steps, [10, 90])
-    return {"step": t, "lr": lr, "g10": g10, "g90": g90, "s10": s10, "s90": s90,
-            "g_ratio": g90 / g10, "s_ratio": s90 / s10, "dials": int(used.sum())}
+    x10, x90 = np.percentile(multiplier, [10, 90])
+    return {"step": t, "lr": lr, "g10": g10, "g90": g90, "x10": x10, "x90": x90, "ratio": x90 / x10,
+            "dials": int(used.sum())}
 
 
 def graduation(k: Kitchen) -> dict:

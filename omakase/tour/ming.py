@@ -44,6 +44,7 @@ class Ming:
     engine: str  # the engine that computes the bulk of the tour (training, cooking, held-out loss)
     origin: str  # "trained", "cached" or "checkpoint"
     record: dict = field(default_factory=dict)  # {"seconds", "watched": {...}} when the tour trained Ming
+    where: str = ""  # the cache folder or the checkpoint file it came from
 
     def run(self) -> training.Run:
         """The final run, with its shuffled records, tokenizer, engine and random stream."""
@@ -128,7 +129,7 @@ def _load_cached(folder: Path, docs, info, engine: str) -> Ming | None:
         return None
     if not stages:
         return None
-    return Ming(stages[max(stages)], stages, docs, info, engine, "cached", record)
+    return Ming(stages[max(stages)], stages, docs, info, engine, "cached", record, str(folder))
 
 
 def _from_checkpoint(path: Path, data: str | None, engine: str) -> Ming:
@@ -146,7 +147,7 @@ def _from_checkpoint(path: Path, data: str | None, engine: str) -> Ming:
         step = p.stem.rsplit("-step", 1)[1]
         if step.isdigit():
             stages[int(step)] = ckpt_io.load(p)
-    return Ming(final, dict(sorted(stages.items())), docs, info, engine, "checkpoint")
+    return Ming(final, dict(sorted(stages.items())), docs, info, engine, "checkpoint", where=str(path))
 
 
 def _dataset_named(name: str) -> tuple[list[str], dict]:

@@ -1,0 +1,207 @@
+"""The tour: every chapter's numbers on a small Ming, the figures, the page, the catalogues, the command."""
+
+import math
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from omakase import train as training
+from omakase.autograd import TECHNIQUES
+from omakase.cli import main
+from omakase.cli.tour import default_engine
+from omakase.config import count_params, param_shapes
+from omakase.tour import chapters, figures, report, story
+from omakase.tour.ming import prepare
+
+# Made-up words, no "emma" among them: the tour must pick its own example and say so.
+WORDS = ["zorp", "blick", "mava", "tessa", "quill", "ronda", "fipo", "garu", "hemi", "jolt", "kivo", "lumen",
+         "nari", "opal", "prue", "sable", "tovi", "urla", "vesk", "wyn", "yara", "zeno", "bramo", "cilla",
+         "dovi", "elko", "fenna", "gilt", "hollo", "ivra", "jessa", "kora", "lind", "moss", "nello", "orin"]
+SMALL = training.Plan(steps=30, lr=0.01, batch_size=1, warmup=0, seed=42)
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory):
+    path = tmp_path_factory.mktemp("words") / "words.txt"
+    path.write_text("\n".join(WORDS) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """The tour caches Ming under the user cache; keep the tests' Mings out of the real one."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def kitchen(words, cache):
+    return chapters.open_kitchen(prepare(str(words), None, default_engine(), plan=SMALL))
+
+
+@pytest.fixture(scope="module")
+def measured(kitchen):
+    return chapters.measure(kitchen, list(range(1, 9)))
+
+
+@pytest.fixture(scope="module")
+def drawn(measured, tmp_path_factory):
+    """Every chapter's figures, drawn once: {(chapter, figure name): PNG path}."""
+    out = tmp_path_factory.mktemp("figures")
+    return {(n, name): png for n, d in measured.items() for name, png in figures.draw(n, d, {}, out).items()}
+
+
+def test_the_example_comes_from_the_data_when_emma_is_not_there(kitchen, measured):
+    assert kitchen.example in WORDS and kitchen.example != "emma"
+    d = measured[1]
+    assert d["n_docs"] == len(WORDS) and d["n_train"] + d["n_val"] == len(WORDS)
+    assert d["reversed"] == kitchen.example[::-1]
+    told = story.tell(1, d, story.Catalogue("en"))
+    assert any(f'"{kitchen.example}"' in b.text and "emma" in b.text for b in told.blocks if isinstance(b, story.Para))
+
+
+def test_courses_are_numbered_and_framed_by_the_bell(kitchen, measured):
+    d = measured[2]
+    tok = kitchen.tokenizer
+    assert d["tokens"] == tok.encode(kitchen.example) and d["tokens"][0] == d["tokens"][-1] == tok.bos
+    assert len(d["card_before"]) == len(d["card_after"]) == kitchen.config.n_embd
+    assert d["card_before"] != d["card_after"]  # training moved the card
+    assert all(-1 <= cos <= 1 for _, _, cos in d["alike"])
+
+
+def test_each_sous_chef_shares_exactly_all_attention(measured):
+    d = measured[3]
+    assert len(d["attention"]) == d["n_head"]
+    for weights in d["attention"]:
+        assert len(weights) == len(d["served"])
+        assert sum(weights) == pytest.approx(1.0)
+    assert d["width"] == 4 * d["n_embd"] and 0 <= d["passed"] <= d["width"]
+    assert d["passed"] == sum(x > 0 for x in d["mlp_pre"])
+    assert d["cleansed"] == pytest.approx(math.sqrt(d["n_embd"]), rel=1e-3)  # RMSNorm: every entry ~1 on average
+    assert sum(p for _, p in d["vote"]) <= 1 and d["vote"] == sorted(d["vote"], key=lambda v: -v[1])
+
+
+def test_the_scorecard_is_computed_not_quoted(kitchen, measured):
+    d = measured[4]
+    assert [pen for _, pen in d["penalties"]] == pytest.approx([0.0, 2.302585, 6.907755], abs=1e-6)
+    assert d["blind"] == pytest.approx(math.log(kitchen.tokenizer.vocab_size))
+    assert d["step1"] == kitchen.ming.final.run["losses"][0]
+    assert d["penalty"] == pytest.approx(-math.log(d["p_truth"]))
+
+
+def test_the_worked_example_and_six_techniques(kitchen, measured):
+    d = measured[5]
+    w = d["worked"]
+    assert (w["salt"], w["sugar"], w["blend"], w["taste"], w["d_salt"], w["d_sugar"]) == (2, 3, 6, 8, 4, 2)
+    assert d["kinds"] == sorted(TECHNIQUES) and all(d["techniques"][t] > 0 for t in TECHNIQUES)
+    assert len(d["dials"]) == 5
+    grads = [abs(g) for _, _, g in d["dials"]]
+    assert grads == sorted(grads, reverse=True) and grads[0] > 0
+    assert all(0 <= index < count_params(kitchen.config) for _, index, _ in d["dials"])
+
+
+def test_training_stages_and_adams_habits(kitchen, measured):
+    d = measured[6]
+    assert [s["step"] for s in d["stages"]] == [1, SMALL.steps]
+    assert d["stages"][0]["running_mean"] == d["losses"][0]
+    assert all(s["val"] is not None and len(s["names"]) == chapters.NAMES_PER_STAGE for s in d["stages"])
+    # Adam's memory as the tour records it is exactly the m the engine kept for that dial.
+    memory = d["memory"]
+    m = np.concatenate([np.ravel(kitchen.ming.final.moments[0][n]) for n, _ in param_shapes(kitchen.config)])
+    assert memory["momentum"][-1] == pytest.approx(m[memory["dial"]], rel=1e-9)
+    assert memory["std_m"] < memory["std_g"]
+    assert d["spread"]["x90"] >= d["spread"]["x10"] > 0
+
+
+def test_graduation_and_scale(kitchen, measured):
+    d = measured[7]
+    assert d["greedy_same"]
+    assert [m["temperature"] for m in d["menus"]] == list(chapters.TEMPERATURES)
+    assert all(0 <= m["invented"] <= m["n"] for m in d["menus"])
+    assert all(sum(p) == pytest.approx(1.0) for p in d["distribution"]["probs"])
+    models = {m["name"]: m for m in measured[8]["models"]}
+    assert models["Ming"]["formula"] == count_params(kitchen.config)
+    assert models["GPT-3"]["formula"] == pytest.approx(175e9, rel=0.01)
+
+
+def test_figures_are_images_with_their_data(drawn):
+    for (n, name), png in drawn.items():
+        assert png.name == f"ch{n}-{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert ET.parse(png.with_suffix(".svg")).getroot().tag.endswith("svg")
+        lines = png.with_suffix(".csv").read_text().splitlines()
+        assert len(lines) >= 2, name
+    assert len(drawn) == sum(len(f) for f in figures.FIGURES.values())
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.srcs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.srcs += [value for key, value in attrs if key in ("src", "href") and not value.startswith("#")]
+
+
+@pytest.mark.parametrize("lang", story.LANGUAGES)
+def test_the_page_is_self_contained(measured, drawn, lang):
+    t = story.Catalogue(lang)
+    told = [story.tell(n, d, t) for n, d in measured.items()]
+    html = report.page(t, ["intro"], told, drawn, story.metaphor_map(t))
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    parser = Tags()
+    parser.feed(html)
+    assert parser.srcs and all(src.startswith("data:image/png;base64,") for src in parser.srcs)
+    assert parser.tags.count("section") == 9 and parser.tags.count("img") == len(drawn)
+    assert 'name="viewport"' in html and f'lang="{lang}"' in html
+
+
+def test_both_catalogues_have_the_same_keys_and_placeholders():
+    en, zh = story.Catalogue("en").entries, story.Catalogue("zh").entries
+    assert set(en) == set(zh)
+    for key in en:
+        assert story.placeholders(en[key]) == story.placeholders(zh[key]), key
+        assert zh[key].strip(), key
+
+
+def test_the_cache_is_reused_and_retrain_ignores_it(words, cache, kitchen):
+    again = prepare(str(words), None, default_engine(), plan=SMALL)
+    assert again.origin == "cached" and again.final.params == kitchen.ming.final.params
+    assert again.record["watched"] == kitchen.ming.record["watched"]
+    fresh = prepare(str(words), None, default_engine(), retrain=True, plan=SMALL)
+    assert fresh.origin == "trained" and fresh.final.params == kitchen.ming.final.params
+
+
+def test_a_tour_of_a_custom_dataset_through_the_command(words, cache, tmp_path, capsys):
+    out, page = tmp_path / "figs", tmp_path / "tour.html"
+    assert main(["tour", "--data", str(words), "--out", str(out), "--html", str(page)]) == 0
+    text = capsys.readouterr().out
+    assert "emma" in text and "8 · From cart to Michelin" in text
+    assert len(list(out.glob("*.png"))) == sum(len(f) for f in figures.FIGURES.values())
+    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert main(["tour", "--data", str(words), "--out", str(out), "--html", str(page)]) == 2  # no silent overwrite
+    assert "--force" in capsys.readouterr().err
+
+
+def test_a_tour_of_a_saved_checkpoint_in_chinese(words, cache, tmp_path, capsys):
+    ckpt = tmp_path / "mine.json"
+    assert main(["train", "--data", str(words), "--steps", "20", "--out", str(ckpt), "--keep-at", "1,10",
+                 "--samples", "0"]) == 0
+    capsys.readouterr()
+    assert main(["tour", "--checkpoint", str(ckpt), "--data", str(words), "--chapter", "6", "--lang", "zh",
+                 "--out", str(tmp_path / "figs")]) == 0
+    text = capsys.readouterr().out
+    assert "第六章" in text and str(ckpt) in text
+    assert list((tmp_path / "figs").glob("ch6-*.png")) and not list((tmp_path / "figs").glob("ch1-*"))
+
+
+@pytest.mark.parametrize("args", [["--lang", "fr"], ["--chapter", "9"], ["--engine", "abacus"]])
+def test_bad_options_are_one_clear_line(args, capsys):
+    assert main(["tour", *args]) == 2
+    assert capsys.readouterr().err.startswith("omakase: error:")
+
