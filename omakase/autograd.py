@@ -21,10 +21,11 @@ That is "tracing 'too salty' back to the dial".
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 from collections import Counter
-from operator import attrgetter
+from contextlib import contextmanager
 
 ADD, MUL, POW, LOG, EXP, RELU = "add", "mul", "pow", "log", "exp", "relu"
 TECHNIQUES = (ADD, MUL, POW, LOG, EXP, RELU)
@@ -124,17 +125,32 @@ def dot(weights, xs) -> Value:
 
 
 def _inner_nodes(root: Value) -> list[Value]:
-    """Every non-leaf node reachable from root, root first, children after all their parents."""
-    nodes, seen, stack = [], {root}, [root]
+    """Every non-leaf node reachable from root, latest made first: each node before its children."""
+    found, stack = {root._serial: root}, [root]
     while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for child in node._children:
-            if child._children and child not in seen:
-                seen.add(child)
+        for child in stack.pop()._children:
+            if child._children and child._serial not in found:
+                found[child._serial] = child
                 stack.append(child)
-    nodes.sort(key=attrgetter("_serial"), reverse=True)
-    return nodes
+    return [found[serial] for serial in sorted(found, reverse=True)]
+
+
+@contextmanager
+def no_cycle_collector():
+    """Pause Python's cyclic garbage collector while a graph is built and traced.
+
+    A graph of Values has no cycles (children never point back), so reference
+    counting frees it. The cyclic collector would only rescan the tens of
+    thousands of fresh nodes of each step again and again; in a process that
+    holds many other objects, that costs more than the arithmetic itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def count_techniques(root: Value) -> Counter:

@@ -4,14 +4,14 @@ Every number is an autograd `Value` built from the six techniques, one token at
 a time with a KV cache, exactly as Karpathy's microgpt does it, so the losses
 match the reference step for step. It is faster than the reference because
 sums are one n-ary node, constants are not nodes, only the target's
-probability enters the loss graph, and backward sorts by serial number instead
-of recursing.
+probability enters the loss graph, backward sorts by serial number instead
+of recursing, and the cyclic garbage collector rests while a graph is alive.
 """
 
 from __future__ import annotations
 
 from ..adam import Adam
-from ..autograd import MUL, Value, add, dot
+from ..autograd import MUL, Value, add, dot, no_cycle_collector
 from ..config import GPTConfig, param_shapes
 
 
@@ -119,14 +119,16 @@ class ScalarEngine:
         return (1 / len(losses)) * add(losses)
 
     def loss(self, docs: list[list[int]]) -> float:
-        return self._loss_graph(docs).data
+        with no_cycle_collector():
+            return self._loss_graph(docs).data
 
     # --- training -----------------------------------------------------------
     def loss_and_grads(self, docs: list[list[int]]) -> float:
         for p in self.flat:  # gradients are this loss's alone, as in every engine
             p.grad = 0.0
-        loss = self._loss_graph(docs)
-        loss.backward()
+        with no_cycle_collector():
+            loss = self._loss_graph(docs)
+            loss.backward()
         self.last_graph = loss
         return loss.data
 
