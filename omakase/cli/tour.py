@@ -17,6 +17,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from ..checkpoint import atomic_write_text
 from ..config import count_params
 from ..engines import engine_class
 from ..errors import OmakaseError
@@ -92,7 +93,7 @@ def tour(
     if lang != "en":
         console.print(t("fig.language_note"), highlight=False)
     if html is not None:
-        html.write_text(report.page(t, intro, told, pngs, metaphor_map), encoding="utf-8")
+        atomic_write_text(html, report.page(t, intro, told, pngs, metaphor_map))
         console.print(t("html.written", path=str(html)), highlight=False)
 
 
