@@ -1,6 +1,11 @@
 """The command line as a user meets it: training, pausing, resuming, cooking, and every bad input."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.error
 
 import pytest
@@ -111,6 +116,26 @@ def test_bad_inputs_are_one_clear_line(tiny_ckpt, tiny_data, capsys):
     empty = tiny_data.with_name("empty.txt")
     empty.write_text("\n\n")
     fails_cleanly(capsys, "train", "--data", str(empty), words="no documents")
+
+
+def test_ctrl_c_finishes_the_step_writes_the_checkpoint_and_says_how_to_resume(in_tmp, tiny_data):
+    command = [sys.executable, "-c", "from omakase.cli import run; run()", "train", "--data", str(tiny_data),
+               "--engine", "scalar", "--steps", "100000", "--out", "c.json"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = proc.stdout.readline()  # "Ming: ..." is printed just before training starts
+    time.sleep(1)  # a few steps
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    out = first + out
+    assert proc.returncode == 0, err
+    assert "interrupted after step" in out and "omakase train --resume c.json" in out
+    saved = json.loads((in_tmp / "c.json").read_text())["run"]
+    assert 0 < saved["step"] < 100000 and len(saved["losses"]) == saved["step"]
+
+
+def test_a_finished_run_is_not_resumed(tiny_ckpt, tiny_data, capsys):
+    fails_cleanly(capsys, "train", "--resume", str(tiny_ckpt), "--data", str(tiny_data), words="already complete")
 
 
 def test_resume_refuses_other_data(tiny_ckpt, capsys, names_path):

@@ -74,6 +74,9 @@ def train(
     if log is not None and resume is None:
         writable(log, force, "log")
     plan = run.plan
+    if run.step >= plan.steps:
+        raise OmakaseError(f"the run in {resume} is already complete ({run.step} of {plan.steps} steps); "
+                           f"cook with `omakase cook -c {resume}` or train a new one")
     stop_at = plan.steps if pause_at is None else pause_at
     if not run.step < stop_at <= plan.steps:
         raise OmakaseError(f"--pause-at must be after step {run.step} and at most {plan.steps}, got {pause_at}")
