@@ -1,4 +1,5 @@
 import json
+import os
 import random
 
 import pytest
@@ -21,6 +22,9 @@ def test_round_trip_is_bit_exact_and_leaves_no_temp_files(tmp_path):
     back = ckpt_io.load(path)
     assert back.params == ck.params and back.config == ck.config and back.chars == "abc"
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # the permissions of any file the user writes
 
 
 @pytest.mark.parametrize("damage, words", [

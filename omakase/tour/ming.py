@@ -138,6 +138,9 @@ def _from_checkpoint(path: Path, data: str | None, engine: str) -> Ming:
     named = (final.run.get("data") or {}).get("name")
     if not named:
         raise OmakaseError(f"checkpoint {path} does not say which data it was trained on; it cannot be toured")
+    recorded = final.run["data"].get("path")  # where it was trained, if that file is still there
+    if not data and recorded and Path(recorded).is_file():
+        data = recorded
     docs, info = training.load_dataset(data) if data else _dataset_named(named)
     if info["sha256"] != final.run["data"]["sha256"]:
         raise OmakaseError(f"checkpoint {path} was trained on {named} with sha256 "
