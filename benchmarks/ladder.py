@@ -18,11 +18,13 @@ the table replaces the one between the ladder markers in README.md.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import re
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,19 +45,21 @@ CONVERGED = dict(steps=20000, lr=0.01, batch_size=32, warmup=100)
 TEMPERATURE = 0.5
 
 
-def table_names(probs_after, tok, rng: random.Random, n: int, block_size: int) -> list[str]:
-    """Names drawn from a counting table at the same temperature: p ** (1 / T), renormalized by choices."""
-    names = []
-    for _ in range(n):
-        seq = [tok.bos]
-        while len(seq) <= block_size:
-            weights = [p ** (1 / TEMPERATURE) for p in probs_after(seq[-1])]
-            nxt = rng.choices(range(tok.vocab_size), weights=weights)[0]
-            if nxt == tok.bos:
-                break
-            seq.append(nxt)
-        names.append(tok.decode(seq[1:]))
-    return names
+class CountingTable:
+    """A counting table with the engine's cooking interface, so `cook` draws its names as it does Ming's.
+
+    Its logits are log-probabilities, so the temperature reshapes them exactly as it does a model's vote.
+    """
+
+    def __init__(self, probs_after, block_size: int):
+        self.probs_after = probs_after  # prev token -> next-token probabilities
+        self.config = SimpleNamespace(block_size=block_size)
+
+    def new_cache(self):
+        return None  # a table looks only at the token just served
+
+    def logits(self, cache, token: int, pos: int) -> list[float]:
+        return [math.log(p) for p in self.probs_after(token)]
 
 
 def train_rung(docs, info, plan: training.Plan, dials: dict, progress, label: str) -> dict:
@@ -80,14 +84,17 @@ def measure() -> list[dict]:
     unigram = unigram_probs(train_tokens, tok.vocab_size, bs)
     bigram = bigram_probs(train_tokens, tok.vocab_size, bs)
     rng = random.Random(42)
+
+    def table_names(probs_after) -> list[str]:
+        return cook(CountingTable(probs_after, bs), tok, rng, N_NAMES, TEMPERATURE)
+
     rows = [
         {"rung": "uniform guess", "loss": uniform_loss(tok.vocab_size), "params": 0, "seconds": 0.0,
-         "names": table_names(lambda prev: [1] * tok.vocab_size, tok, rng, N_NAMES, bs)},
+         "names": table_names(lambda prev: [1 / tok.vocab_size] * tok.vocab_size)},
         {"rung": "unigram table", "loss": mean_nll(val_tokens, lambda p, n: unigram[n], bs),
-         "params": tok.vocab_size, "seconds": 0.0, "names": table_names(lambda prev: unigram, tok, rng, N_NAMES, bs)},
+         "params": tok.vocab_size, "seconds": 0.0, "names": table_names(lambda prev: unigram)},
         {"rung": "bigram table", "loss": mean_nll(val_tokens, lambda p, n: bigram[p][n], bs),
-         "params": tok.vocab_size**2, "seconds": 0.0,
-         "names": table_names(lambda prev: bigram[prev], tok, rng, N_NAMES, bs)},
+         "params": tok.vocab_size**2, "seconds": 0.0, "names": table_names(lambda prev: bigram[prev])},
     ]
     bigger = dict(PRESETS["bigger"])
     bigger_plan = training.Plan(bigger.pop("steps"), bigger.pop("lr"), bigger.pop("batch_size"), bigger.pop("warmup"))
