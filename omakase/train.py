@@ -142,14 +142,19 @@ class Run:
         return rng
 
 
-def mean_loss(engine, token_lists: list[list[int]]) -> float:
-    """Token-weighted mean of -log p(next) over many documents, engine.eval_batch of them at a time."""
+def mean_loss(engine, token_lists: list[list[int]], progress=None) -> float:
+    """Token-weighted mean of -log p(next) over many documents, engine.eval_batch of them at a time.
+
+    `progress(done, total)`, if given, is called after each batch of documents.
+    """
     total, count, chunk = 0.0, 0, engine.eval_batch
     for i in range(0, len(token_lists), chunk):
         part = token_lists[i : i + chunk]
         n = sum(min(engine.config.block_size, len(t) - 1) for t in part)
         total += engine.loss(part) * n
         count += n
+        if progress:
+            progress(i + len(part), len(token_lists))
     return total / count
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from pathlib import Path
 from typing import Optional
@@ -51,13 +52,16 @@ def eval(
         what = f"the {split} split: {len(chosen):,} names"
         tokens = [tok.encode(d) for d in chosen]
     model = make_engine(engine, ckpt)
-    loss = training.mean_loss(model, tokens)
+    columns = [TextColumn("scoring names"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("eval", total=len(tokens))
+        loss = training.mean_loss(model, tokens, lambda done, _: progress.update(task, completed=done))
     positions = sum(min(ckpt.config.block_size, len(t) - 1) for t in tokens)
     if as_json:
         print(json.dumps({"checkpoint": str(path), "loss": loss, "documents": len(tokens), "positions": positions}))
         return
     console.print(f"{path}: mean loss {loss:.4f} per predicted character on {what} ({positions:,} predictions); "
-                  f"a blindfolded guess scores ln {tok.vocab_size} = {__import__('math').log(tok.vocab_size):.4f}")
+                  f"a blindfolded guess scores ln {tok.vocab_size} = {math.log(tok.vocab_size):.4f}")
 
 
 def baseline(
