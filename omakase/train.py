@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import data
 from .adam import Adam
@@ -200,6 +201,12 @@ def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str) -> R
     return Run(plan, ckpt.config, tokenizer, shuffled, order,
                engine_class(engine)(ckpt.config, ckpt.params, ckpt.moments), data_info, random_state,
                step, losses, val)
+
+
+def recorded_data(ckpt: Checkpoint) -> str | None:
+    """The file a checkpoint was trained on, if it is still where training read it."""
+    path = (ckpt.run.get("data") or {}).get("path")
+    return path if path and Path(path).is_file() else None
 
 
 def load_dataset(path_or_none: str | None) -> tuple[list[str], dict]:

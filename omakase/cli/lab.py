@@ -11,18 +11,13 @@ from pathlib import Path
 import typer
 
 from ..errors import OmakaseError
+from .common import console
 
 app = typer.Typer(help="The tasting lab: embeddings, similarity and semantic code search.", no_args_is_help=True)
 
 EmbedderOpt = typer.Option("minilm", "--embedder", help="minilm (all-MiniLM-L6-v2) or ming (a checkpoint's flavor cards).")
 CheckpointOpt = typer.Option(None, "--checkpoint", help="Checkpoint for --embedder ming.")
 ForceOpt = typer.Option(False, "--force", help="Overwrite an existing report in --out.")
-
-
-def _console():
-    from rich.console import Console
-
-    return Console()
 
 
 def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:
@@ -56,7 +51,6 @@ def similarity(
     emb = make_embedder(embedder, checkpoint)
     sets = {"your-items": items} if items else exp.BUILTIN_SETS
     results = exp.run(emb, report, sets)
-    console = _console()
     console.print(f"embedder [bold]{emb.name}[/]: [bold]{emb.dim}[/] dimensions")
     for name, res in results.items():
         table = Table(title=name)
@@ -96,7 +90,6 @@ def metrics(
     table.add_row(f"{res['stretched_word']!r} stretched ×3: by cosine", ", ".join(res["stretched_rank_by_cosine"]))
     table.add_row(f"{res['stretched_word']!r} stretched ×3: by Euclidean", ", ".join(res["stretched_rank_by_euclidean"]))
     table.add_row("2-d toy: cosine / Euclidean pick", f"{res['toy_rank_by_cosine'][0]} / {res['toy_rank_by_euclidean'][0]}")
-    console = _console()
     console.print(table)
     console.print(f"report: {report.dir / 'report.md'}")
 
@@ -151,7 +144,6 @@ def eval_(
         return
     from rich.table import Table
 
-    console = _console()
     for group, n in result["groups"].items():
         header, rows = evaluation.table_rows(result, group)
         table = Table(title=f"{group}: {n} queries, {result['n_docs']} documents (mean [95% CI])")
@@ -192,7 +184,6 @@ def index(
     n_files = len(code_files(path))  # fails early, in one line, on an empty or missing folder
     store.open_client(db, create=True)  # ... and on a --db that is not a Chroma database
     emb = make_embedder(embedder, checkpoint)
-    console = _console()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("indexing", total=n_files)
         stats = store.index_folder(path, db, emb, strategy.upper(), progress=lambda rel: progress.advance(task))
@@ -228,7 +219,6 @@ def search(
     for i, h in enumerate(hits, 1):
         snippet = "\n".join(h.text.splitlines()[:4])
         table.add_row(str(i), escape(h.path), f"{h.start_line}-{h.end_line}", f"{h.score:.3f}", escape(snippet))
-    console = _console()
     console.print(table)
     ids = [f"{h.path}:{h.start_line}-{h.end_line}" for h in hits]
     console.print(f"overlap@{len(hits)} with exact NumPy search: {store.overlap_at_k(ids, exact):.2f}")
@@ -271,6 +261,5 @@ def chunking(
         m = v["metrics"]
         table.add_row(f"{key} {v['name']}", *(exp.fmt(m[x]) for x in ("recall@k", "IoU@k", "recall@N", "IoU@N")),
                       str(v["chunks"]), f"{100 * v['truncated_share']:.0f}%", f"{v['index_seconds']:.1f}", f"{v['query_ms']:.0f}")
-    console = _console()
     console.print(table)
     console.print(f"report: {report.dir / 'report.md'}")

@@ -42,9 +42,7 @@ def eval(
     else:
         if split not in ("val", "train"):
             raise OmakaseError(f"--split is val or train, got {split!r}")
-        info = ckpt.run.get("data") or {}
-        source = info.get("path") if info.get("path") and Path(info["path"]).is_file() else None
-        docs, data_info = training.load_dataset(source)
+        docs, data_info = training.load_dataset(training.recorded_data(ckpt))
         run = training.resume(ckpt, docs, data_info, engine)
         chosen = run.val_docs if split == "val" else run.train_docs
         if not chosen:

@@ -18,7 +18,7 @@ from ..engines import make_engine
 from ..errors import OmakaseError
 from ..sample import cook as cook_names
 from ..sample import course_probabilities
-from ..train import RUNNING_WINDOW
+from ..train import RUNNING_WINDOW, recorded_data
 from .common import console, latest_checkpoint
 
 CHECKPOINT = typer.Option(None, "--checkpoint", "-c", help="Checkpoint file (default: the newest in ./runs).")
@@ -34,16 +34,12 @@ def records_of(ckpt: ckpt_io.Checkpoint, data: Optional[str]) -> set[str] | None
     """The documents the checkpoint was trained on, if that dataset is on this machine."""
     info = ckpt.run.get("data") or {}
     try:
-        path = data_io.resolve(data or _existing(info.get("path")), info.get("name", data_io.DEFAULT))
+        path = data_io.resolve(data or recorded_data(ckpt), info.get("name", data_io.DEFAULT))
     except OmakaseError:
         return None
     if info.get("sha256") and data_io.sha256_of(path) != info["sha256"]:
         return None
     return set(data_io.read_docs(path))
-
-
-def _existing(path: str | None) -> str | None:
-    return path if path and Path(path).is_file() else None
 
 
 def cook(

@@ -86,7 +86,7 @@ def _cache_key(info: dict, plan: training.Plan) -> str:
 def _train(docs: list[str], info: dict, plan: training.Plan, engine: str, on_step) -> Ming:
     run = training.start(docs, info, plan, engine)
     stages = {s for s in STAGES if s < plan.steps} | {plan.steps}
-    val_limit = getattr(run.engine, "val_sample", None)  # the scalar kitchen measures a sample: it is slow
+    val_limit = run.engine.val_sample  # the scalar kitchen measures a sample: it is slow
     gradients = []  # every step's gradient, flat in dial order (to pick the dial whose memory we show)
 
     def watch(engine_now):
@@ -138,9 +138,7 @@ def _from_checkpoint(path: Path, data: str | None, engine: str) -> Ming:
     named = (final.run.get("data") or {}).get("name")
     if not named:
         raise OmakaseError(f"checkpoint {path} does not say which data it was trained on; it cannot be toured")
-    recorded = final.run["data"].get("path")  # where it was trained, if that file is still there
-    if not data and recorded and Path(recorded).is_file():
-        data = recorded
+    data = data or training.recorded_data(final)
     docs, info = training.load_dataset(data) if data else _dataset_named(named)
     if info["sha256"] != final.run["data"]["sha256"]:
         raise OmakaseError(f"checkpoint {path} was trained on {named} with sha256 "
