@@ -53,7 +53,7 @@ def time_scalar(docs: list[str], steps: int) -> dict:
         tokens += min(engine.config.block_size, len(batch[0]) - 1)
         with no_cycle_collector():  # as engine.loss_and_grads runs them
             t0 = time.perf_counter()
-            loss = engine._loss_graph(batch)
+            loss = engine.loss_graph(batch)
             t1 = time.perf_counter()
             loss.backward()
             t2 = time.perf_counter()

@@ -58,7 +58,6 @@ class ScalarEngine:
         else:
             self.m = [x for name in self.names for row in moments[0][name] for x in row]
             self.v = [x for name in self.names for row in moments[1][name] for x in row]
-        self.last_graph: Value | None = None
 
     # --- the forward pass ---------------------------------------------------
     def new_cache(self):
@@ -107,8 +106,13 @@ class ScalarEngine:
     def logits(self, cache, token: int, pos: int) -> list[float]:
         return [v.data for v in self.forward_token(token, pos, cache)]
 
-    def _loss_graph(self, docs: list[list[int]]) -> Value:
-        """Mean over every predicted position of -log p(target)."""
+    def loss_graph(self, docs: list[list[int]]) -> Value:
+        """The loss as a graph of Values: mean over every predicted position of -log p(target).
+
+        Only this engine has such a graph: it is where the six techniques can be counted
+        (autograd.count_techniques) and traced node by node (the tour and the web page do).
+        Call it inside autograd.no_cycle_collector() when speed matters.
+        """
         losses = []
         for tokens in docs:
             cache = self.new_cache()
@@ -120,16 +124,15 @@ class ScalarEngine:
 
     def loss(self, docs: list[list[int]]) -> float:
         with no_cycle_collector():
-            return self._loss_graph(docs).data
+            return self.loss_graph(docs).data
 
     # --- training -----------------------------------------------------------
     def loss_and_grads(self, docs: list[list[int]]) -> float:
         for p in self.flat:  # gradients are this loss's alone, as in every engine
             p.grad = 0.0
         with no_cycle_collector():
-            loss = self._loss_graph(docs)
+            loss = self.loss_graph(docs)
             loss.backward()
-        self.last_graph = loss
         return loss.data
 
     def grads(self) -> dict[str, list[list[float]]]:
@@ -141,7 +144,6 @@ class ScalarEngine:
         for i, p in enumerate(self.flat):
             p.data, m[i], v[i] = rule(p.data, p.grad, m[i], v[i], lr, t)
             p.grad = 0.0
-        self.last_graph = None
 
     # --- export -------------------------------------------------------------
     def params(self) -> dict[str, list[list[float]]]:

@@ -190,8 +190,9 @@ def tracing(k: Kitchen) -> dict:
 
     # The whole forward and backward pass of the example: which techniques, how many nodes.
     engine = k.scalar()
-    engine.loss_and_grads([tokens])
-    counts = count_techniques(engine.last_graph)
+    graph = engine.loss_graph([tokens])
+    graph.backward()
+    counts = count_techniques(graph)
     return {
         "worked": worked,
         "example": k.example, "context": [tok.label(t) for t in tokens[: worst + 1]],
