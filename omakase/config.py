@@ -98,3 +98,47 @@ def dial_name(config: GPTConfig, index: int) -> str:
             return f"{name}[{index // cols}][{index % cols}]"
         index -= rows * cols
     raise IndexError("dial index out of range")
+
+
+# Named sets of dials and training plans, in one place for the CLI, the tour, the web page and the
+# benchmarks. "reference" is Karpathy's microgpt; "bigger" is a makemore-sized transformer
+# (4 layers, 64 dims, ~200K parameters) trained with mini-batches.
+PRESETS = {
+    "reference": dict(n_layer=1, n_embd=16, n_head=4, block_size=16, steps=1000, lr=0.01, batch_size=1, warmup=0),
+    "bigger": dict(n_layer=4, n_embd=64, n_head=4, block_size=16, steps=3000, lr=0.003, batch_size=32, warmup=100),
+}
+MODEL_DIALS = ("n_layer", "n_embd", "n_head", "block_size")
+MEMORY_LIMIT = 16 * 2**30  # bytes: a plan that would need more is refused before anything is allocated
+
+
+def settings_for(preset: str, **given) -> tuple[dict, list[str]]:
+    """A preset's settings with the ones given (not None) in their place, and notes on what was adapted.
+
+    A preset's warmup belongs to its own number of steps: for a shorter plan it is scaled down in
+    proportion (and said), so `--preset bigger --steps 50` warms up for 2 steps, not 100.
+    """
+    if preset not in PRESETS:
+        raise OmakaseError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    base = PRESETS[preset]
+    chosen = {**base, **{k: v for k, v in given.items() if v is not None and k in base}}
+    notes = []
+    if given.get("warmup") is None and chosen["steps"] != base["steps"] and base["warmup"]:
+        chosen["warmup"] = min(round(base["warmup"] * chosen["steps"] / base["steps"]), chosen["steps"] - 1)
+        notes.append(f"warmup scaled to {chosen['warmup']:,} steps for a {chosen['steps']:,}-step plan "
+                     f"(the {preset} preset warms up {base['warmup']:,} of {base['steps']:,})")
+    return chosen, notes
+
+
+def memory_estimate(config: GPTConfig, batch_size: int) -> int:
+    """Bytes the largest engine (numpy, float64) allocates for one training step: parameters with their
+    gradients and Adam's moments, the causal mask, and every layer's saved activations."""
+    n, t, c, h = count_params(config), config.block_size, config.n_embd, config.n_head
+    per_layer = batch_size * (3 * h * t * t + 20 * t * c)  # attention scores, exps, weights; ~20 vectors per position
+    return 8 * (4 * n + t * t + config.n_layer * per_layer + 3 * batch_size * t * config.vocab_size)
+
+
+def check_memory(config: GPTConfig, batch_size: int) -> None:
+    need = memory_estimate(config, batch_size)
+    if need > MEMORY_LIMIT:
+        raise OmakaseError(f"this model and batch would need about {need / 2**30:,.1f} GiB of memory, more than "
+                           f"the {MEMORY_LIMIT / 2**30:.0f} GiB limit; make the block, the width or the batch smaller")

@@ -1,13 +1,21 @@
 """The master's records: where a dataset comes from, and how it is split.
 
-Lookup order for a dataset file (names.txt by default):
-  1. --data PATH (a file, or a folder holding the file),
-  2. $OMAKASE_DATA_DIR/<file>,
-  3. the user cache ($XDG_CACHE_HOME or ~/.cache)/omakase/<file>,
-  4. a download from the pinned canonical URL, checked against its sha256, then cached.
+A dataset is a UTF-8 text file. `--data` takes a path, or the name of a known
+data set (`names`, `shakespeare`). Lookup order for a known data set:
 
-Any UTF-8 text file is a dataset: one document per line, lines stripped,
-blank lines skipped (as in the reference).
+  1. --data PATH (a file, or a folder holding the file),
+  2. $OMAKASE_DATA_DIR/<file>, when the variable is set and the file is there,
+  3. the copy shipped inside the package (names.txt only: 228 KB, so omakase
+     runs on a fresh machine with no network),
+  4. the user cache ($XDG_CACHE_HOME or ~/.cache)/omakase/<file>,
+  5. a download from the pinned canonical URL, checked against its sha256, then cached.
+
+The shipped names.txt is makemore's, commit 988aa59
+(https://raw.githubusercontent.com/karpathy/makemore/988aa59e4d8fefa526d06f3b453ad116258398d4/names.txt),
+sha256 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d; it is
+checked against that digest whenever it is used.
+
+Documents: one per non-blank line, stripped (as in the reference).
 
 The split: after the seeded shuffle, the last 10% of the documents are held
 out for validation and training cycles over the first 90% only. The
@@ -30,21 +38,27 @@ from .errors import OmakaseError
 
 @dataclass(frozen=True)
 class Source:
+    file: str
     url: str
     sha256: str
+    shipped: bool = False  # a copy lives in omakase/records/
 
 
 KNOWN = {
-    "names.txt": Source(
+    "names": Source(
+        "names.txt",
         "https://raw.githubusercontent.com/karpathy/makemore/988aa59e4d8fefa526d06f3b453ad116258398d4/names.txt",
         "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d",
+        shipped=True,
     ),
-    "tinyshakespeare.txt": Source(
+    "shakespeare": Source(
+        "tinyshakespeare.txt",
         "https://raw.githubusercontent.com/karpathy/char-rnn/6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e/data/tinyshakespeare/input.txt",
         "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
     ),
 }
-DEFAULT = "names.txt"
+DEFAULT = "names"
+SHIPPED = Path(__file__).parent / "records"
 VAL_FRACTION = 0.1
 
 
@@ -52,42 +66,55 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omakase"
 
 
+def known(name: str) -> Source | None:
+    """The known data set called `name` ("names") or stored as `name` ("names.txt")."""
+    return KNOWN.get(name) or next((s for s in KNOWN.values() if s.file == name), None)
+
+
 def resolve(data: str | None = None, name: str = DEFAULT) -> Path:
-    """The path of the dataset file, downloading it if it is nowhere on this machine."""
-    if data:
+    """The path of a dataset file: `data` (a path or a known name), else the known set `name`."""
+    if data and known(data) is None:
         path = Path(data).expanduser()
         if path.is_dir():
-            path = path / name
+            path = path / (known(name) or KNOWN[DEFAULT]).file
         if not path.is_file():
-            raise OmakaseError(f"data file {path} does not exist; pass --data with the path of a text file")
+            raise OmakaseError(f"data file {path} does not exist; pass --data with the path of a text file "
+                               f"or the name of a known data set ({', '.join(KNOWN)})")
         return path
+    source = known(data or name)
+    if source is None:
+        raise OmakaseError(f"no known data set {name!r}; pass --data with the path of a text file")
     env = os.environ.get("OMAKASE_DATA_DIR")
-    if env:
-        path = Path(env).expanduser() / name
-        if not path.is_file():
-            raise OmakaseError(f"OMAKASE_DATA_DIR is {env} but {path} does not exist; fix the variable or unset it")
-        return path
-    cached = cache_dir() / name
+    if env and (Path(env).expanduser() / source.file).is_file():
+        return Path(env).expanduser() / source.file
+    if source.shipped:
+        return _checked(SHIPPED / source.file, source)
+    cached = cache_dir() / source.file
     if cached.is_file():
         return cached
-    return download(name, cached)
+    return download(source, cached)
 
 
-def download(name: str, dest: Path) -> Path:
-    source = KNOWN.get(name)
-    if source is None:
-        raise OmakaseError(f"no known download for {name}; pass --data with the path of a text file")
+def _checked(path: Path, source: Source) -> Path:
+    digest = sha256_of(path)
+    if digest != source.sha256:
+        raise OmakaseError(f"the shipped {path} has sha256 {digest[:12]}..., expected {source.sha256[:12]}...; "
+                           f"reinstall omakase")
+    return path
+
+
+def download(source: Source, dest: Path) -> Path:
     try:
         with urllib.request.urlopen(source.url, timeout=30) as response:
             blob = response.read()
     except (urllib.error.URLError, OSError) as e:
         raise OmakaseError(
-            f"could not download {name} ({getattr(e, 'reason', e)}); put a copy in {dest.parent} "
+            f"could not download {source.file} ({getattr(e, 'reason', e)}); put a copy in {dest.parent} "
             f"or set OMAKASE_DATA_DIR to a folder holding it, or pass --data PATH"
         ) from None
     digest = hashlib.sha256(blob).hexdigest()
     if digest != source.sha256:
-        raise OmakaseError(f"downloaded {name} has sha256 {digest}, expected {source.sha256}; not saved")
+        raise OmakaseError(f"downloaded {source.file} has sha256 {digest}, expected {source.sha256}; not saved")
     atomic_write_text(dest, blob.decode("utf-8"))
     return dest
 
@@ -95,7 +122,10 @@ def download(name: str, dest: Path) -> Path:
 def read_docs(path: str | Path) -> list[str]:
     """One document per non-empty line, stripped; clear errors for non-UTF-8 or empty files."""
     path = Path(path)
-    blob = path.read_bytes()
+    try:
+        blob = path.read_bytes()
+    except OSError as e:
+        raise OmakaseError(f"cannot read {path} ({e.strerror}); check the path and its permissions") from None
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError as e:

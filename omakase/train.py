@@ -12,6 +12,7 @@ document s, cycling), so sampling after training continues the same stream.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,17 @@ from pathlib import Path
 from . import data
 from .adam import Adam
 from .checkpoint import Checkpoint
-from .config import GPTConfig, init_params
+from .config import GPTConfig, check_memory, init_params
 from .engines import engine_class
 from .errors import OmakaseError
 from .tokenizer import Tokenizer
 
 RUNNING_WINDOW = 100  # the running mean loss is the mean of the last 100 steps' losses
+VAL_DOCS = 200  # held-out documents measured during training (the first of the split, whatever the engine)
+
+
+class Diverged(OmakaseError):
+    """The loss stopped being a finite number; the run still holds the last finite state."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,8 @@ class Plan:
             raise OmakaseError(f"steps must be >= 1, got {self.steps}")
         if self.batch_size < 1:
             raise OmakaseError(f"batch size must be >= 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise OmakaseError(f"learning rate must be > 0, got {self.lr}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise OmakaseError(f"learning rate must be a finite number > 0, got {self.lr}")
         if not 0 <= self.warmup < self.steps:
             raise OmakaseError(f"warmup must be between 0 and steps - 1, got {self.warmup}")
 
@@ -92,6 +98,9 @@ class Run:
         gradients are there to look at (the tour watches Adam's habits this way).
         """
         loss = self.engine.loss_and_grads(self.batch(self.step))
+        if not math.isfinite(loss):  # stop before the update: the dials still hold the last finite state
+            raise Diverged(f"the loss diverged ({loss}) at step {self.step + 1}; the dials hold the state after "
+                           f"step {self.step}; try a smaller learning rate (this run's: {self.plan.lr})")
         if observe is not None:
             observe(self.engine)
         lr = learning_rate(self.plan, self.step)
@@ -105,7 +114,7 @@ class Run:
         return sum(window) / len(window)
 
     def validate(self, limit: int | None = None) -> dict | None:
-        """Mean loss per predicted character on the held-out names (or the first `limit` of them)."""
+        """Mean loss per predicted token on the held-out documents (all of them, or the first `limit`)."""
         docs = self.val_docs[:limit] if limit else self.val_docs
         if not docs:
             return None
@@ -173,6 +182,7 @@ def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, 
     order, shuffled = shuffle(docs, rng)
     tokenizer = Tokenizer.from_docs(shuffled)
     config = GPTConfig(tokenizer.vocab_size, n_layer, n_embd, n_head, block_size)
+    check_memory(config, plan.batch_size)
     params = init_params(config, rng)
     return Run(plan, config, tokenizer, shuffled, order, engine_class(engine)(config, params), data_info,
                rng.getstate())

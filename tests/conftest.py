@@ -1,11 +1,8 @@
-import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# Tests read real data from OMAKASE_DATA_DIR (CI sets it to ../shared/data); default to that place.
-os.environ.setdefault("OMAKASE_DATA_DIR", str(REPO.parent / "shared" / "data"))
 
 TINY_NAMES = ["ana", "bob", "cara", "dan", "eve", "fay", "gus", "hal", "ida", "jo", "kai", "lea",
               "mia", "ned", "ola", "pia", "quinn", "ray", "sam", "tia", "uma", "vic", "wes", "xia"]

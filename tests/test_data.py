@@ -15,36 +15,61 @@ def test_data_flag_beats_the_environment(tiny_data, monkeypatch):
     assert data.resolve(str(tiny_data)) == tiny_data
 
 
+def test_the_shipped_names_need_no_set_up(monkeypatch, tmp_path):
+    monkeypatch.delenv("OMAKASE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty cache, and no network is asked
+    monkeypatch.setattr(data.urllib.request, "urlopen", _offline)
+    path = data.resolve(None)
+    assert path == data.SHIPPED / "names.txt" and data.sha256_of(path) == data.KNOWN["names"].sha256
+    assert data.resolve("names") == path
+
+
+def test_a_variable_without_the_file_falls_back_to_the_shipped_copy(monkeypatch, tmp_path):
+    monkeypatch.setenv("OMAKASE_DATA_DIR", str(tmp_path / "nowhere"))
+    assert data.resolve(None) == data.SHIPPED / "names.txt"
+    (tmp_path / "names.txt").write_text("ann\nbo\n")
+    monkeypatch.setenv("OMAKASE_DATA_DIR", str(tmp_path))
+    assert data.resolve(None) == tmp_path / "names.txt"  # the variable beats the shipped copy
+
+
+def test_a_damaged_shipped_copy_is_refused(monkeypatch, tmp_path):
+    monkeypatch.delenv("OMAKASE_DATA_DIR", raising=False)
+    (tmp_path / "names.txt").write_text("tampered\n")
+    monkeypatch.setattr(data, "SHIPPED", tmp_path)
+    with pytest.raises(OmakaseError, match="sha256"):
+        data.resolve(None)
+
+
 def test_download_is_verified_and_cached(tmp_path, monkeypatch):
     blob = b"ann\nbo\n"
-    monkeypatch.delenv("OMAKASE_DATA_DIR")
+    monkeypatch.delenv("OMAKASE_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setitem(data.KNOWN, "toy.txt", data.Source("https://example.invalid/toy.txt",
-                                                             hashlib.sha256(blob).hexdigest()))
+    monkeypatch.setitem(data.KNOWN, "toy", data.Source("toy.txt", "https://example.invalid/toy.txt",
+                                                        hashlib.sha256(blob).hexdigest()))
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(blob))
-    path = data.resolve(None, "toy.txt")
+    path = data.resolve("toy")
     assert path == tmp_path / "omakase" / "toy.txt" and data.read_docs(path) == ["ann", "bo"]
 
 
 def test_a_download_with_the_wrong_sha256_is_refused(tmp_path, monkeypatch):
-    monkeypatch.delenv("OMAKASE_DATA_DIR")
+    monkeypatch.delenv("OMAKASE_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"tampered\n"))
     with pytest.raises(OmakaseError, match="sha256"):
-        data.resolve(None)
-    assert not (tmp_path / "omakase" / "names.txt").exists()
+        data.resolve("shakespeare")
+    assert not (tmp_path / "omakase" / "tinyshakespeare.txt").exists()
+
+
+def _offline(url, timeout):
+    raise urllib.error.URLError("no network")
 
 
 def test_offline_without_a_copy_says_how_to_fix_it(tmp_path, monkeypatch):
-    monkeypatch.delenv("OMAKASE_DATA_DIR")
+    monkeypatch.delenv("OMAKASE_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-
-    def offline(url, timeout):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(data.urllib.request, "urlopen", _offline)
     with pytest.raises(OmakaseError, match="OMAKASE_DATA_DIR"):
-        data.resolve(None)
+        data.resolve("shakespeare")
 
 
 def test_reading_documents(tmp_path):

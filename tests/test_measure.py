@@ -34,8 +34,12 @@ def test_checkpoints_are_interchangeable_between_engines(in_tmp, tiny_data, caps
 def test_eval_on_the_held_out_split_and_on_a_file(tiny_ckpt, tiny_data, capsys):
     val = json.loads(run_ok(capsys, "eval", "-c", str(tiny_ckpt), "--json"))
     assert val["documents"] == 2  # 24 names: the last 10% (2) are held out
-    everything = json.loads(run_ok(capsys, "eval", "-c", str(tiny_ckpt), "--data", str(tiny_data), "--json"))
-    assert everything["documents"] == 24 and 0 < everything["loss"] < 10
+    same = json.loads(run_ok(capsys, "eval", "-c", str(tiny_ckpt), "--data", str(tiny_data), "--json"))
+    assert same["loss"] == val["loss"]  # --data FILE is split as the run split its own data
+    longer = tiny_data.with_name("longer.txt")
+    longer.write_text(tiny_data.read_text() * 2)
+    doubled = json.loads(run_ok(capsys, "eval", "-c", str(tiny_ckpt), "--data", str(longer), "--json"))
+    assert doubled["documents"] == 4 and 0 < doubled["loss"] < 10  # the held-out tenth of 48 documents
     scalar = json.loads(run_ok(capsys, "eval", "-c", str(tiny_ckpt), "--json", "--engine", "scalar"))
     assert scalar["loss"] == pytest.approx(val["loss"], abs=1e-10)
 
@@ -48,11 +52,12 @@ def test_baseline_on_names(capsys):
 
 def test_bad_measuring_inputs(tiny_ckpt, tiny_data, capsys):
     other = tiny_data.with_name("other.txt")
-    other.write_text("ZEBRA\n")
+    other.write_text("ZEBRA\n" * 20)
     fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--data", str(other), words="vocabulary")
     fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--engine", "abacus", words="unknown engine")
     fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--split", "test", words="--split")
     fails_cleanly(capsys, "bench", "--repeats", "0", words="--repeats")
-    fails_cleanly(capsys, "baseline", "--data", str(other), words="too few")
+    other.with_name("one.txt").write_text("ZEBRA\n")
+    fails_cleanly(capsys, "baseline", "--data", str(other.with_name("one.txt")), words="too few")
     fails_cleanly(capsys, "train", "--preset", "huge", words="unknown preset")
     assert main(["bench", "--help"]) == 0

@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from .. import __version__
 from ..errors import OmakaseError
 from . import lab, measure, model, tour, train
 
@@ -21,6 +22,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"omakase {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """How does ChatGPT actually work? Ming, a 4,192-dial apprentice chef (a tiny GPT), shows you."""
+
+
 app.command("tour")(tour.tour)
 app.command("train")(train.train)
 app.command("cook")(model.cook)
@@ -39,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"omakase: error: {e}", file=sys.stderr)
         return 2
     except typer.TyperException as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `omakase` or `omakase lab`: the help is printed
+            return 0
         print(f"omakase: error: {e.format_message()} (see --help)", file=sys.stderr)
         return 2
+    except typer.Exit as e:
+        return e.exit_code
     except typer.Abort:
         print("omakase: aborted", file=sys.stderr)
         return 130

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -12,54 +13,42 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .. import checkpoint as ckpt_io
 from .. import data as data_io
+from .. import service
 from .. import train as training
 from ..baseline import baseline_losses
-from ..engines import make_engine
 from ..errors import OmakaseError
 from ..tokenizer import Tokenizer
-from .common import console, latest_checkpoint
+from .common import console, latest_checkpoint, plural
 
 
 def eval(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: newest in ./runs)."),
     split: str = typer.Option("val", help="val (the held-out 10%) or train (the 90% trained on)."),
-    data: Optional[str] = typer.Option(None, "--data", help="Score every line of this file instead of a split."),
+    data: Optional[str] = typer.Option(None, "--data", help="Split this file as the run split its own data (default: the run's dataset)."),
     engine: str = typer.Option("numpy", help="scalar or numpy: the same numbers either way."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """A checkpoint's mean loss per predicted character on names it never trained on."""
+    """A checkpoint's mean loss per predicted token on documents it never trained on."""
+    if split not in ("val", "train"):
+        raise OmakaseError(f"--split is val or train, got {split!r}")
     path = checkpoint or latest_checkpoint()
-    ckpt = ckpt_io.load(path)
-    tok = ckpt.tokenizer
-    if data is not None:
-        file = data_io.resolve(data)
-        docs = data_io.read_docs(file)
-        what = f"all {len(docs):,} documents of {file}"
-        tokens = [tok.encode(d, f"document {i} of {file}; the checkpoint's vocabulary differs")
-                  for i, d in enumerate(docs, 1)]
-    else:
-        if split not in ("val", "train"):
-            raise OmakaseError(f"--split is val or train, got {split!r}")
-        docs, data_info = training.load_dataset(training.recorded_data(ckpt))
-        run = training.resume(ckpt, docs, data_info, engine)
-        chosen = run.val_docs if split == "val" else run.train_docs
-        if not chosen:
-            raise OmakaseError(f"the {split} split is empty (the dataset has {len(docs)} documents)")
-        what = f"the {split} split: {len(chosen):,} names"
-        tokens = [tok.encode(d) for d in chosen]
-    model = make_engine(engine, ckpt)
-    columns = [TextColumn("scoring names"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    model = service.load_model(path, engine, data)
+    if model.dataset is None:
+        name = (model.checkpoint.run.get("data") or {}).get("name", "its dataset")
+        raise OmakaseError(f"the checkpoint was trained on {name}, which is not on this machine unchanged; "
+                           f"pass --data with that file")
+    columns = [TextColumn("scoring documents"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("eval", total=len(tokens))
-        loss = training.mean_loss(model, tokens, lambda done, _: progress.update(task, completed=done))
-    positions = sum(min(ckpt.config.block_size, len(t) - 1) for t in tokens)
+        task = progress.add_task("eval", total=None)
+        result = service.evaluate(model, split, lambda done, total: progress.update(task, completed=done, total=total))
     if as_json:
-        print(json.dumps({"checkpoint": str(path), "loss": loss, "documents": len(tokens), "positions": positions}))
+        print(json.dumps({"checkpoint": str(path), **dataclasses.asdict(result)}))
         return
-    console.print(f"{path}: mean loss {loss:.4f} per predicted character on {what} ({positions:,} predictions); "
-                  f"a blindfolded guess scores ln {tok.vocab_size} = {math.log(tok.vocab_size):.4f}")
+    vocab = model.tokenizer.vocab_size
+    console.print(f"{path}: mean loss {result.loss:.4f} per predicted token on the {split} split of "
+                  f"{result.data_name}: {plural(result.documents, 'document')} ({result.positions:,} predictions); "
+                  f"a blindfolded guess scores ln {vocab} = {math.log(vocab):.4f}", highlight=False)
 
 
 def baseline(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
-import random
 from pathlib import Path
 from typing import List, Optional
 
@@ -12,34 +11,17 @@ import typer
 from rich.table import Table
 
 from .. import checkpoint as ckpt_io
-from .. import data as data_io
+from .. import service
 from ..config import block_of, count_params, param_shapes, params_per_block
-from ..engines import make_engine
-from ..errors import OmakaseError
-from ..sample import cook as cook_names
-from ..sample import course_probabilities
-from ..train import RUNNING_WINDOW, recorded_data
-from .common import console, latest_checkpoint
+from ..train import RUNNING_WINDOW
+from .common import console, finite, latest_checkpoint, plural
 
 CHECKPOINT = typer.Option(None, "--checkpoint", "-c", help="Checkpoint file (default: the newest in ./runs).")
 ENGINE = typer.Option("numpy", help="scalar or numpy: the same numbers either way.")
 
 
-def _load(path: Optional[Path]) -> tuple[ckpt_io.Checkpoint, Path]:
-    path = path or latest_checkpoint()
-    return ckpt_io.load(path), path
-
-
-def records_of(ckpt: ckpt_io.Checkpoint, data: Optional[str]) -> set[str] | None:
-    """The documents the checkpoint was trained on, if that dataset is on this machine."""
-    info = ckpt.run.get("data") or {}
-    try:
-        path = data_io.resolve(data or recorded_data(ckpt), info.get("name", data_io.DEFAULT))
-    except OmakaseError:
-        return None
-    if info.get("sha256") and data_io.sha256_of(path) != info["sha256"]:
-        return None
-    return set(data_io.read_docs(path))
+def load(path: Optional[Path], engine: str = "numpy", data: Optional[str] = None) -> service.Model:
+    return service.load_model(path or latest_checkpoint(), engine, data)
 
 
 def cook(
@@ -53,31 +35,22 @@ def cook(
     data: Optional[str] = typer.Option(None, "--data", help="The records, to mark invented names (default: the run's dataset)."),
 ) -> None:
     """Ming cooks new names, one course at a time; each is marked "from the records" or "invented"."""
-    ckpt, _ = _load(checkpoint)
-    if seed is not None:
-        rng = random.Random(seed)
-    elif "random_state" in ckpt.run:
-        s = ckpt.run["random_state"]
-        rng = random.Random()
-        rng.setstate((s[0], tuple(s[1]), s[2]))
-    else:
-        rng = random.Random(42)
-    names = cook_names(make_engine(engine, ckpt), ckpt.tokenizer, rng, n, temperature, prefix)
-    records = records_of(ckpt, data)
-    kinds = ["unknown" if records is None else "from the records" if name in records else "invented" for name in names]
+    finite(temperature, "--temperature")
+    model = load(checkpoint, engine, data)
+    dishes = service.cook(model, n, temperature, seed, prefix)
     if as_json:
-        print(json.dumps([{"name": a, "kind": k} for a, k in zip(names, kinds)], ensure_ascii=False))
+        print(json.dumps([{"name": d.name, "kind": d.kind} for d in dishes], ensure_ascii=False))
         return
-    table = Table(title=f"{n} names at temperature {temperature}" + (f", starting {prefix!r}" if prefix else ""))
+    table = Table(title=f"{plural(n, 'name')} at temperature {temperature}" + (f", starting {prefix!r}" if prefix else ""))
     table.add_column("#", justify="right")
     table.add_column("name")
     table.add_column("kind")
-    for i, (name, kind) in enumerate(zip(names, kinds), 1):
-        table.add_row(str(i), name or "(empty: the bell came first)", kind)
+    for i, dish in enumerate(dishes, 1):
+        table.add_row(str(i), dish.name or "(empty)", dish.kind)
     console.print(table)
-    if records is not None:
-        invented = kinds.count("invented")
-        console.print(f"{invented} of {n} invented ({100 * invented / max(n, 1):.0f}%): plausible dishes that never existed.")
+    if model.records() is not None:
+        invented = sum(d.kind == service.INVENTED for d in dishes)
+        console.print(f"{invented} of {n} not in the records ({100 * invented / max(n, 1):.0f}%).")
     else:
         console.print("The run's dataset is not on this machine, so names are not checked against the records (pass --data).")
 
@@ -89,32 +62,27 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """The diner's penalty, course by course: how much probability Ming gave each course of a name."""
-    ckpt, _ = _load(checkpoint)
-    model = make_engine(engine, ckpt)
-    results = []
-    for name in names:
-        courses = course_probabilities(model, ckpt.tokenizer, name)
-        mean = sum(-math.log(p) for _, p in courses) / len(courses)
-        results.append({"name": name, "courses": [{"course": c, "p": p, "penalty": -math.log(p)} for c, p in courses],
-                        "mean_loss": mean})
+    model = load(checkpoint, engine)
+    results = service.score(model, names)
     if as_json:
-        print(json.dumps(results, ensure_ascii=False))
+        print(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False))
         return
     for r in results:
-        table = Table(title=f"{r['name']!r}: mean loss {r['mean_loss']:.4f} over {len(r['courses'])} courses")
+        table = Table(title=f"{r.name!r}: mean loss {r.mean_loss:.4f} over {plural(len(r.courses), 'course')}")
         table.add_column("next course")
         table.add_column("probability", justify="right")
         table.add_column("penalty -ln p", justify="right")
-        for c in r["courses"]:
-            table.add_row(c["course"], f"{100 * c['p']:.2f}%", f"{c['penalty']:.3f}")
+        for c in r.courses:
+            table.add_row(c.course, f"{100 * c.p:.2f}%", f"{c.penalty:.3f}")
         console.print(table)
 
 
 def info(checkpoint: Optional[Path] = CHECKPOINT) -> None:
     """What a checkpoint holds: the dials, parameters per matrix and block, and how far it trained."""
-    ckpt, path = _load(checkpoint)
+    path = checkpoint or latest_checkpoint()
+    ckpt = ckpt_io.load(path)
     c = ckpt.config
-    console.print(f"[bold]{path}[/]: {c.n_layer} layer(s), n_embd {c.n_embd}, n_head {c.n_head}, "
+    console.print(f"[bold]{path}[/]: {plural(c.n_layer, 'layer')}, n_embd {c.n_embd}, n_head {c.n_head}, "
                   f"block_size {c.block_size}, vocabulary {c.vocab_size} ({ckpt.tokenizer.describe()})")
     table = Table(title=f"{count_params(c):,} parameters")
     for col in ("matrix", "shape", "parameters", "block"):
@@ -132,9 +100,9 @@ def info(checkpoint: Optional[Path] = CHECKPOINT) -> None:
     window = losses[-RUNNING_WINDOW:]
     console.print(f"trained {run['step']:,} of {run['steps']:,} planned steps (engine {run.get('engine')}, "
                   f"batch {run.get('batch_size')}, lr {run.get('lr')}, seed {run.get('seed')}) on "
-                  f"{run['data']['name']} ({run['data']['n_docs']:,} documents)")
+                  f"{run['data']['name']} ({plural(run['data']['n_docs'], 'document')})")
     console.print(f"running mean loss over the last {len(window)} steps: {sum(window) / len(window):.4f}; "
                   f"last step alone: {losses[-1]:.4f}")
     if run.get("val"):
         v = run["val"][-1]
-        console.print(f"held-out loss at step {v['step']:,}: {v['loss']:.4f} on {v['n_docs']:,} names")
+        console.print(f"held-out loss at step {v['step']:,}: {v['loss']:.4f} on {plural(v['n_docs'], 'document')}")

@@ -12,25 +12,23 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import checkpoint as ckpt_io
+from .. import data as data_io
+from .. import service
 from .. import train as training
-from ..config import count_params
+from ..config import MODEL_DIALS, PRESETS, count_params, settings_for
 from ..errors import OmakaseError
 from ..sample import cook
-from .common import console, next_run_path, writable
+from .common import console, finite, next_run_path, plural, writable
 
-# Named sets of dials. "reference" is Karpathy's microgpt; "bigger" is a makemore-sized
-# transformer (4 layers, 64 dims, ~200K parameters) trained with mini-batches.
-PRESETS = {
-    "reference": dict(n_layer=1, n_embd=16, n_head=4, block_size=16, steps=1000, lr=0.01, batch_size=1, warmup=0),
-    "bigger": dict(n_layer=4, n_embd=64, n_head=4, block_size=16, steps=3000, lr=0.003, batch_size=32, warmup=100),
-}
+INTERRUPTED = 130  # the shell's exit code for a program stopped by Ctrl-C
 
 
 def train(
-    data: Optional[str] = typer.Option(None, "--data", help="Text file, one document per line (default: names.txt)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Text file, one document per line, or a known data set "
+                                       f"({', '.join(data_io.KNOWN)}); default: names."),
     engine: str = typer.Option("numpy", help="How to compute the same model: scalar (pure Python) or numpy."),
-    preset: str = typer.Option("reference", help="Starting dials: reference (4,192 params) or bigger (~200K)."),
-    seed: int = typer.Option(42, help="Random seed (shuffle, initial dials, cooking)."),
+    preset: Optional[str] = typer.Option(None, help=f"Starting dials and plan: {' or '.join(PRESETS)} (default reference)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed: shuffle, initial dials, cooking (default 42)."),
     steps: Optional[int] = typer.Option(None, help="Planned training steps (the learning rate decays over them)."),
     n_layer: Optional[int] = typer.Option(None, help="Transformer layers."),
     n_embd: Optional[int] = typer.Option(None, help="Embedding width (numbers per flavor card)."),
@@ -40,39 +38,40 @@ def train(
     batch_size: Optional[int] = typer.Option(None, help="Documents per step."),
     warmup: Optional[int] = typer.Option(None, help="Steps of linear learning-rate warmup."),
     out: Optional[Path] = typer.Option(None, help="Checkpoint to write (default: runs/ming-NNN.json)."),
-    force: bool = typer.Option(False, help="Overwrite an existing --out or --log."),
+    force: bool = typer.Option(False, help="Overwrite an existing --out, --log or --keep-at file."),
     resume: Optional[Path] = typer.Option(None, help="Continue a paused run from its checkpoint."),
     pause_at: Optional[int] = typer.Option(None, help="Stop after this step and write a checkpoint."),
     log: Optional[Path] = typer.Option(None, help="Write one JSON line per step: step, loss, lr."),
     eval_every: Optional[int] = typer.Option(None, help="Measure the held-out loss every N steps (default: steps/4; 0 = only at the end)."),
+    val_docs: int = typer.Option(training.VAL_DOCS, help="Held-out documents measured during training (0 = all)."),
     keep_at: str = typer.Option("", help="Also keep checkpoints at these steps, e.g. 1,100,500."),
     samples: int = typer.Option(20, help="Names to cook after training (0 for none)."),
     temperature: float = typer.Option(0.5, help="Risk dial for those names (0 = the same menu every time)."),
-) -> None:
+) -> int:
     """Train Ming (a GPT) and cook names. With the defaults and --seed 42 this is Karpathy's microgpt, step for step."""
-    if temperature < 0:
-        raise OmakaseError(f"temperature must be >= 0, got {temperature}")
-    if samples < 0:
-        raise OmakaseError(f"--samples must be >= 0, got {samples}")
-    if preset not in PRESETS:
-        raise OmakaseError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    if finite(temperature, "--temperature") < 0:
+        raise OmakaseError(f"--temperature must be >= 0, got {temperature}")
+    if lr is not None:
+        finite(lr, "--lr")
+    for flag, value in (("--samples", samples), ("--eval-every", eval_every), ("--val-docs", val_docs)):
+        if value is not None and value < 0:
+            raise OmakaseError(f"{flag} must be >= 0, got {value}")
     keep = _parse_steps(keep_at)
-    docs, data_info = training.load_dataset(data)
     if resume is not None:
-        run = training.resume(ckpt_io.load(resume), docs, data_info, engine)
-        out = out or resume
-        if out != resume:
-            writable(out, force)
+        run, out = _resumed(resume, data, engine, out, force, steps=steps, seed=seed, preset=preset, lr=lr,
+                            batch_size=batch_size, warmup=warmup, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
+                            block_size=block_size)
     else:
-        given = dict(steps=steps, n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=block_size, lr=lr,
-                     batch_size=batch_size, warmup=warmup)
-        chosen = {**PRESETS[preset], **{k: v for k, v in given.items() if v is not None}}
-        plan = training.Plan(chosen["steps"], chosen["lr"], chosen["batch_size"], chosen["warmup"], seed)
-        run = training.start(docs, data_info, plan, engine, chosen["n_layer"], chosen["n_embd"],
-                             chosen["n_head"], chosen["block_size"])
-        out = writable(out, force) if out else next_run_path()
-    if log is not None and resume is None:
-        writable(log, force, "log")
+        chosen, notes = settings_for(preset or "reference", steps=steps, lr=lr, batch_size=batch_size, warmup=warmup,
+                                     n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=block_size)
+        plan = training.Plan(chosen["steps"], chosen["lr"], chosen["batch_size"], chosen["warmup"],
+                             42 if seed is None else seed)
+        if out is not None:
+            writable(out, force)
+        dataset = service.load_dataset(data)
+        run = training.start(dataset.docs, dataset.info, plan, engine, *(chosen[k] for k in MODEL_DIALS))
+        for note in notes:
+            console.print(f"[yellow]note:[/] {note}")
     plan = run.plan
     if run.step >= plan.steps:
         raise OmakaseError(f"the run in {resume} is already complete ({run.step} of {plan.steps} steps); "
@@ -80,34 +79,78 @@ def train(
     stop_at = plan.steps if pause_at is None else pause_at
     if not run.step < stop_at <= plan.steps:
         raise OmakaseError(f"--pause-at must be after step {run.step} and at most {plan.steps}, got {pause_at}")
+    beyond = sorted(s for s in keep if not run.step < s <= plan.steps)
+    if beyond:
+        raise OmakaseError(f"--keep-at steps must be after step {run.step} and at most {plan.steps}, got {beyond[0]}")
+    if log is not None:
+        writable(log, force or resume is not None, "log")  # a resumed run appends to its log
+    out = out or next_run_path()  # the run's number is reserved only once every check has passed
+    kept = {s: writable(out.with_name(f"{out.stem}-step{s}{out.suffix}"), force, "--keep-at file") for s in keep}
     every = plan.steps // 4 if eval_every is None else eval_every
-    val_limit = run.engine.val_sample
     console.print(
         f"Ming: {count_params(run.config):,} parameters ({_dials(run.config)}), engine {run.engine.name}; "
-        f"{len(run.docs):,} records: {run.n_train:,} to train on, {len(run.val_docs):,} held out; "
-        f"steps {run.step + 1}..{stop_at} of {plan.steps}, batch {plan.batch_size}, lr {plan.lr}"
-    )
-    stopped = _train_loop(run, stop_at, every, val_limit, log, out, keep)
-    ckpt_io.save(run.checkpoint(), out)
+        f"{plural(len(run.docs), 'record')}: {run.n_train:,} to train on, {len(run.val_docs):,} held out; "
+        f"steps {run.step + 1}..{stop_at} of {plan.steps}, batch {plan.batch_size}, lr {plan.lr}", highlight=False)
+    try:
+        stopped = _train_loop(run, stop_at, every, val_docs or None, log, kept)
+    except training.Diverged as e:
+        _save(run, out)
+        raise OmakaseError(f"{e}; checkpoint {out} holds step {run.step}") from None
+    _save(run, out)
     if run.step < plan.steps:
         how = "interrupted" if stopped else "paused"
         resume_cmd = f"omakase train --resume {out}" + (f" --data {data}" if data else "")
-        console.print(f"[yellow]{how} after step {run.step}[/]; checkpoint {out}. Resume with: {resume_cmd}")
-        return
-    val = run.val[-1] if run.val else run.validate(val_limit)
+        console.print(f"[yellow]{how} after step {run.step}[/]; checkpoint {out}. Resume with:")
+        console.print(resume_cmd, soft_wrap=True, highlight=False)  # a command to copy: never broken
+        return INTERRUPTED if stopped else 0
+    val = run.val[-1] if run.val else run.validate(val_docs or None)
     console.print(
         f"done: step {run.step} loss {run.losses[-1]:.4f} (that step alone) | running mean of the last "
         f"{min(len(run.losses), training.RUNNING_WINDOW)} steps {run.running_mean():.4f} | "
-        + (f"held-out loss {val['loss']:.4f} on {val['n_docs']:,} names" if val else "no held-out names (dataset < 10 docs)")
-    )
+        + (f"held-out loss {val['loss']:.4f} on {plural(val['n_docs'], 'held-out document')}" if val
+           else "no held-out documents (dataset < 10 docs)"), highlight=False)
     console.print(f"checkpoint: {out}")
     if samples:
-        console.print(f"--- {samples} names cooked at temperature {temperature} ---")
+        console.print(f"--- {plural(samples, 'name')} cooked at temperature {temperature} ---")
         for i, name in enumerate(cook(run.engine, run.tokenizer, run.rng(), samples, temperature), 1):
-            console.print(f"sample {i:2d}: {name}", highlight=False)
+            console.print(f"sample {i:2d}: {name or '(empty)'}", highlight=False)
+    return 0
 
 
-def _train_loop(run, stop_at: int, every: int, val_limit, log: Optional[Path], out: Path, keep: set[int]) -> bool:
+def _resumed(resume: Path, data: Optional[str], engine: str, out: Optional[Path], force: bool, **fixed):
+    """The paused run and where it goes; the plan and the model are the checkpoint's and cannot change."""
+    given = [f"--{name.replace('_', '-')}" for name, value in fixed.items() if value is not None]
+    if given:
+        raise OmakaseError(f"{', '.join(given)} cannot change on --resume: the plan and the model are the "
+                           f"checkpoint's; drop {'it' if len(given) == 1 else 'them'} or start a new run")
+    ckpt = ckpt_io.load(resume)
+    dataset = service.dataset_of(ckpt, data)
+    if dataset is None:
+        name = (ckpt.run.get("data") or {}).get("name", "a dataset")
+        raise OmakaseError(f"the checkpoint was trained on {name}, which is not on this machine unchanged; "
+                           f"pass --data with that file")
+    run = training.resume(ckpt, dataset.docs, dataset.info, engine)
+    if out is not None and out != resume:
+        writable(out, force)
+    return run, out or resume
+
+
+def _save(run, out: Path) -> None:
+    """Write the checkpoint; if that fails (a full disk), rescue it under the user cache and say where."""
+    try:
+        ckpt_io.save(run.checkpoint(), out)
+    except OSError as e:
+        rescue = data_io.cache_dir() / "rescue" / f"{out.stem}-{time.strftime('%Y%m%d-%H%M%S')}{out.suffix}"
+        try:
+            ckpt_io.save(run.checkpoint(), rescue)
+        except OSError:
+            raise OmakaseError(f"could not write the checkpoint to {out} ({e.strerror}) nor to {rescue}; "
+                               f"free some disk space and train again") from None
+        raise OmakaseError(f"could not write the checkpoint to {out} ({e.strerror}); the run (step {run.step}) "
+                           f"was saved to {rescue} instead; resume with: omakase train --resume {rescue}") from None
+
+
+def _train_loop(run, stop_at: int, every: int, val_limit, log: Optional[Path], kept: dict[int, Path]) -> bool:
     """Train until stop_at; Ctrl-C finishes the current step and stops. Returns True if interrupted."""
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
@@ -121,15 +164,15 @@ def _train_loop(run, stop_at: int, every: int, val_limit, log: Optional[Path], o
             while run.step < stop_at and not interrupted:
                 loss, lr = run.train_step()
                 if log_file:
-                    log_file.write(json.dumps({"step": run.step, "loss": loss, "lr": lr}) + "\n")
-                if run.step in keep:
-                    ckpt_io.save(run.checkpoint(), out.with_name(f"{out.stem}-step{run.step}{out.suffix}"))
+                    log_file.write(json.dumps({"step": run.step, "loss": loss, "lr": lr}, allow_nan=False) + "\n")
+                if run.step in kept:
+                    _save(run, kept[run.step])
                 if (every and run.step % every == 0) or run.step == run.plan.steps:
                     v = run.validate(val_limit)
                     if v:
                         progress.console.print(
                             f"step {run.step}: running mean {run.running_mean():.4f} | held-out {v['loss']:.4f} "
-                            f"({v['n_docs']:,} names)")
+                            f"({plural(v['n_docs'], 'document')})", highlight=False)
                 rate = (run.step - first) / (time.perf_counter() - started)
                 progress.update(task, completed=run.step,
                                 info=f"loss {loss:.4f} | mean {run.running_mean():.4f} | {rate:.1f} steps/s")
@@ -148,4 +191,5 @@ def _parse_steps(text: str) -> set[int]:
 
 
 def _dials(config) -> str:
-    return f"{config.n_layer} layer, {config.n_embd} dims, {config.n_head} heads, block {config.block_size}"
+    return (f"{plural(config.n_layer, 'layer')}, {config.n_embd} dims, {plural(config.n_head, 'head')}, "
+            f"block {config.block_size}")

@@ -2,44 +2,86 @@
 
 What the model *is* (config, parameter names and shapes, init order,
 tokenizer, checkpoint) is defined once outside this package. An engine only
-computes. Every engine is a class with this interface, and nothing outside
-an engine asks which one it holds:
+computes, and nothing outside an engine asks which one it holds: the training
+loop, sampling, the tour and the service layer use only the `Engine` protocol
+below.
 
-    Engine(config, params, moments=None)   params: {name: [[float]]}; moments: (m, v) alike
-    .name                                   "scalar" or "numpy"
-    .loss_and_grads(docs) -> float          mean -log p(target) over every position of the
-                                            token lists in docs (each cut to block_size
-                                            positions); keeps the gradients for update()
-    .loss(docs) -> float                    the same loss, forward only
-    .grads() -> {name: [[float]]}           the gradients of the last loss_and_grads
-    .update(adam, lr, t)                    apply adam.rule to every parameter (t counts
-                                            updates from 1), then clear the gradients
-    .new_cache()                            an empty KV cache
-    .logits(cache, token, pos) -> [float]   next-token logits after `token` at `pos`,
-                                            appending its keys and values to the cache
-    .params() / .moments()                  export, in the checkpoint's nested-list form
+Adding an engine: write `engines/<name>.py` with a class that follows the
+protocol, add one line to `ENGINES`, and tests/test_engines.py proves it equal
+to the scalar engine (the oracle) on its own.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any, Protocol
 
+from ..adam import Adam
+from ..config import GPTConfig
 from ..errors import OmakaseError
 
+Matrices = dict[str, list[list[float]]]  # {parameter name: rows of floats}, the checkpoint's form
+
+
+class Engine(Protocol):
+    name: str  # the registry's name for it
+    config: GPTConfig
+    eval_batch: int  # how many documents one forward-only pass takes (mean_loss chunks by it)
+
+    def __init__(self, config: GPTConfig, params: Matrices, moments: tuple[Matrices, Matrices] | None = None): ...
+
+    def loss_and_grads(self, docs: list[list[int]]) -> float:
+        """Token-weighted mean -log p(target) over every position of the token lists in docs
+        (each cut to block_size predictions); keeps this loss's gradients (replacing older ones)."""
+
+    def loss(self, docs: list[list[int]]) -> float:
+        """The same loss, forward only."""
+
+    def grads(self) -> Matrices:
+        """The gradients of the last loss_and_grads."""
+
+    def update(self, adam: Adam, lr: float, t: int) -> None:
+        """Apply adam.rule to every parameter (t counts updates from 1), then clear the gradients."""
+
+    def new_cache(self) -> Any:
+        """An empty KV cache (the sous chefs' notebooks) for one document."""
+
+    def forward_token(self, token: int, pos: int, cache: Any, trace: dict | None = None) -> Any:
+        """Logits after `token` at `pos`, appending its keys and values to the cache. If `trace` is a
+        dict, the intermediate vectors are recorded in it: "embedding" (before the first rmsnorm), and
+        per layer "stream_in", "attention" (weights per head), "after_attention", "mlp_pre",
+        "mlp_hidden" (after ReLU), "residual" (the stream after the layer)."""
+
+    def logits(self, cache: Any, token: int, pos: int) -> list[float]:
+        """forward_token as a plain list of floats (what sampling needs)."""
+
+    def params(self) -> Matrices: ...
+
+    def moments(self) -> tuple[Matrices, Matrices]:
+        """Adam's m and v, in the checkpoint's form."""
+
+
+# name -> (module:class, the extra that installs what it needs, or None for the core install)
 ENGINES = {
-    "scalar": "omakase.engines.scalar:ScalarEngine",
-    "numpy": "omakase.engines.numpy:NumpyEngine",
+    "scalar": ("omakase.engines.scalar:ScalarEngine", None),
+    "numpy": ("omakase.engines.numpy:NumpyEngine", None),
 }
 
 
-def engine_class(name: str):
+def engine_class(name: str) -> type[Engine]:
     if name not in ENGINES:
         raise OmakaseError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
-    module, cls = ENGINES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    target, extra = ENGINES[name]
+    module, cls = target.split(":")
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except ImportError as e:
+        hint = f'pip install -e ".[{extra}]"' if extra else 'pip install -e .'
+        raise OmakaseError(f"engine {name} needs {e.name or 'a missing package'}, which is not installed; "
+                           f"from the checkout: {hint}") from None
 
 
-def make_engine(name: str, checkpoint_or_config, params=None, moments=None):
+def make_engine(name: str, checkpoint_or_config, params=None, moments=None) -> Engine:
     """An engine for a Checkpoint, or for (config, params, moments)."""
     if params is None:
         ckpt = checkpoint_or_config

@@ -82,7 +82,6 @@ class NumpyEngine:
     """Forward on arrays, backward by hand, Adam on the whole flat buffer at once."""
 
     name = "numpy"
-    val_sample = None  # training measures the whole held-out set: it takes a fraction of a second
     eval_batch = 512  # documents per forward pass when only measuring a loss
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None):
@@ -118,20 +117,31 @@ class NumpyEngine:
         return inputs, targets, real
 
     # --- the forward pass ---------------------------------------------------
-    def forward(self, inputs: np.ndarray) -> tuple[np.ndarray, list]:
-        """Logits (B, T, vocab) at every position of token ids inputs (B, T), and what backward needs."""
+    def forward(self, inputs: np.ndarray, cache=None, pos0: int = 0) -> tuple[np.ndarray, list]:
+        """Logits (B, T, vocab) at every position of token ids inputs (B, T), and what backward needs.
+
+        The one forward pass, for training and cooking alike. Without a cache the T tokens are
+        positions 0..T-1 of each document. With a cache (cooking, B = 1) they are positions
+        pos0..pos0+T-1: their keys and values are written into the cache and each position
+        attends to every cached position up to itself.
+        """
         cfg, w = self.config, self.w
         B, T = inputs.shape
         H, hd, C = cfg.n_head, cfg.head_dim, cfg.n_embd
-        emb = w["wte"][inputs] + w["wpe"][:T]
+        end = pos0 + T
+        emb = w["wte"][inputs] + w["wpe"][pos0:end]
         x, scale0 = rmsnorm(emb)
         saved = [(emb, scale0)]
-        for layer in self.w_layers:
+        for li, layer in enumerate(self.w_layers):
             x_in = x
             xn, scale1 = rmsnorm(x_in)
             # (B, T, 3, H, hd) -> (3, B, H, T, hd): every head of every document at once
             q, k, v = (xn @ layer["qkv"].T).reshape(B, T, 3, H, hd).transpose(2, 0, 3, 1, 4)
-            scores = (q @ k.swapaxes(-1, -2)) * self.attn_scale + self.causal[:T, :T]
+            if cache is not None:  # the notebooks: keys and values of every course served so far
+                keys, values = cache
+                keys[li, :, :, pos0:end], values[li, :, :, pos0:end] = k, v
+                k, v = keys[li, :, :, :end], values[li, :, :, :end]
+            scores = (q @ k.swapaxes(-1, -2)) * self.attn_scale + self.causal[pos0:end, :end]
             exps = np.exp(scores - scores.max(-1, keepdims=True))  # the max is a constant, as in scalar.py
             total = exps.sum(-1, keepdims=True)
             inv = total**-1
@@ -244,41 +254,28 @@ class NumpyEngine:
 
     # --- one token at a time, for cooking -----------------------------------
     def new_cache(self):
-        """The sous chefs' notebooks: per layer, room for the keys and values of block_size courses."""
+        """The sous chefs' notebooks: per layer and head, room for the keys and values of block_size courses."""
         cfg = self.config
-        shape = (cfg.n_layer, cfg.block_size, cfg.n_head, cfg.head_dim)
+        shape = (cfg.n_layer, 1, cfg.n_head, cfg.block_size, cfg.head_dim)
         return np.zeros(shape), np.zeros(shape)
 
     def forward_token(self, token: int, pos: int, cache, trace: dict | None = None) -> np.ndarray:
-        """Logits for the next token after `token` at `pos`, writing its keys and values into the cache.
+        """Logits for the next token after `token` at `pos`: the forward pass with B = T = 1 and the cache.
 
-        If `trace` is a dict, the intermediate vectors are recorded in it, as the scalar engine does.
+        If `trace` is a dict, the intermediate vectors are recorded in it (see engines.Engine).
         """
-        cfg, w = self.config, self.w
-        keys, values = cache
-        x = w["wte"][token] + w["wpe"][pos]
+        logits, saved = self.forward(np.array([[token]]), cache, pos)
         if trace is not None:
-            trace["embedding"] = x.tolist()  # flavor card + position tag, before the first cleanser
-        x, _ = rmsnorm(x)
-        for li, layer in enumerate(self.w_layers):
-            x_in = x
-            q, keys[li, pos], values[li, pos] = (layer["qkv"] @ rmsnorm(x_in)[0]).reshape(3, cfg.n_head, cfg.head_dim)
-            scores = np.einsum("hd,thd->ht", q, keys[li, : pos + 1]) * self.attn_scale
-            exps = np.exp(scores - scores.max(-1, keepdims=True))
-            weights = exps * exps.sum(-1, keepdims=True) ** -1
-            heads = np.einsum("ht,thd->hd", weights, values[li, : pos + 1]).reshape(cfg.n_embd)
-            x_mid = layer["wo"] @ heads + x_in
-            pre = layer["fc1"] @ rmsnorm(x_mid)[0]
-            hidden = np.maximum(pre, 0.0)
-            x = layer["fc2"] @ hidden + x_mid
-            if trace is not None:
-                trace.setdefault("stream_in", []).append(x_in.tolist())
-                trace.setdefault("after_attention", []).append(x_mid.tolist())
-                trace.setdefault("attention", []).append(weights.tolist())
-                trace.setdefault("mlp_hidden", []).append(hidden.tolist())
-                trace.setdefault("mlp_pre", []).append(pre.tolist())
-                trace.setdefault("residual", []).append(x.tolist())
-        return w["lm_head"] @ x
+            trace["embedding"] = saved[0][0][0, 0].tolist()  # flavor card + position tag, before the cleanser
+            layers = saved[1:-1]
+            outputs = [acts[0] for acts in layers[1:]] + [saved[-1]]  # a layer's output is the next one's input
+            for acts, out in zip(layers, outputs):
+                x_in, weights, x_mid, pre, hidden = acts[0], acts[9], acts[11], acts[14], acts[15]
+                for key, value in (("stream_in", x_in[0, 0]), ("attention", weights[0, :, 0]),
+                                   ("after_attention", x_mid[0, 0]), ("mlp_pre", pre[0, 0]),
+                                   ("mlp_hidden", hidden[0, 0]), ("residual", out[0, 0])):
+                    trace.setdefault(key, []).append(value.tolist())
+        return logits[0, 0]
 
     def logits(self, cache, token: int, pos: int) -> list[float]:
         return self.forward_token(token, pos, cache).tolist()

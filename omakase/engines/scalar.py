@@ -44,7 +44,6 @@ class ScalarEngine:
     """Forward on Values, backward by the chain rule, Adam one dial at a time."""
 
     name = "scalar"
-    val_sample = 100  # held-out names measured during training: a fixed sample, a graph per name is slow
     eval_batch = 1  # documents per graph when only measuring a loss (one small graph at a time)
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None):
