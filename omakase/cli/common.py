@@ -21,6 +21,7 @@ def next_run_path(stem: str = "ming") -> Path:
     checkpoint replaces it), so two runs started together never write the same file.
     """
     writable_folder(RUNS, "the runs folder")
+    RUNS.mkdir(parents=True, exist_ok=True)
     i = 1
     while True:
         path = RUNS / f"{stem}-{i:03d}.json"

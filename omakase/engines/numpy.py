@@ -178,6 +178,9 @@ class NumpyEngine:
         return float(total / count)
 
     # --- the backward pass --------------------------------------------------
+    # A diverging run overflows; the training loop sees the non-finite loss and stops, so numpy's
+    # warnings would only add noise.
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def loss_and_grads(self, docs: list[list[int]]) -> float:
         """Token-weighted mean loss of the batch; fills the gradient buffer (replacing what it held)."""
         cfg, w, g = self.config, self.w, self.g
