@@ -34,7 +34,7 @@ from rich.progress import Progress  # noqa: E402
 
 from omakase import train as training  # noqa: E402
 from omakase.baseline import bigram_probs, unigram_probs, uniform_loss, mean_nll  # noqa: E402
-from omakase.cli.train import PRESETS  # noqa: E402
+from omakase.config import PRESETS  # noqa: E402
 from omakase.config import count_params  # noqa: E402
 from omakase.sample import cook  # noqa: E402
 
