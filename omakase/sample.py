@@ -37,7 +37,7 @@ def cook(engine, tokenizer: Tokenizer, rng: random.Random, n: int = 20, temperat
     if n < 0:
         raise OmakaseError(f"the number of names must be >= 0, got {n}")
     block_size = engine.config.block_size
-    start = [tokenizer.bos] + tokenizer.ids(prefix, "the --prefix")
+    start = [tokenizer.bos] + tokenizer.ids(prefix, "the prefix")
     if len(start) > block_size:
         raise OmakaseError(f"the prefix is {len(prefix)} courses long; at most {block_size - 1} fit in the block")
     names = []
