@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from omakase import train as training
+from omakase.engines import ENGINES, engine_class
+from omakase.errors import OmakaseError
 from omakase.sample import cook
 
 FIRST_20 = [3.3660, 3.4243, 3.1778, 3.0664, 3.2209, 2.9452, 3.2894, 3.3245, 2.8990, 3.2229,
@@ -28,8 +30,13 @@ def test_first_20_steps_match_the_reference():
 
 
 @pytest.mark.slow
-def test_all_1000_steps_and_the_20_names_match_the_reference():
-    run = reference_run("scalar")
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_all_1000_steps_and_the_20_names_match_the_reference(engine):
+    try:
+        engine_class(engine)
+    except OmakaseError as e:
+        pytest.skip(str(e))
+    run = reference_run(engine)
     losses = [f"{run.train_step()[0]:.4f}" for _ in range(1000)]
     assert losses == json.loads(REFERENCE_LOSSES.read_text())
     assert losses[-1] == "2.6497"

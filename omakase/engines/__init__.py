@@ -65,6 +65,7 @@ class Engine(Protocol):
 ENGINES = {
     "scalar": ("omakase.engines.scalar:ScalarEngine", None),
     "numpy": ("omakase.engines.numpy:NumpyEngine", None),
+    "torch": ("omakase.engines.torch:TorchEngine", "torch"),
 }
 
 

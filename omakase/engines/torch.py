@@ -1,0 +1,240 @@
+"""The Michelin kitchen: the same GPT as a PyTorch nn.Module, with PyTorch's autograd.
+
+The model is exactly the scalar kitchen's (see scalar.py) and the fast
+kitchen's (numpy.py): RMSNorm without a gain, ReLU, no biases, an untied output
+layer, and an extra RMSNorm right after the embeddings; the parameters have the
+same names, shapes and init order (config.py). Only the computing changes:
+tensors on CPU or CUDA, backward by autograd, any float dtype.
+
+In float64 on the CPU it gives the other engines' losses and gradients to
+1e-10 (tests/test_engines.py). In float32 or bfloat16 it is faster and a little
+less exact; on CUDA, bfloat16 autocast is the usual choice.
+
+When torch.distributed is initialized (torchrun), each process computes its
+share of the batch and the gradients are summed across processes, weighted by
+how many tokens each share had, so every process holds exactly the gradient of
+the whole batch: the training loop does not know it runs on several stoves.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..adam import Adam
+from ..config import GPTConfig, param_shapes
+from ..errors import OmakaseError
+
+EPS = 1e-5  # rmsnorm's guard, as in the reference
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def rmsnorm(x: torch.Tensor) -> torch.Tensor:
+    """The palate cleanser: x * (mean(x^2) + eps) ** -0.5, no learned gain."""
+    return x * (x.pow(2).mean(-1, keepdim=True) + EPS).rsqrt()
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """auto: CUDA when present, else the CPU. Asking for a device that is absent is one clear line."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if name not in available:
+        raise OmakaseError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+    if not available[name]:
+        raise OmakaseError(f"device {name} is not available on this machine; use cpu (or auto)")
+    return torch.device(name)
+
+
+class GPT(nn.Module):
+    """Ming as an nn.Module. Matrices are stored as in the checkpoint: rows are output features."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = config
+        self.names = [name for name, _ in param_shapes(config)]
+        # nn.ParameterDict keys may not hold dots: "layer0.attn_wq" is stored as "layer0_attn_wq"
+        self.mats = nn.ParameterDict({name.replace(".", "_"): nn.Parameter(torch.empty(shape))
+                                      for name, shape in param_shapes(config)})
+        block = config.block_size
+        self.register_buffer("causal", torch.ones(block, block, dtype=torch.bool).tril(), persistent=False)
+
+    def w(self, name: str) -> torch.Tensor:
+        return self.mats[name.replace(".", "_")]
+
+    def forward(self, inputs: torch.Tensor, cache=None, pos0: int = 0) -> torch.Tensor:
+        """Logits (B, T, vocab) for token ids (B, T) at positions pos0..pos0+T-1.
+
+        The one forward pass, for training and cooking alike. With a cache (the sous chefs'
+        notebooks) the new keys and values are written into it and each position attends to
+        every cached position up to itself; without one the tokens are positions 0..T-1.
+        """
+        cfg = self.config
+        B, T = inputs.shape
+        H, hd = cfg.n_head, cfg.head_dim
+        end = pos0 + T
+        x = rmsnorm(self.w("wte")[inputs] + self.w("wpe")[pos0:end])
+        self.trace = []  # per layer: what forward_token's trace reports (read only when asked)
+        for i in range(cfg.n_layer):
+            x_in = x
+            q, k, v = (rmsnorm(x_in) @ self.w(f"layer{i}.attn_wq").T,
+                       rmsnorm(x_in) @ self.w(f"layer{i}.attn_wk").T,
+                       rmsnorm(x_in) @ self.w(f"layer{i}.attn_wv").T)
+            q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))  # (B, H, T, hd)
+            if cache is not None:
+                keys, values = cache
+                keys[i][:, :, pos0:end], values[i][:, :, pos0:end] = k, v
+                k, v = keys[i][:, :, :end], values[i][:, :, :end]
+            scores = (q @ k.transpose(-1, -2)) * (hd**-0.5)
+            scores = scores.masked_fill(~self.causal[pos0:end, :end], float("-inf"))
+            weights = scores.softmax(-1)
+            heads = (weights @ v).transpose(1, 2).reshape(B, T, cfg.n_embd)
+            x_mid = heads @ self.w(f"layer{i}.attn_wo").T + x_in  # the spoonful of stock: a residual add
+            pre = rmsnorm(x_mid) @ self.w(f"layer{i}.mlp_fc1").T
+            hidden = F.relu(pre)  # the back kitchen's quality check
+            x = hidden @ self.w(f"layer{i}.mlp_fc2").T + x_mid
+            self.trace.append((x_in, weights, x_mid, pre, hidden, x))
+        return x @ self.w("lm_head").T
+
+
+class TorchEngine:
+    """Forward in PyTorch, backward by autograd, Adam on every tensor (the reference's rule)."""
+
+    name = "torch"
+    eval_batch = 512  # documents per forward pass when only measuring a loss
+
+    def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None,
+                 dtype: str = "float64", device: str = "cpu"):
+        if dtype not in DTYPES:
+            raise OmakaseError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
+        self.config = config
+        self.device = pick_device(device)
+        self.dtype = DTYPES[dtype]
+        self.model = GPT(config).to(self.device)
+        with torch.no_grad():
+            for name in self.model.names:
+                self.model.w(name).data = torch.tensor(params[name], dtype=torch.float64).to(self.device, self.dtype)
+        self.tensors = [self.model.w(name) for name in self.model.names]
+        # Adam's moments are kept in float64 whatever the model's dtype: they are few and must be exact
+        if moments is None:
+            self.m = [torch.zeros_like(p, dtype=torch.float64) for p in self.tensors]
+            self.v = [torch.zeros_like(p, dtype=torch.float64) for p in self.tensors]
+        else:
+            self.m = [torch.tensor(moments[0][n], dtype=torch.float64, device=self.device) for n in self.model.names]
+            self.v = [torch.tensor(moments[1][n], dtype=torch.float64, device=self.device) for n in self.model.names]
+
+    # --- the batch ----------------------------------------------------------
+    def _batch(self, docs: list[list[int]]):
+        """Inputs, targets (-1 where padded), (B, T) each; docs cut to block_size predictions."""
+        cut = [tokens[: self.config.block_size + 1] for tokens in docs]
+        T = max(len(tokens) for tokens in cut) - 1
+        inputs = torch.zeros((len(cut), T), dtype=torch.long)
+        targets = torch.full((len(cut), T), -1, dtype=torch.long)
+        for b, tokens in enumerate(cut):
+            n = len(tokens) - 1
+            inputs[b, :n] = torch.tensor(tokens[:-1])
+            targets[b, :n] = torch.tensor(tokens[1:])
+        return inputs.to(self.device), targets.to(self.device)
+
+    def _summed_nll(self, docs: list[list[int]]) -> tuple[torch.Tensor, int]:
+        """Sum of -log p(target) over every real position, and how many positions there were."""
+        inputs, targets = self._batch(docs)
+        logits = self.model(inputs).to(torch.float64 if self.dtype == torch.float64 else torch.float32)
+        nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1, reduction="sum")
+        return nll, int((targets >= 0).sum())
+
+    # --- training -----------------------------------------------------------
+    def loss_and_grads(self, docs: list[list[int]]) -> float:
+        """Token-weighted mean loss of the batch; the gradients replace any held before.
+
+        Under torch.distributed each process takes every world_size-th document; the summed
+        losses and gradients are added across processes and divided by the batch's token count,
+        which is exactly the single-process mean.
+        """
+        rank, world = _rank_and_world()
+        share = docs[rank::world]
+        for p in self.tensors:
+            p.grad = None
+        if share:
+            nll, n = self._summed_nll(share)
+            nll.backward()
+        else:  # more processes than documents: this one contributes nothing
+            nll, n = torch.zeros((), dtype=torch.float64, device=self.device), 0
+        total = torch.tensor([float(nll.detach()), float(n)], dtype=torch.float64, device=self.device)
+        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in self.tensors]
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(total)
+            for g in grads:
+                dist.all_reduce(g)
+        count = total[1].item()
+        for p, g in zip(self.tensors, grads):
+            p.grad = g / count
+        return total[0].item() / count
+
+    @torch.no_grad()
+    def loss(self, docs: list[list[int]]) -> float:
+        """Mean -log p(target) over every real position, eval_batch documents at a time."""
+        total, count = 0.0, 0
+        for start in range(0, len(docs), self.eval_batch):
+            nll, n = self._summed_nll(docs[start : start + self.eval_batch])
+            total, count = total + float(nll), count + n
+        return total / count
+
+    def grads(self) -> dict[str, list[list[float]]]:
+        return {name: (torch.zeros_like(p) if p.grad is None else p.grad).double().tolist()
+                for name, p in zip(self.model.names, self.tensors)}
+
+    @torch.no_grad()
+    def update(self, adam: Adam, lr: float, t: int) -> None:
+        """One Adam update of every dial (adam.rule on float64 tensors), then clear the gradients."""
+        for i, p in enumerate(self.tensors):
+            g = torch.zeros_like(p, dtype=torch.float64) if p.grad is None else p.grad.double()
+            new, self.m[i], self.v[i] = adam.rule(p.double(), g, self.m[i], self.v[i], lr, t)
+            p.copy_(new)
+            p.grad = None
+
+    # --- one token at a time, for cooking -----------------------------------
+    def new_cache(self):
+        """The sous chefs' notebooks: per layer, room for the keys and values of block_size courses."""
+        cfg = self.config
+        shape = (1, cfg.n_head, cfg.block_size, cfg.head_dim)
+        make = lambda: [torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(cfg.n_layer)]  # noqa: E731
+        return make(), make()
+
+    @torch.no_grad()
+    def forward_token(self, token: int, pos: int, cache, trace: dict | None = None) -> torch.Tensor:
+        """Logits after `token` at `pos` (the forward pass with B = T = 1 and the cache)."""
+        x = torch.tensor([[token]], device=self.device)
+        logits = self.model(x, cache, pos)[0, 0]
+        if trace is not None:
+            w = self.model.w
+            trace["embedding"] = (w("wte")[token] + w("wpe")[pos]).double().tolist()
+            for x_in, weights, x_mid, pre, hidden, out in self.model.trace:
+                for key, value in (("stream_in", x_in[0, 0]), ("attention", weights[0, :, 0, : pos + 1]),
+                                   ("after_attention", x_mid[0, 0]), ("mlp_pre", pre[0, 0]),
+                                   ("mlp_hidden", hidden[0, 0]), ("residual", out[0, 0])):
+                    trace.setdefault(key, []).append(value.double().tolist())
+        return logits
+
+    def logits(self, cache, token: int, pos: int) -> list[float]:
+        return self.forward_token(token, pos, cache).double().tolist()
+
+    # --- export -------------------------------------------------------------
+    def params(self) -> dict[str, list[list[float]]]:
+        return {name: p.detach().double().tolist() for name, p in zip(self.model.names, self.tensors)}
+
+    def moments(self) -> tuple[dict, dict]:
+        names = self.model.names
+        return ({n: m.tolist() for n, m in zip(names, self.m)}, {n: v.tolist() for n, v in zip(names, self.v)})
+
+
+def _rank_and_world() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
