@@ -176,19 +176,22 @@ def shuffle(docs: list[str], rng: random.Random) -> tuple[list[int], list[str]]:
 
 
 def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, n_embd=16, n_head=4,
-          block_size=16) -> Run:
-    """A new run, drawing its randomness exactly as the reference does."""
+          block_size=16, engine_options: dict | None = None) -> Run:
+    """A new run, drawing its randomness exactly as the reference does.
+
+    `engine_options` go to the engine's constructor (the torch engine takes dtype and device).
+    """
     rng = random.Random(plan.seed)
     order, shuffled = shuffle(docs, rng)
     tokenizer = Tokenizer.from_docs(shuffled)
     config = GPTConfig(tokenizer.vocab_size, n_layer, n_embd, n_head, block_size)
     check_memory(config, plan.batch_size)
     params = init_params(config, rng)
-    return Run(plan, config, tokenizer, shuffled, order, engine_class(engine)(config, params), data_info,
-               rng.getstate())
+    return Run(plan, config, tokenizer, shuffled, order, engine_class(engine)(config, params, **(engine_options or {})),
+               data_info, rng.getstate())
 
 
-def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str) -> Run:
+def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str, engine_options: dict | None = None) -> Run:
     """The run a checkpoint froze, ready to go on (docs: the dataset's documents, in file order)."""
     r = ckpt.run
     try:
@@ -209,7 +212,8 @@ def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str) -> R
     shuffled = [docs[i] for i in order]
     tokenizer = ckpt.tokenizer
     return Run(plan, ckpt.config, tokenizer, shuffled, order,
-               engine_class(engine)(ckpt.config, ckpt.params, ckpt.moments), data_info, random_state,
+               engine_class(engine)(ckpt.config, ckpt.params, ckpt.moments, **(engine_options or {})), data_info,
+               random_state,
                step, losses, val)
 
 

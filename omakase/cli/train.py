@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .. import checkpoint as ckpt_io
 from .. import data as data_io
-from .. import service
+from .. import distributed, service
 from .. import train as training
 from ..config import MODEL_DIALS, PRESETS, count_params, settings_for
 from ..errors import OmakaseError
@@ -41,12 +41,14 @@ def train(
     force: bool = typer.Option(False, help="Overwrite an existing --out, --log or --keep-at file."),
     resume: Optional[Path] = typer.Option(None, help="Continue a paused run from its checkpoint."),
     pause_at: Optional[int] = typer.Option(None, help="Stop after this step and write a checkpoint."),
-    log: Optional[Path] = typer.Option(None, help="Write one JSON line per step: step, loss, lr."),
+    log: Optional[Path] = typer.Option(None, "--log", "--log-file", help="Write one JSON line per step: step, loss, lr (under torchrun: --log-file)."),
     eval_every: Optional[int] = typer.Option(None, help="Measure the held-out loss every N steps (default: steps/4; 0 = only at the end)."),
     val_docs: int = typer.Option(training.VAL_DOCS, help="Held-out documents measured during training (0 = all)."),
     keep_at: str = typer.Option("", help="Also keep checkpoints at these steps, e.g. 1,100,500."),
     samples: int = typer.Option(20, help="Names to cook after training (0 for none)."),
     temperature: float = typer.Option(0.5, help="Risk dial for those names (0 = the same menu every time)."),
+    dtype: Optional[str] = typer.Option(None, help="torch engine: float64 (exact, the default), float32 or bfloat16."),
+    device: Optional[str] = typer.Option(None, help="torch engine: auto (CUDA when present, the default), cpu, cuda or mps."),
 ) -> int:
     """Train Ming (a GPT) and cook names. With the defaults and --seed 42 this is Karpathy's microgpt, step for step."""
     if finite(temperature, "--temperature") < 0:
@@ -57,8 +59,30 @@ def train(
         if value is not None and value < 0:
             raise OmakaseError(f"{flag} must be >= 0, got {value}")
     keep = _parse_steps(keep_at)
+    options = {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
+    if options and engine != "torch":
+        raise OmakaseError(f"--{' and --'.join(options)} {'is' if len(options) == 1 else 'are'} for the torch "
+                           f"engine; add --engine torch or drop {'it' if len(options) == 1 else 'them'}")
+    if engine == "torch":
+        options.setdefault("device", "auto")
+    stoves = distributed.from_environment()
+    if stoves.world > 1 and engine != "torch":
+        raise OmakaseError(f"several processes ({stoves.world}) train only with the torch engine; add --engine torch")
+    if not stoves.is_main:
+        console.quiet = True  # rank 0 alone prints, logs and writes checkpoints
+    try:
+        return _train(stoves, data, engine, options, preset, seed, steps, n_layer, n_embd, n_head, block_size, lr,
+                      batch_size, warmup, out, force, resume, pause_at, log, eval_every, val_docs, keep, samples,
+                      temperature)
+    finally:
+        distributed.finish(stoves)
+
+
+def _train(stoves, data, engine, options, preset, seed, steps, n_layer, n_embd, n_head, block_size, lr, batch_size,
+           warmup, out, force, resume, pause_at, log, eval_every, val_docs, keep, samples, temperature) -> int:
+    main = stoves.is_main
     if resume is not None:
-        run, out = _resumed(resume, data, engine, out, force, steps=steps, seed=seed, preset=preset, lr=lr,
+        run, out = _resumed(resume, data, engine, options, out, force, steps=steps, seed=seed, preset=preset, lr=lr,
                             batch_size=batch_size, warmup=warmup, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
                             block_size=block_size)
     else:
@@ -66,10 +90,11 @@ def train(
                                      n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=block_size)
         plan = training.Plan(chosen["steps"], chosen["lr"], chosen["batch_size"], chosen["warmup"],
                              42 if seed is None else seed)
-        if out is not None:
+        if out is not None and main:
             writable(out, force)
         dataset = service.load_dataset(data)
-        run = training.start(dataset.docs, dataset.info, plan, engine, *(chosen[k] for k in MODEL_DIALS))
+        run = training.start(dataset.docs, dataset.info, plan, engine, *(chosen[k] for k in MODEL_DIALS),
+                             engine_options=options)
         for note in notes:
             console.print(f"[yellow]note:[/] {note}")
     plan = run.plan
@@ -82,15 +107,19 @@ def train(
     beyond = sorted(s for s in keep if not run.step < s <= plan.steps)
     if beyond:
         raise OmakaseError(f"--keep-at steps must be after step {run.step} and at most {plan.steps}, got {beyond[0]}")
-    if log is not None:
-        writable(log, force or resume is not None, "log")  # a resumed run appends to its log
-    out = out or next_run_path()  # the run's number is reserved only once every check has passed
-    kept = {s: writable(out.with_name(f"{out.stem}-step{s}{out.suffix}"), force, "--keep-at file") for s in keep}
+    if not main:
+        log, out, kept = None, None, {}
+    else:
+        if log is not None:
+            writable(log, force or resume is not None, "log")  # a resumed run appends to its log
+        out = out or next_run_path()  # the run's number is reserved only once every check has passed
+        kept = {s: writable(out.with_name(f"{out.stem}-step{s}{out.suffix}"), force, "--keep-at file") for s in keep}
     every = plan.steps // 4 if eval_every is None else eval_every
     console.print(
         f"Ming: {count_params(run.config):,} parameters ({_dials(run.config)}), engine {run.engine.name}; "
         f"{plural(len(run.docs), 'record')}: {run.n_train:,} to train on, {len(run.val_docs):,} held out; "
-        f"steps {run.step + 1}..{stop_at} of {plan.steps}, batch {plan.batch_size}, lr {plan.lr}", highlight=False)
+        f"steps {run.step + 1}..{stop_at} of {plan.steps}, batch {plan.batch_size}, lr {plan.lr}"
+        + (f"; {stoves.world} processes share each batch" if stoves.world > 1 else ""), highlight=False)
     try:
         stopped = _train_loop(run, stop_at, every, val_docs or None, log, kept)
     except training.Diverged as e:
@@ -117,7 +146,7 @@ def train(
     return 0
 
 
-def _resumed(resume: Path, data: Optional[str], engine: str, out: Optional[Path], force: bool, **fixed):
+def _resumed(resume: Path, data: Optional[str], engine: str, options: dict, out: Optional[Path], force: bool, **fixed):
     """The paused run and where it goes; the plan and the model are the checkpoint's and cannot change."""
     given = [f"--{name.replace('_', '-')}" for name, value in fixed.items() if value is not None]
     if given:
@@ -129,14 +158,17 @@ def _resumed(resume: Path, data: Optional[str], engine: str, out: Optional[Path]
         name = (ckpt.run.get("data") or {}).get("name", "a dataset")
         raise OmakaseError(f"the checkpoint was trained on {name}, which is not on this machine unchanged; "
                            f"pass --data with that file")
-    run = training.resume(ckpt, dataset.docs, dataset.info, engine)
+    run = training.resume(ckpt, dataset.docs, dataset.info, engine, options)
     if out is not None and out != resume:
         writable(out, force)
     return run, out or resume
 
 
-def _save(run, out: Path) -> None:
-    """Write the checkpoint; if that fails (a full disk), rescue it under the user cache and say where."""
+def _save(run, out: Optional[Path]) -> None:
+    """Write the checkpoint; if that fails (a full disk), rescue it under the user cache and say where.
+    (`out` is None on every process but rank 0: one writer.)"""
+    if out is None:
+        return
     try:
         ckpt_io.save(run.checkpoint(), out)
     except OSError as e:

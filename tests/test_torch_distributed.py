@@ -1,0 +1,51 @@
+"""Many stoves: 2 processes under torchrun (gloo, CPU) train exactly as 1 process with the same global batch."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason='the torch extra is not installed: pip install -e ".[torch]"')
+
+TRAIN = ["train", "--engine", "torch", "--dtype", "float64", "--device", "cpu", "--steps", "8", "--batch-size", "5",
+         "--samples", "0"]
+
+
+def torchrun(cwd: Path, *args: str) -> None:
+    """`torchrun --standalone --nproc_per_node=2 -m omakase ...` in cwd (the runner beside this Python)."""
+    runner = Path(sys.executable).with_name("torchrun")
+    command = [str(runner)] if runner.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    subprocess.run([*command, "--standalone", "--nproc_per_node=2", "-m", "omakase", *args], cwd=cwd, check=True,
+                   capture_output=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def one_process(cwd: Path, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "omakase", *args], cwd=cwd, check=True, capture_output=True, timeout=300)
+
+
+def losses(path: Path) -> list[float]:
+    return [json.loads(line)["loss"] for line in path.read_text().splitlines()]
+
+
+def params(path: Path) -> list[float]:
+    doc = json.loads(path.read_text())
+    return [x for rows in doc["params"].values() for row in rows for x in row]
+
+
+def test_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_data):
+    data = ["--data", str(tiny_data)]
+    torchrun(tmp_path, *TRAIN, *data, "--out", "two.json", "--log-file", "two.jsonl")
+    one_process(tmp_path, *TRAIN, *data, "--out", "one.json", "--log-file", "one.jsonl")
+    assert losses(tmp_path / "two.jsonl") == pytest.approx(losses(tmp_path / "one.jsonl"), abs=1e-9)
+    assert params(tmp_path / "two.json") == pytest.approx(params(tmp_path / "one.json"), abs=1e-9)
+    assert not list(tmp_path.glob("runs"))  # rank 1 wrote nothing: one writer
+
+    # paused on 2 stoves, resumed on 1: the same run, because the global batch did not change
+    torchrun(tmp_path, *TRAIN, *data, "--pause-at", "4", "--out", "paused.json", "--log-file", "paused.jsonl")
+    one_process(tmp_path, "train", "--resume", "paused.json", "--engine", "torch", "--dtype", "float64",
+                "--device", "cpu", "--samples", "0", "--log-file", "paused.jsonl")
+    assert losses(tmp_path / "paused.jsonl") == pytest.approx(losses(tmp_path / "one.jsonl"), abs=1e-9)
+    assert params(tmp_path / "paused.json") == pytest.approx(params(tmp_path / "one.json"), abs=1e-9)
