@@ -34,7 +34,7 @@ from rich.progress import Progress  # noqa: E402
 
 from omakase import train as training  # noqa: E402
 from omakase.baseline import bigram_probs, unigram_probs, uniform_loss, mean_nll  # noqa: E402
-from omakase.config import PRESETS  # noqa: E402
+from omakase.config import MODEL_DIALS, PRESETS  # noqa: E402
 from omakase.config import count_params  # noqa: E402
 from omakase.sample import cook  # noqa: E402
 
@@ -96,8 +96,9 @@ def measure() -> list[dict]:
         {"rung": "bigram table", "loss": mean_nll(val_tokens, lambda p, n: bigram[p][n], bs),
          "params": tok.vocab_size**2, "seconds": 0.0, "names": table_names(lambda prev: bigram[prev])},
     ]
-    bigger = dict(PRESETS["bigger"])
-    bigger_plan = training.Plan(bigger.pop("steps"), bigger.pop("lr"), bigger.pop("batch_size"), bigger.pop("warmup"))
+    preset = PRESETS["bigger"]
+    bigger = {k: preset[k] for k in MODEL_DIALS}
+    bigger_plan = training.Plan(preset["steps"], preset["lr"], preset["batch_size"], preset["warmup"])
     small = dict(n_layer=1, n_embd=16, n_head=4, block_size=16)
     with Progress(console=Console(stderr=True), transient=True) as progress:
         rows.append(train_rung(docs, info, training.Plan(), small, progress,

@@ -103,9 +103,24 @@ def dial_name(config: GPTConfig, index: int) -> str:
 # Named sets of dials and training plans, in one place for the CLI, the tour, the web page and the
 # benchmarks. "reference" is Karpathy's microgpt; "bigger" is a makemore-sized transformer
 # (4 layers, 64 dims, ~200K parameters) trained with mini-batches.
+HABITS = dict(schedule="linear", min_lr=0.0, beta1=0.85, beta2=0.99, weight_decay=0.0, clip=0.0, dropout=0.0,
+              init_std=INIT_STD)
 PRESETS = {
-    "reference": dict(n_layer=1, n_embd=16, n_head=4, block_size=16, steps=1000, lr=0.01, batch_size=1, warmup=0),
-    "bigger": dict(n_layer=4, n_embd=64, n_head=4, block_size=16, steps=3000, lr=0.003, batch_size=32, warmup=100),
+    "reference": dict(n_layer=1, n_embd=16, n_head=4, block_size=16, steps=1000, lr=0.01, batch_size=1, warmup=0,
+                      **HABITS),
+    "bigger": dict(n_layer=4, n_embd=64, n_head=4, block_size=16, steps=3000, lr=0.003, batch_size=32, warmup=100,
+                   **HABITS),
+    # nanoGPT's Shakespeare-on-a-laptop settings (its README): a character model of tinyshakespeare;
+    # the dials start at N(0, 0.02) as nanoGPT's do (the reference's 0.08 is for 16-wide Ming)
+    "shakespeare-char": dict(n_layer=4, n_embd=128, n_head=4, block_size=64, steps=2000, lr=1e-3, batch_size=12,
+                             warmup=100, schedule="cosine", min_lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.1,
+                             clip=1.0, dropout=0.0, init_std=0.02, data="shakespeare", engine="torch",
+                             dtype="float32"),
+    # nanoGPT's GPU settings for the same data; on a CPU only its shape is tested
+    "shakespeare-char-gpu": dict(n_layer=6, n_embd=384, n_head=6, block_size=256, steps=5000, lr=1e-3, batch_size=64,
+                                 warmup=100, schedule="cosine", min_lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.1,
+                                 clip=1.0, dropout=0.2, init_std=0.02, data="shakespeare", engine="torch",
+                                 dtype="bfloat16"),
 }
 MODEL_DIALS = ("n_layer", "n_embd", "n_head", "block_size")
 MEMORY_LIMIT = 16 * 2**30  # bytes: a plan that would need more is refused before anything is allocated
@@ -120,7 +135,7 @@ def settings_for(preset: str, **given) -> tuple[dict, list[str]]:
     if preset not in PRESETS:
         raise OmakaseError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
     base = PRESETS[preset]
-    chosen = {**base, **{k: v for k, v in given.items() if v is not None and k in base}}
+    chosen = {**base, **{k: v for k, v in given.items() if v is not None}}
     notes = []
     if given.get("warmup") is None and chosen["steps"] != base["steps"] and base["warmup"]:
         chosen["warmup"] = min(round(base["warmup"] * chosen["steps"] / base["steps"]), chosen["steps"] - 1)

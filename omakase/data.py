@@ -15,7 +15,9 @@ The shipped names.txt is makemore's, commit 988aa59
 sha256 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d; it is
 checked against that digest whenever it is used.
 
-Documents: one per non-blank line, stripped (as in the reference).
+Documents: one per non-blank line, stripped (as in the reference), for names and
+any file given by path; a "stream" data set (shakespeare) is one continuous text,
+which training cuts into blocks (train.arrange).
 
 The split: after the seeded shuffle, the last 10% of the documents are held
 out for validation and training cycles over the first 90% only. The
@@ -42,6 +44,7 @@ class Source:
     url: str
     sha256: str
     shipped: bool = False  # a copy lives in omakase/records/
+    layout: str = "lines"  # "lines": one document per line; "stream": one continuous text, cut into blocks
 
 
 KNOWN = {
@@ -55,6 +58,7 @@ KNOWN = {
         "tinyshakespeare.txt",
         "https://raw.githubusercontent.com/karpathy/char-rnn/6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e/data/tinyshakespeare/input.txt",
         "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+        layout="stream",
     ),
 }
 DEFAULT = "names"
@@ -119,8 +123,15 @@ def download(source: Source, dest: Path) -> Path:
     return dest
 
 
-def read_docs(path: str | Path) -> list[str]:
-    """One document per non-empty line, stripped; clear errors for non-UTF-8 or empty files."""
+def read_text(path: str | Path) -> str:
+    """The whole file as text; clear errors for unreadable, non-UTF-8 or empty files."""
+    text = "\n".join(read_docs(path, keep_lines=True))
+    return text
+
+
+def read_docs(path: str | Path, keep_lines: bool = False) -> list[str]:
+    """One document per non-empty line, stripped; clear errors for non-UTF-8 or empty files.
+    With keep_lines, every line as it is (a stream's text is "\n".join of them)."""
     path = Path(path)
     try:
         blob = path.read_bytes()
@@ -134,9 +145,17 @@ def read_docs(path: str | Path) -> list[str]:
             f"{path} is not UTF-8: byte 0x{blob[e.start]:02x} on line {line}; save the file as UTF-8"
         ) from None
     docs = [line.strip() for line in text.strip().split("\n") if line.strip()]
+    if keep_lines and docs:
+        return text.split("\n")
     if not docs:
         raise OmakaseError(f"{path} holds no documents (every line is blank); give it one document per line")
     return docs
+
+
+def layout_of(path: str | Path) -> str:
+    """How a dataset file is read: a known data set's layout, else lines."""
+    source = known(Path(path).name)
+    return source.layout if source and sha256_of(path) == source.sha256 else "lines"
 
 
 def sha256_of(path: str | Path) -> str:

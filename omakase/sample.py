@@ -47,16 +47,44 @@ def cook(engine, tokenizer: Tokenizer, rng: random.Random, n: int = 20, temperat
             logits = engine.logits(cache, seq[pos], pos)
             if pos < len(seq) - 1:
                 continue  # still serving the prefix: nothing to choose yet
-            if temperature == 0:
-                token = max(range(len(logits)), key=logits.__getitem__)
-            else:
-                probs = softmax(logits, temperature)
-                token = rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
+            token = pick(logits, temperature, rng)
             if token == tokenizer.bos:
                 break
             seq.append(token)
         names.append(tokenizer.decode(seq[1:]))
     return names
+
+
+def pick(logits: list[float], temperature: float, rng: random.Random) -> int:
+    """The next course: the most likely at temperature 0, else one drawn from softmax(logits / temperature)."""
+    if temperature == 0:
+        return max(range(len(logits)), key=logits.__getitem__)
+    return rng.choices(range(len(logits)), weights=softmax(logits, temperature))[0]
+
+
+def write(engine, tokenizer: Tokenizer, rng: random.Random, length: int = 300, temperature: float = 1.0,
+          prefix: str = "") -> str:
+    """A stream model writes on: `length` characters after `prefix` (a newline when none is given).
+
+    A model sees at most block_size characters, so when its block is full it starts a fresh
+    KV cache from the last half block it wrote and goes on: it always remembers at least
+    half a block.
+    """
+    if temperature < 0:
+        raise OmakaseError(f"temperature must be >= 0, got {temperature}")
+    block = engine.config.block_size
+    seq = tokenizer.ids(prefix, "the prefix") or [tokenizer.ids("\n")[0] if "\n" in tokenizer.chars else 0]
+    start, cache, pos = len(seq), None, block
+    while len(seq) - start < length:
+        if pos == block:  # the block is full (or nothing is served yet): serve the recent courses again
+            window = seq[-block:] if cache is None else seq[-max(1, block // 2):]
+            cache, pos = engine.new_cache(), 0
+            for token in window[:-1]:
+                engine.logits(cache, token, pos)
+                pos += 1
+        seq.append(pick(engine.logits(cache, seq[-1], pos), temperature, rng))
+        pos += 1
+    return tokenizer.decode(seq[start:])
 
 
 def course_probabilities(engine, tokenizer: Tokenizer, name: str) -> list[tuple[str, float]]:

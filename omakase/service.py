@@ -22,6 +22,7 @@ from .engines import Engine, make_engine
 from .errors import OmakaseError
 from .sample import cook as cook_names
 from .sample import course_probabilities
+from .sample import write as write_text
 from .tokenizer import Tokenizer
 
 FROM_THE_RECORDS, INVENTED, UNKNOWN = "from the records", "invented", "unknown"
@@ -72,7 +73,8 @@ class Model:
         """The run's split of its dataset: the seeded shuffle, the last 10% held out (None without data)."""
         if self.dataset is None:
             return None
-        _, shuffled = training.shuffle(self.dataset.docs, random.Random(self.seed))
+        _, shuffled = training.arrange(self.dataset.docs, self.dataset.info, random.Random(self.seed),
+                                       self.config.block_size)
         n_train = data_io.split(len(shuffled))
         return Split(shuffled[:n_train], shuffled[n_train:])
 
@@ -80,23 +82,23 @@ class Model:
         return None if self.dataset is None else set(self.dataset.docs)
 
 
-def load_dataset(data: str | None = None) -> Dataset:
-    """A dataset by path or known name (None: the shipped names)."""
-    docs, info = training.load_dataset(data)
+def load_dataset(data: str | None = None, layout: str | None = None) -> Dataset:
+    """A dataset by path or known name (None: the shipped names); `layout` lines or stream (default: its own)."""
+    docs, info = training.load_dataset(data, layout)
     return Dataset(docs, info)
 
 
 def dataset_of(ckpt: Checkpoint, data: str | None = None) -> Dataset | None:
     """`data` when given; else the dataset the checkpoint records, if it is on this machine unchanged
     (where training read it, or as a known data set), else None."""
-    if data is not None:
-        return load_dataset(data)
     recorded = ckpt.run.get("data") or {}
+    if data is not None:
+        return load_dataset(data, recorded.get("layout"))
     for where in (training.recorded_data(ckpt), recorded.get("name")):
         if not where:
             continue
         try:
-            found = load_dataset(where)
+            found = load_dataset(where, recorded.get("layout"))
         except OmakaseError:
             continue
         if found.info["sha256"] == recorded.get("sha256"):
@@ -122,6 +124,17 @@ def cook(model: Model, n: int = 20, temperature: float = 0.5, seed: int | None =
     records = model.records()
     return [Dish(name, UNKNOWN if records is None else FROM_THE_RECORDS if name in records else INVENTED)
             for name in names]
+
+
+def is_stream(model: Model) -> bool:
+    """A model of one continuous text (Shakespeare) writes on rather than cooking names."""
+    return (model.checkpoint.run.get("data") or {}).get("layout", "lines") == "stream"
+
+
+def write(model: Model, length: int = 300, temperature: float = 1.0, seed: int | None = None, prefix: str = "") -> str:
+    """`length` characters written on after `prefix` by a stream model."""
+    _check_finite(temperature=temperature)
+    return write_text(model.engine, model.tokenizer, model.rng(seed), length, temperature, prefix)
 
 
 @dataclass
@@ -170,8 +183,8 @@ def evaluate(model: Model, split: str = "val", progress=None) -> Evaluation:
     docs = parts.val if split == "val" else parts.train
     if not docs:
         raise OmakaseError(f"the {split} split is empty (the dataset has {len(model.dataset.docs)} documents)")
-    tok = model.tokenizer
-    tokens = [tok.encode(d, f"document {i} of the {split} split; the checkpoint's vocabulary differs")
+    encode = training.encoder(model.tokenizer, model.dataset.info)
+    tokens = [encode(d, f"document {i} of the {split} split; the checkpoint's vocabulary differs")
               for i, d in enumerate(docs, 1)]
     loss = training.mean_loss(model.engine, tokens, progress)
     positions = sum(min(model.config.block_size, len(t) - 1) for t in tokens)

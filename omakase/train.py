@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import data
 from .adam import Adam
 from .checkpoint import Checkpoint
-from .config import GPTConfig, check_memory, init_params
+from .config import INIT_STD, GPTConfig, check_memory, init_params
 from .engines import engine_class
 from .errors import OmakaseError
 from .tokenizer import Tokenizer
@@ -35,11 +35,21 @@ class Diverged(OmakaseError):
 
 @dataclass(frozen=True)
 class Plan:
+    """How Ming studies: the reference's plan by default; a real kitchen's habits when asked."""
+
     steps: int = 1000
     lr: float = 0.01
     batch_size: int = 1
     warmup: int = 0
     seed: int = 42
+    schedule: str = "linear"  # after warmup: "linear" (the reference's) or "cosine" decay, down to min_lr
+    min_lr: float = 0.0
+    beta1: float = 0.85  # Adam's memory (the reference's betas)
+    beta2: float = 0.99
+    weight_decay: float = 0.0  # AdamW's fine for too much butter: every dial shrinks a little each step
+    clip: float = 0.0  # the cap on the gas valve: the gradients' global norm at most this (0 = no cap)
+    dropout: float = 0.0  # burners turned off at random while training (the torch engine's)
+    init_std: float = INIT_STD  # the dials' first turn: N(0, init_std); wide models want less than the reference's
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -50,13 +60,30 @@ class Plan:
             raise OmakaseError(f"learning rate must be a finite number > 0, got {self.lr}")
         if not 0 <= self.warmup < self.steps:
             raise OmakaseError(f"warmup must be between 0 and steps - 1, got {self.warmup}")
+        if self.schedule not in SCHEDULES:
+            raise OmakaseError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        for name, low, high in (("min_lr", 0, self.lr), ("beta1", 0, 1), ("beta2", 0, 1), ("weight_decay", 0, 1),
+                                ("clip", 0, math.inf), ("dropout", 0, 1), ("init_std", 0, 1)):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and low <= value <= high) or (name == "dropout" and value == 1):
+                raise OmakaseError(f"{name.replace('_', ' ')} must be a finite number in [{low}, {high}], got {value}")
+
+    def adam(self) -> Adam:
+        return Adam(self.beta1, self.beta2, weight_decay=self.weight_decay)
+
+
+SCHEDULES = ("linear", "cosine")
 
 
 def learning_rate(plan: Plan, step: int) -> float:
-    """Linear warmup (if any), then the reference's linear decay: lr * (1 - step / steps)."""
+    """Linear warmup (if any), then decay to min_lr: linear (the reference's lr * (1 - step / steps)
+    when min_lr is 0) or cosine (nanoGPT's)."""
     if step < plan.warmup:
         return plan.lr * (step + 1) / plan.warmup
-    return plan.lr * (1 - step / plan.steps)
+    if plan.schedule == "cosine":
+        progress = (step - plan.warmup) / (plan.steps - plan.warmup)
+        return plan.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (plan.lr - plan.min_lr)
+    return plan.min_lr + (plan.lr - plan.min_lr) * (1 - step / plan.steps)
 
 
 @dataclass
@@ -72,7 +99,10 @@ class Run:
     step: int = 0  # steps done
     losses: list[float] = field(default_factory=list)
     val: list[dict] = field(default_factory=list)
-    adam: Adam = field(default_factory=Adam)
+    clipped: int = 0  # steps whose gradients the cap on the gas valve had to scale down
+
+    def __post_init__(self) -> None:
+        self.adam = self.plan.adam()
 
     @property
     def n_train(self) -> int:
@@ -86,10 +116,13 @@ class Run:
     def val_docs(self) -> list[str]:
         return self.docs[self.n_train :]
 
+    def encode(self, doc: str) -> list[int]:
+        return encoder(self.tokenizer, self.data_info)(doc)
+
     def batch(self, step: int) -> list[list[int]]:
         """Step s trains on the next batch_size training documents, cycling over the first 90%."""
         b, n = self.plan.batch_size, self.n_train
-        return [self.tokenizer.encode(self.docs[(step * b + i) % n]) for i in range(b)]
+        return [self.encode(self.docs[(step * b + i) % n]) for i in range(b)]
 
     def train_step(self, observe=None) -> tuple[float, float]:
         """One dish: forward, loss, backward, Adam. Returns (loss, learning rate).
@@ -101,6 +134,8 @@ class Run:
         if not math.isfinite(loss):  # stop before the update: the dials still hold the last finite state
             raise Diverged(f"the loss diverged ({loss}) at step {self.step + 1}; the dials hold the state after "
                            f"step {self.step}; try a smaller learning rate (this run's: {self.plan.lr})")
+        if self.plan.clip and self.engine.clip_grads(self.plan.clip) > self.plan.clip:
+            self.clipped += 1
         if observe is not None:
             observe(self.engine)
         lr = learning_rate(self.plan, self.step)
@@ -108,6 +143,11 @@ class Run:
         self.step += 1
         self.losses.append(loss)
         return loss, lr
+
+    @property
+    def epochs(self) -> float:
+        """How many times over the training documents the steps so far have gone."""
+        return self.step * self.plan.batch_size / self.n_train
 
     def running_mean(self) -> float:
         window = self.losses[-RUNNING_WINDOW:]
@@ -118,7 +158,7 @@ class Run:
         docs = self.val_docs[:limit] if limit else self.val_docs
         if not docs:
             return None
-        result = {"step": self.step, "loss": mean_loss(self.engine, [self.tokenizer.encode(d) for d in docs]),
+        result = {"step": self.step, "loss": mean_loss(self.engine, [self.encode(d) for d in docs]),
                   "n_docs": len(docs)}
         self.val.append(result)
         return result
@@ -130,12 +170,9 @@ class Run:
             self.engine.params(),
             self.engine.moments(),
             {
-                "seed": self.plan.seed,
-                "steps": self.plan.steps,
+                **asdict(self.plan),
                 "step": self.step,
-                "lr": self.plan.lr,
-                "warmup": self.plan.warmup,
-                "batch_size": self.plan.batch_size,
+                "clipped": self.clipped,
                 "engine": self.engine.name,
                 "data": self.data_info,
                 "order": self.order,
@@ -175,6 +212,37 @@ def shuffle(docs: list[str], rng: random.Random) -> tuple[list[int], list[str]]:
     return order, [docs[i] for i in order]
 
 
+def cut(docs: list[str], data_info: dict, block_size: int) -> list[str]:
+    """The documents as training sees them: lines as they are; a stream's text cut into blocks of
+    block_size + 1 characters overlapping by one, so every character but the first is predicted once."""
+    if data_info.get("layout", "lines") == "lines":
+        return docs
+    text = docs[0]
+    return [text[i : i + block_size + 1] for i in range(0, max(len(text) - 1, 1), block_size)]
+
+
+def arrange(docs: list[str], data_info: dict, rng: random.Random, block_size: int) -> tuple[list[int], list[str]]:
+    """The documents in training order, and that order as indices into cut(docs).
+
+    Lines: the reference's shuffle of every document (the last 10% after it are held out).
+    A stream: the held-out tenth is the end of the text, in order, and only the training blocks
+    are shuffled (neighbouring blocks share a character: a shuffled split would leak).
+    """
+    docs = cut(docs, data_info, block_size)
+    if data_info.get("layout", "lines") == "lines":
+        return shuffle(docs, rng)
+    n_train = data.split(len(docs))
+    order = list(range(n_train))
+    rng.shuffle(order)
+    order += range(n_train, len(docs))
+    return order, [docs[i] for i in order]
+
+
+def encoder(tokenizer: Tokenizer, data_info: dict):
+    """Token ids of a document: bell, courses, bell for lines; a stream's block has no bells."""
+    return tokenizer.encode if data_info.get("layout", "lines") == "lines" else tokenizer.ids
+
+
 def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, n_embd=16, n_head=4,
           block_size=16, engine_options: dict | None = None) -> Run:
     """A new run, drawing its randomness exactly as the reference does.
@@ -182,12 +250,12 @@ def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, 
     `engine_options` go to the engine's constructor (the torch engine takes dtype and device).
     """
     rng = random.Random(plan.seed)
-    order, shuffled = shuffle(docs, rng)
+    order, shuffled = arrange(docs, data_info, rng, block_size)
     tokenizer = Tokenizer.from_docs(shuffled)
     config = GPTConfig(tokenizer.vocab_size, n_layer, n_embd, n_head, block_size)
     check_memory(config, plan.batch_size)
-    params = init_params(config, rng)
-    return Run(plan, config, tokenizer, shuffled, order, engine_class(engine)(config, params, **(engine_options or {})),
+    params = init_params(config, rng, plan.init_std)
+    return Run(plan, config, tokenizer, shuffled, order, make(engine, config, params, None, plan, engine_options),
                data_info, rng.getstate())
 
 
@@ -200,21 +268,36 @@ def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str, engi
                 f"the checkpoint was trained on {r['data']['name']} with sha256 {r['data']['sha256'][:12]}..., "
                 f"not on this data ({data_info['sha256'][:12]}...); pass --data with the same file"
             )
-        plan = Plan(r["steps"], r["lr"], r["batch_size"], r["warmup"], r["seed"])
+        plan = plan_of(r)
         order = r["order"]
         state = r["random_state"]
         random_state = (state[0], tuple(state[1]), state[2])
-        step, losses, val = r["step"], list(r["losses"]), list(r["val"])
+        step, losses, val, clipped = r["step"], list(r["losses"]), list(r["val"]), r.get("clipped", 0)
     except (KeyError, TypeError, IndexError) as e:
         raise OmakaseError(f"the checkpoint holds no resumable run ({e!r} missing); train a new one") from None
+    docs = cut(docs, data_info, ckpt.config.block_size)
     if sorted(order) != list(range(len(docs))):
         raise OmakaseError("the checkpoint's document order does not fit this data; pass --data with the same file")
     shuffled = [docs[i] for i in order]
     tokenizer = ckpt.tokenizer
     return Run(plan, ckpt.config, tokenizer, shuffled, order,
-               engine_class(engine)(ckpt.config, ckpt.params, ckpt.moments, **(engine_options or {})), data_info,
-               random_state,
-               step, losses, val)
+               make(engine, ckpt.config, ckpt.params, ckpt.moments, plan, engine_options), data_info,
+               random_state, step, losses, val, clipped)
+
+
+def make(engine: str, config, params, moments, plan: Plan, options: dict | None):
+    """The engine for a run: its options, and dropout from the plan (only the torch engine has it)."""
+    options = {**(options or {}), **({"dropout": plan.dropout} if plan.dropout else {})}
+    cls = engine_class(engine)
+    try:
+        return cls(config, params, moments, **options)
+    except TypeError:
+        raise OmakaseError(f"the {engine} engine takes no {', '.join(sorted(options))}; use the torch engine") from None
+
+
+def plan_of(run: dict) -> Plan:
+    """The plan a checkpoint's run records (older checkpoints hold only the reference's fields)."""
+    return Plan(**{f.name: run[f.name] for f in fields(Plan) if f.name in run})
 
 
 def recorded_data(ckpt: Checkpoint) -> str | None:
@@ -223,8 +306,15 @@ def recorded_data(ckpt: Checkpoint) -> str | None:
     return path if path and Path(path).is_file() else None
 
 
-def load_dataset(path_or_none: str | None) -> tuple[list[str], dict]:
-    """The documents of a dataset (file order) and what identifies it in a checkpoint."""
+def load_dataset(path_or_none: str | None, layout: str | None = None) -> tuple[list[str], dict]:
+    """The documents of a dataset (file order; a stream is one document) and what identifies it in a checkpoint.
+
+    `layout` ("lines" or "stream") overrides the one a known data set has (a file by path: lines).
+    """
     path = data.resolve(path_or_none)
-    docs = data.read_docs(path)
-    return docs, {"name": path.name, "path": str(path.resolve()), "sha256": data.sha256_of(path), "n_docs": len(docs)}
+    layout = layout or data.layout_of(path)
+    if layout not in ("lines", "stream"):
+        raise OmakaseError(f"a layout is lines or stream, got {layout!r}")
+    docs = data.read_docs(path) if layout == "lines" else [data.read_text(path)]
+    return docs, {"name": path.name, "path": str(path.resolve()), "sha256": data.sha256_of(path), "n_docs": len(docs),
+                  "layout": layout}

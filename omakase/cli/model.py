@@ -26,7 +26,7 @@ def load(path: Optional[Path], engine: str = "numpy", data: Optional[str] = None
 
 def cook(
     checkpoint: Optional[Path] = CHECKPOINT,
-    n: int = typer.Option(20, "--n", help="How many names."),
+    n: int = typer.Option(20, "--n", help="How many names (a stream model writes 60 characters per n)."),
     temperature: float = typer.Option(0.5, help="Risk dial: 0 = always the most likely course; higher = bolder."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: continue the run's own random stream)."),
     prefix: str = typer.Option("", help="Start every name with these courses."),
@@ -37,6 +37,10 @@ def cook(
     """Ming cooks new names, one course at a time; each is marked "from the records" or "invented"."""
     finite(temperature, "--temperature")
     model = load(checkpoint, engine, data)
+    if service.is_stream(model):  # a model of one continuous text writes on: n lines' worth of characters
+        text = service.write(model, 60 * n, temperature, seed, prefix)
+        print(json.dumps({"prefix": prefix, "text": text}, ensure_ascii=False) if as_json else prefix + text)
+        return
     dishes = service.cook(model, n, temperature, seed, prefix)
     if as_json:
         print(json.dumps([{"name": d.name, "kind": d.kind} for d in dishes], ensure_ascii=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import time
@@ -17,17 +18,21 @@ from .. import distributed, service
 from .. import train as training
 from ..config import MODEL_DIALS, PRESETS, count_params, settings_for
 from ..errors import OmakaseError
-from ..sample import cook
+from ..sample import cook, write
 from .common import console, finite, next_run_path, plural, writable
 
 INTERRUPTED = 130  # the shell's exit code for a program stopped by Ctrl-C
+PLAN_FIELDS = [f.name for f in dataclasses.fields(training.Plan) if f.name != "seed"]
 
 
 def train(
     data: Optional[str] = typer.Option(None, "--data", help="Text file, one document per line, or a known data set "
-                                       f"({', '.join(data_io.KNOWN)}); default: names."),
-    engine: str = typer.Option("numpy", help="How to compute the same model: scalar (pure Python) or numpy."),
-    preset: Optional[str] = typer.Option(None, help=f"Starting dials and plan: {' or '.join(PRESETS)} (default reference)."),
+                                       f"({', '.join(data_io.KNOWN)}); default: the preset's, else names."),
+    layout: Optional[str] = typer.Option(None, help="lines (one document per line) or stream (one continuous text "
+                                         "cut into blocks); default: the data set's own, lines for a file."),
+    engine: Optional[str] = typer.Option(None, help="How to compute the same model: scalar (pure Python), numpy "
+                                         "(the default) or torch."),
+    preset: Optional[str] = typer.Option(None, help=f"Starting dials and plan: {', '.join(PRESETS)} (default reference)."),
     seed: Optional[int] = typer.Option(None, help="Random seed: shuffle, initial dials, cooking (default 42)."),
     steps: Optional[int] = typer.Option(None, help="Planned training steps (the learning rate decays over them)."),
     n_layer: Optional[int] = typer.Option(None, help="Transformer layers."),
@@ -37,32 +42,61 @@ def train(
     lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
     batch_size: Optional[int] = typer.Option(None, help="Documents per step."),
     warmup: Optional[int] = typer.Option(None, help="Steps of linear learning-rate warmup."),
+    schedule: Optional[str] = typer.Option(None, help="Decay after warmup: linear (the reference's) or cosine."),
+    min_lr: Optional[float] = typer.Option(None, help="Learning rate at the end of the decay."),
+    beta1: Optional[float] = typer.Option(None, help="Adam's memory of the gradient (the reference's 0.85)."),
+    beta2: Optional[float] = typer.Option(None, help="Adam's memory of the squared gradient (0.99)."),
+    weight_decay: Optional[float] = typer.Option(None, help="AdamW's decoupled weight decay (0 = none)."),
+    clip: Optional[float] = typer.Option(None, help="Clip the gradients' global norm to this (0 = never)."),
+    dropout: Optional[float] = typer.Option(None, help="torch engine: dropout while training (0 = none)."),
+    init_std: Optional[float] = typer.Option(None, help="Standard deviation of the initial dials (the reference's 0.08)."),
     out: Optional[Path] = typer.Option(None, help="Checkpoint to write (default: runs/ming-NNN.json)."),
     force: bool = typer.Option(False, help="Overwrite an existing --out, --log or --keep-at file."),
     resume: Optional[Path] = typer.Option(None, help="Continue a paused run from its checkpoint."),
     pause_at: Optional[int] = typer.Option(None, help="Stop after this step and write a checkpoint."),
-    log: Optional[Path] = typer.Option(None, "--log", "--log-file", help="Write one JSON line per step: step, loss, lr (under torchrun: --log-file)."),
+    log: Optional[Path] = typer.Option(None, "--log", "--log-file",
+                                       help="Write one JSON line per step: step, loss, lr (under torchrun: --log-file)."),
     eval_every: Optional[int] = typer.Option(None, help="Measure the held-out loss every N steps (default: steps/4; 0 = only at the end)."),
     val_docs: int = typer.Option(training.VAL_DOCS, help="Held-out documents measured during training (0 = all)."),
     keep_at: str = typer.Option("", help="Also keep checkpoints at these steps, e.g. 1,100,500."),
-    samples: int = typer.Option(20, help="Names to cook after training (0 for none)."),
+    samples: int = typer.Option(20, help="Names to cook after training (0 for none); a stream model writes 25 characters per sample."),
     temperature: float = typer.Option(0.5, help="Risk dial for those names (0 = the same menu every time)."),
     dtype: Optional[str] = typer.Option(None, help="torch engine: float64 (exact, the default), float32 or bfloat16."),
     device: Optional[str] = typer.Option(None, help="torch engine: auto (CUDA when present, the default), cpu, cuda or mps."),
+    micro_batch: Optional[int] = typer.Option(None, help="torch engine: documents per forward pass; the gradients of a "
+                                              "step's micro-batches add up (gradient accumulation)."),
 ) -> int:
     """Train Ming (a GPT) and cook names. With the defaults and --seed 42 this is Karpathy's microgpt, step for step."""
     if finite(temperature, "--temperature") < 0:
         raise OmakaseError(f"--temperature must be >= 0, got {temperature}")
-    if lr is not None:
-        finite(lr, "--lr")
+    for flag, value in (("--lr", lr), ("--min-lr", min_lr), ("--beta1", beta1), ("--beta2", beta2),
+                        ("--weight-decay", weight_decay), ("--clip", clip), ("--dropout", dropout),
+                        ("--init-std", init_std)):
+        if value is not None:
+            finite(value, flag)
     for flag, value in (("--samples", samples), ("--eval-every", eval_every), ("--val-docs", val_docs)):
         if value is not None and value < 0:
             raise OmakaseError(f"{flag} must be >= 0, got {value}")
     keep = _parse_steps(keep_at)
-    options = {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
+    given = dict(steps=steps, lr=lr, batch_size=batch_size, warmup=warmup, schedule=schedule, min_lr=min_lr,
+                 beta1=beta1, beta2=beta2, weight_decay=weight_decay, clip=clip, dropout=dropout, init_std=init_std,
+                 n_layer=n_layer,
+                 n_embd=n_embd, n_head=n_head, block_size=block_size)
+    if resume is not None:
+        fixed = [f"--{k.replace('_', '-')}" for k, v in {**given, "seed": seed, "preset": preset, "layout": layout}.items()
+                 if v is not None]
+        if fixed:
+            raise OmakaseError(f"{', '.join(fixed)} cannot change on --resume: the plan and the model are the "
+                               f"checkpoint's; drop {'it' if len(fixed) == 1 else 'them'} or start a new run")
+        chosen, notes = {}, []
+    else:
+        chosen, notes = settings_for(preset or "reference", **given)
+    engine = engine or chosen.get("engine", "numpy")
+    options = {k: v for k, v in (("dtype", dtype or chosen.get("dtype")), ("device", device),
+                                 ("micro_batch", micro_batch)) if v is not None}
     if options and engine != "torch":
-        raise OmakaseError(f"--{' and --'.join(options)} {'is' if len(options) == 1 else 'are'} for the torch "
-                           f"engine; add --engine torch or drop {'it' if len(options) == 1 else 'them'}")
+        flags = " and ".join(f"--{k.replace('_', '-')}" for k in options)
+        raise OmakaseError(f"{flags} {'is' if len(options) == 1 else 'are'} for the torch engine; add --engine torch")
     if engine == "torch":
         options.setdefault("device", "auto")
     stoves = distributed.from_environment()
@@ -71,28 +105,23 @@ def train(
     if not stoves.is_main:
         console.quiet = True  # rank 0 alone prints, logs and writes checkpoints
     try:
-        return _train(stoves, data, engine, options, preset, seed, steps, n_layer, n_embd, n_head, block_size, lr,
-                      batch_size, warmup, out, force, resume, pause_at, log, eval_every, val_docs, keep, samples,
-                      temperature)
+        return _train(stoves, data or chosen.get("data"), layout, engine, options, chosen, notes,
+                      42 if seed is None else seed, out, force, resume, pause_at, log, eval_every, val_docs, keep,
+                      samples, temperature)
     finally:
         distributed.finish(stoves)
 
 
-def _train(stoves, data, engine, options, preset, seed, steps, n_layer, n_embd, n_head, block_size, lr, batch_size,
-           warmup, out, force, resume, pause_at, log, eval_every, val_docs, keep, samples, temperature) -> int:
+def _train(stoves, data, layout, engine, options, chosen, notes, seed, out, force, resume, pause_at, log, eval_every, val_docs,
+           keep, samples, temperature) -> int:
     main = stoves.is_main
     if resume is not None:
-        run, out = _resumed(resume, data, engine, options, out, force, steps=steps, seed=seed, preset=preset, lr=lr,
-                            batch_size=batch_size, warmup=warmup, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
-                            block_size=block_size)
+        run, out = _resumed(resume, data, engine, options, out, force)
     else:
-        chosen, notes = settings_for(preset or "reference", steps=steps, lr=lr, batch_size=batch_size, warmup=warmup,
-                                     n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=block_size)
-        plan = training.Plan(chosen["steps"], chosen["lr"], chosen["batch_size"], chosen["warmup"],
-                             42 if seed is None else seed)
+        plan = training.Plan(seed=seed, **{k: chosen[k] for k in PLAN_FIELDS})
         if out is not None and main:
             writable(out, force)
-        dataset = service.load_dataset(data)
+        dataset = service.load_dataset(data, layout)
         run = training.start(dataset.docs, dataset.info, plan, engine, *(chosen[k] for k in MODEL_DIALS),
                              engine_options=options)
         for note in notes:
@@ -139,19 +168,19 @@ def _train(stoves, data, engine, options, preset, seed, steps, n_layer, n_embd, 
         + (f"held-out loss {val['loss']:.4f} on {plural(val['n_docs'], 'held-out document')}" if val
            else "no held-out documents (dataset < 10 docs)"), highlight=False)
     console.print(f"checkpoint: {out}")
-    if samples:
+    if samples and run.data_info.get("layout", "lines") == "stream":
+        console.print(f"--- {plural(samples * 25, 'character')} written at temperature {temperature} ---")
+        console.print(write(run.engine, run.tokenizer, run.rng(), samples * 25, temperature), highlight=False,
+                      markup=False)
+    elif samples:
         console.print(f"--- {plural(samples, 'name')} cooked at temperature {temperature} ---")
         for i, name in enumerate(cook(run.engine, run.tokenizer, run.rng(), samples, temperature), 1):
             console.print(f"sample {i:2d}: {name or '(empty)'}", highlight=False)
     return 0
 
 
-def _resumed(resume: Path, data: Optional[str], engine: str, options: dict, out: Optional[Path], force: bool, **fixed):
-    """The paused run and where it goes; the plan and the model are the checkpoint's and cannot change."""
-    given = [f"--{name.replace('_', '-')}" for name, value in fixed.items() if value is not None]
-    if given:
-        raise OmakaseError(f"{', '.join(given)} cannot change on --resume: the plan and the model are the "
-                           f"checkpoint's; drop {'it' if len(given) == 1 else 'them'} or start a new run")
+def _resumed(resume: Path, data: Optional[str], engine: str, options: dict, out: Optional[Path], force: bool):
+    """The paused run and where it goes; the plan and the model are the checkpoint's."""
     ckpt = ckpt_io.load(resume)
     dataset = service.dataset_of(ckpt, data)
     if dataset is None:

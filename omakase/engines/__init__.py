@@ -40,6 +40,9 @@ class Engine(Protocol):
     def grads(self) -> Matrices:
         """The gradients of the last loss_and_grads."""
 
+    def clip_grads(self, max_norm: float) -> float:
+        """Scale the gradients down so their global norm is at most max_norm; returns the norm before."""
+
     def update(self, adam: Adam, lr: float, t: int) -> None:
         """Apply adam.rule to every parameter (t counts updates from 1), then clear the gradients."""
 

@@ -250,6 +250,13 @@ class NumpyEngine:
     def grads(self) -> dict[str, list[list[float]]]:
         return {name: self.g[name].tolist() for name in self.names}
 
+    def clip_grads(self, max_norm: float) -> float:
+        """The cap on the gas valve: scale every gradient by max_norm / norm when the norm is larger."""
+        norm = float(np.sqrt((self.grad * self.grad).sum()))
+        if norm > max_norm:
+            self.grad *= max_norm / norm
+        return norm
+
     def update(self, adam: Adam, lr: float, t: int) -> None:
         """One Adam update of every dial at once, then clear the gradients (t counts updates from 1)."""
         self.data[:], self.m, self.v = adam.rule(self.data, self.grad, self.m, self.v, lr, t)

@@ -137,6 +137,14 @@ class ScalarEngine:
     def grads(self) -> dict[str, list[list[float]]]:
         return {name: [[p.grad for p in row] for row in self.state[name]] for name in self.names}
 
+    def clip_grads(self, max_norm: float) -> float:
+        """The cap on the gas valve: scale every gradient by max_norm / norm when the norm is larger."""
+        norm = sum(p.grad * p.grad for p in self.flat) ** 0.5
+        if norm > max_norm:
+            for p in self.flat:
+                p.grad *= max_norm / norm
+        return norm
+
     def update(self, adam: Adam, lr: float, t: int) -> None:
         """One Adam update of every dial, then clear the gradients (t counts updates from 1)."""
         m, v, rule = self.m, self.v, adam.rule

@@ -51,9 +51,10 @@ def pick_device(name: str = "auto") -> torch.device:
 class GPT(nn.Module):
     """Ming as an nn.Module. Matrices are stored as in the checkpoint: rows are output features."""
 
-    def __init__(self, config: GPTConfig):
+    def __init__(self, config: GPTConfig, dropout: float = 0.0):
         super().__init__()
         self.config = config
+        self.dropout = dropout  # burners turned off at random, while training only
         self.names = [name for name, _ in param_shapes(config)]
         # nn.ParameterDict keys may not hold dots: "layer0.attn_wq" is stored as "layer0_attn_wq"
         self.mats = nn.ParameterDict({name.replace(".", "_"): nn.Parameter(torch.empty(shape))
@@ -75,27 +76,31 @@ class GPT(nn.Module):
         B, T = inputs.shape
         H, hd = cfg.n_head, cfg.head_dim
         end = pos0 + T
-        x = rmsnorm(self.w("wte")[inputs] + self.w("wpe")[pos0:end])
-        self.trace = []  # per layer: what forward_token's trace reports (read only when asked)
+        drop = lambda t: F.dropout(t, self.dropout, self.training) if self.dropout else t  # noqa: E731
+        x = rmsnorm(drop(self.w("wte")[inputs] + self.w("wpe")[pos0:end]))
+        self.trace = []  # per layer, when cooking with a cache: what forward_token's trace reports
         for i in range(cfg.n_layer):
             x_in = x
-            q, k, v = (rmsnorm(x_in) @ self.w(f"layer{i}.attn_wq").T,
-                       rmsnorm(x_in) @ self.w(f"layer{i}.attn_wk").T,
-                       rmsnorm(x_in) @ self.w(f"layer{i}.attn_wv").T)
+            xn = rmsnorm(x_in)
+            q, k, v = (xn @ self.w(f"layer{i}.attn_{m}").T for m in ("wq", "wk", "wv"))
             q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))  # (B, H, T, hd)
-            if cache is not None:
+            if cache is None:  # training and scoring: PyTorch's fused attention, causal, on whole documents
+                heads = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
+                                                       is_causal=True)
+            else:  # cooking: the notebooks hold every earlier course's keys and values
                 keys, values = cache
                 keys[i][:, :, pos0:end], values[i][:, :, pos0:end] = k, v
                 k, v = keys[i][:, :, :end], values[i][:, :, :end]
-            scores = (q @ k.transpose(-1, -2)) * (hd**-0.5)
-            scores = scores.masked_fill(~self.causal[pos0:end, :end], float("-inf"))
-            weights = scores.softmax(-1)
-            heads = (weights @ v).transpose(1, 2).reshape(B, T, cfg.n_embd)
-            x_mid = heads @ self.w(f"layer{i}.attn_wo").T + x_in  # the spoonful of stock: a residual add
+                scores = (q @ k.transpose(-1, -2)) * (hd**-0.5)
+                weights = scores.masked_fill(~self.causal[pos0:end, :end], float("-inf")).softmax(-1)
+                heads = weights @ v
+            heads = heads.transpose(1, 2).reshape(B, T, cfg.n_embd)
+            x_mid = drop(heads @ self.w(f"layer{i}.attn_wo").T) + x_in  # the spoonful of stock: a residual add
             pre = rmsnorm(x_mid) @ self.w(f"layer{i}.mlp_fc1").T
             hidden = F.relu(pre)  # the back kitchen's quality check
-            x = hidden @ self.w(f"layer{i}.mlp_fc2").T + x_mid
-            self.trace.append((x_in, weights, x_mid, pre, hidden, x))
+            x = drop(hidden @ self.w(f"layer{i}.mlp_fc2").T) + x_mid
+            if cache is not None:
+                self.trace.append((x_in, weights, x_mid, pre, hidden, x))
         return x @ self.w("lm_head").T
 
 
@@ -106,24 +111,28 @@ class TorchEngine:
     eval_batch = 512  # documents per forward pass when only measuring a loss
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None,
-                 dtype: str = "float64", device: str = "cpu"):
+                 dtype: str = "float64", device: str = "cpu", dropout: float = 0.0, micro_batch: int = 0):
         if dtype not in DTYPES:
             raise OmakaseError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
         self.config = config
         self.device = pick_device(device)
         self.dtype = DTYPES[dtype]
-        self.model = GPT(config).to(self.device)
+        if micro_batch < 0:
+            raise OmakaseError(f"micro-batch must be >= 0 (0 = the whole share at once), got {micro_batch}")
+        self.micro_batch = micro_batch  # gradient accumulation: documents per forward pass while training
+        self.model = GPT(config, dropout).to(self.device).eval()  # dropout only inside loss_and_grads
         with torch.no_grad():
             for name in self.model.names:
                 self.model.w(name).data = torch.tensor(params[name], dtype=torch.float64).to(self.device, self.dtype)
         self.tensors = [self.model.w(name) for name in self.model.names]
-        # Adam's moments are kept in float64 whatever the model's dtype: they are few and must be exact
+        # Adam works in float64 for a float64 model (exact) and in float32 otherwise (bfloat16 is too coarse)
+        self.adam_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32
         if moments is None:
-            self.m = [torch.zeros_like(p, dtype=torch.float64) for p in self.tensors]
-            self.v = [torch.zeros_like(p, dtype=torch.float64) for p in self.tensors]
+            self.m = [torch.zeros_like(p, dtype=self.adam_dtype) for p in self.tensors]
+            self.v = [torch.zeros_like(p, dtype=self.adam_dtype) for p in self.tensors]
         else:
-            self.m = [torch.tensor(moments[0][n], dtype=torch.float64, device=self.device) for n in self.model.names]
-            self.v = [torch.tensor(moments[1][n], dtype=torch.float64, device=self.device) for n in self.model.names]
+            self.m, self.v = ([torch.tensor(mom[n], dtype=torch.float64).to(self.device, self.adam_dtype)
+                               for n in self.model.names] for mom in moments)
 
     # --- the batch ----------------------------------------------------------
     def _batch(self, docs: list[list[int]]):
@@ -157,12 +166,14 @@ class TorchEngine:
         share = docs[rank::world]
         for p in self.tensors:
             p.grad = None
-        if share:
-            nll, n = self._summed_nll(share)
+        self.model.train()
+        summed, n, step = 0.0, 0, self.micro_batch or max(len(share), 1)
+        for start in range(0, len(share), step):  # gradient accumulation: backward per micro-batch, sums add up
+            nll, count = self._summed_nll(share[start : start + step])
             nll.backward()
-        else:  # more processes than documents: this one contributes nothing
-            nll, n = torch.zeros((), dtype=torch.float64, device=self.device), 0
-        total = torch.tensor([float(nll.detach()), float(n)], dtype=torch.float64, device=self.device)
+            summed, n = summed + float(nll.detach()), n + count
+        self.model.eval()
+        total = torch.tensor([summed, float(n)], dtype=torch.float64, device=self.device)
         grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in self.tensors]
         if world > 1:
             import torch.distributed as dist
@@ -189,11 +200,21 @@ class TorchEngine:
                 for name, p in zip(self.model.names, self.tensors)}
 
     @torch.no_grad()
+    def clip_grads(self, max_norm: float) -> float:
+        """The cap on the gas valve: scale every gradient by max_norm / norm when the norm is larger."""
+        norm = sum(float((p.grad.double() ** 2).sum()) for p in self.tensors if p.grad is not None) ** 0.5
+        if norm > max_norm:
+            for p in self.tensors:
+                if p.grad is not None:
+                    p.grad.mul_(max_norm / norm)
+        return norm
+
+    @torch.no_grad()
     def update(self, adam: Adam, lr: float, t: int) -> None:
-        """One Adam update of every dial (adam.rule on float64 tensors), then clear the gradients."""
+        """One Adam update of every dial (the very same adam.rule, on tensors), then clear the gradients."""
         for i, p in enumerate(self.tensors):
-            g = torch.zeros_like(p, dtype=torch.float64) if p.grad is None else p.grad.double()
-            new, self.m[i], self.v[i] = adam.rule(p.double(), g, self.m[i], self.v[i], lr, t)
+            g = torch.zeros_like(p, dtype=self.adam_dtype) if p.grad is None else p.grad.to(self.adam_dtype)
+            new, self.m[i], self.v[i] = adam.rule(p.to(self.adam_dtype), g, self.m[i], self.v[i], lr, t)
             p.copy_(new)
             p.grad = None
 
@@ -229,7 +250,8 @@ class TorchEngine:
 
     def moments(self) -> tuple[dict, dict]:
         names = self.model.names
-        return ({n: m.tolist() for n, m in zip(names, self.m)}, {n: v.tolist() for n, v in zip(names, self.v)})
+        return ({n: m.double().tolist() for n, m in zip(names, self.m)},
+                {n: v.double().tolist() for n, v in zip(names, self.v)})
 
 
 def _rank_and_world() -> tuple[int, int]:
