@@ -146,7 +146,8 @@ def _train(stoves, data, layout, engine, options, chosen, notes, seed, out, forc
     every = plan.steps // 4 if eval_every is None else eval_every
     console.print(
         f"Ming: {count_params(run.config):,} parameters ({_dials(run.config)}), engine {run.engine.name}; "
-        f"{plural(len(run.docs), 'record')}: {run.n_train:,} to train on, {len(run.val_docs):,} held out; "
+        f"{plural(len(run.docs), 'record' if run.data_info.get('layout', 'lines') == 'lines' else 'block')}: "
+        f"{run.n_train:,} to train on, {len(run.val_docs):,} held out; "
         f"steps {run.step + 1}..{stop_at} of {plan.steps}, batch {plan.batch_size}, lr {plan.lr}"
         + (f"; {stoves.world} processes share each batch" if stoves.world > 1 else ""), highlight=False)
     try:
@@ -157,7 +158,7 @@ def _train(stoves, data, layout, engine, options, chosen, notes, seed, out, forc
     _save(run, out)
     if run.step < plan.steps:
         how = "interrupted" if stopped else "paused"
-        resume_cmd = f"omakase train --resume {out}" + (f" --data {data}" if data else "")
+        resume_cmd = f"omakase train --resume {out}"  # the checkpoint records its data
         console.print(f"[yellow]{how} after step {run.step}[/]; checkpoint {out}. Resume with:")
         console.print(resume_cmd, soft_wrap=True, highlight=False)  # a command to copy: never broken
         return INTERRUPTED if stopped else 0
@@ -166,7 +167,9 @@ def _train(stoves, data, layout, engine, options, chosen, notes, seed, out, forc
         f"done: step {run.step} loss {run.losses[-1]:.4f} (that step alone) | running mean of the last "
         f"{min(len(run.losses), training.RUNNING_WINDOW)} steps {run.running_mean():.4f} | "
         + (f"held-out loss {val['loss']:.4f} on {plural(val['n_docs'], 'held-out document')}" if val
-           else "no held-out documents (dataset < 10 docs)"), highlight=False)
+           else "no held-out documents (dataset < 10 docs)")
+        + f" | {run.epochs:.2f} epochs" + (f" | clipped {run.clipped:,} of {run.step:,} steps" if run.plan.clip else ""),
+        highlight=False)
     console.print(f"checkpoint: {out}")
     if samples and run.data_info.get("layout", "lines") == "stream":
         console.print(f"--- {plural(samples * 25, 'character')} written at temperature {temperature} ---")
@@ -236,7 +239,8 @@ def _train_loop(run, stop_at: int, every: int, val_limit, log: Optional[Path], k
                             f"({plural(v['n_docs'], 'document')})", highlight=False)
                 rate = (run.step - first) / (time.perf_counter() - started)
                 progress.update(task, completed=run.step,
-                                info=f"loss {loss:.4f} | mean {run.running_mean():.4f} | {rate:.1f} steps/s")
+                                info=f"loss {loss:.4f} | mean {run.running_mean():.4f} | epoch {run.epochs:.2f} | "
+                                     f"{rate:.1f} steps/s")
     finally:
         signal.signal(signal.SIGINT, previous)
         if log_file:
