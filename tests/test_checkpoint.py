@@ -37,3 +37,26 @@ def test_damaged_checkpoints_are_clear_errors(tmp_path, damage, words):
     path.write_text(damage(path.read_text()))
     with pytest.raises(OmakaseError, match=words):
         ckpt_io.load(path)
+
+
+def test_a_large_checkpoint_keeps_its_numbers_in_safetensors(tmp_path):
+    pytest.importorskip("safetensors", reason='safetensors comes with the torch extra: pip install -e ".[torch]"')
+    import random
+
+    from omakase import checkpoint as ckpt_io
+    from omakase.config import GPTConfig, init_params
+
+    config = GPTConfig(vocab_size=27, n_layer=2, n_embd=64, n_head=4)  # more than TENSORS_AT parameters
+    params = init_params(config, random.Random(0))
+    moments = (init_params(config, random.Random(1)), init_params(config, random.Random(2)))
+    ckpt_io.save(ckpt_io.Checkpoint(config, "abcdefghijklmnopqrstuvwxyz", params, moments, {"step": 3}),
+                 tmp_path / "big.json")
+    assert (tmp_path / "big.safetensors").is_file() and (tmp_path / "big.json").stat().st_size < 10_000
+    again = ckpt_io.load(tmp_path / "big.json")
+    assert again.params == params and again.moments == moments and again.run == {"step": 3}  # bit for bit
+    (tmp_path / "big.safetensors").write_bytes((tmp_path / "big.safetensors").read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(OmakaseError, match="sha256 differs"):
+        ckpt_io.load(tmp_path / "big.json")
+    (tmp_path / "big.safetensors").unlink()
+    with pytest.raises(OmakaseError, match="missing"):
+        ckpt_io.load(tmp_path / "big.json")
