@@ -205,3 +205,37 @@ def test_bad_options_are_one_clear_line(args, capsys):
     assert main(["tour", *args]) == 2
     assert capsys.readouterr().err.startswith("omakase: error:")
 
+
+
+def told(measured, lang="en") -> str:
+    """Every sentence of the tour, as one text."""
+    t = story.Catalogue(lang)
+    return "\n".join(b.text for n, d in measured.items() for b in story.tell(n, d, t).blocks
+                     if isinstance(b, story.Para))
+
+
+def test_ratios_are_computed_never_written_by_hand(measured):
+    d = measured[8]
+    assert d["factor"] == 175e9 / d["models"][0]["formula"]  # GPT-3's published count over Ming's
+    text = told(measured)
+    assert f"{d['factor']:,.0f} times" in text and "billions of times" not in text
+    for lang in ("en", "zh"):
+        assert "billions" not in story.Catalogue(lang).entries["map.scale.breaks"]
+
+
+def test_sentences_that_were_wrong_stay_fixed(measured):
+    text = told(measured)
+    for wrong in ("a believable dish that never existed", "different moment", "usually sits near", "raw ingredients",
+                  "end up with similar cards", "just now", "many end with its last"):
+        assert wrong not in text, wrong
+    assert "studied {0:,} of them".format(measured[1]["seen"]) in text  # what the run saw, from the plan
+    assert story.Catalogue("en").entries["ch4.article_tenth_of_one"] == "massive"  # the article's own word
+    assert "karpathy.github.io/2026/02/12/microgpt" in story.Catalogue("en").entries["tour.intro"]
+
+
+def test_the_first_dish_is_close_to_the_blindfold_only_when_it_is(measured):
+    d = dict(measured[4])
+    for step1, word in ((d["blind"] + 0.05, "close to"), (d["blind"] + 0.5, "more than")):
+        d["step1"] = step1
+        paras = [b.text for b in story.tell(4, d, story.Catalogue("en")).blocks if isinstance(b, story.Para)]
+        assert any(word in p for p in paras)

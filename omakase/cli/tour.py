@@ -22,7 +22,7 @@ from ..config import count_params
 from ..engines import engine_class
 from ..errors import OmakaseError
 from ..tour import chapters as measuring
-from ..tour import figures, report, story, telling
+from ..tour import report, story, telling
 from ..tour.ming import prepare
 from .common import console, writable
 
@@ -57,6 +57,8 @@ def tour(
         raise OmakaseError(f"--out {out} is a file; give a folder for the figures")
     if html is not None:
         writable(html, force, "--html file")
+    from ..tour import figures  # matplotlib: only the tour draws, so only the tour pays for importing it
+
     engine = engine or default_engine()
     engine_class(engine)  # an unknown engine fails here, before any training
     t = story.Catalogue(lang)

@@ -30,7 +30,6 @@ ARTICLE = {
     "growth": {1: 3.3, 100: 2.8, 500: 2.5, 1000: 2.37},
     "vote": [("a", 0.70), ("e", 0.15), ("i", 0.08)],
     "names": ["karia", "yeran", "liole"],
-    "chatgpt_temperature": 0.7,
 }
 # Published shapes: layers, width, heads, vocabulary, context; and the published parameter count.
 BIG_KITCHENS = [
@@ -39,7 +38,7 @@ BIG_KITCHENS = [
     ("GPT-3", 96, 12288, 96, 50257, 2048, 175e9),
 ]
 TEMPERATURES = (0, 0.1, 0.5, 1.0, 1.5)
-DISTRIBUTION_TEMPERATURES = (0.1, 0.7, 1.5)  # low, ChatGPT's usual, high
+DISTRIBUTION_TEMPERATURES = (0.1, 0.7, 1.5)  # low, middle, high
 NAMES_PER_STAGE = 10
 NAMES_PER_TEMPERATURE = 20
 
@@ -88,6 +87,8 @@ def records(k: Kitchen) -> dict:
     engine = k.run.engine
     return {
         "n_docs": len(k.ming.docs), "n_train": k.run.n_train, "n_val": len(k.run.val_docs),
+        # what the run actually saw: steps x batch documents, cycling over the training part
+        "seen": min(k.run.step * k.run.plan.batch_size, k.run.n_train), "epochs": k.run.epochs,
         "example": k.example, "example_is_emma": k.example == "emma", "second": k.second,
         "example_courses": len(k.example), "second_courses": len(k.second), "reversed": reversed_,
         "reversed_in_records": reversed_ in k.records,
@@ -222,7 +223,7 @@ def training_story(k: Kitchen) -> dict:
             "names": cook(engine, k.tokenizer, run.rng(), NAMES_PER_STAGE, 0.5),
         })
     return {
-        "steps": plan.steps, "window": training.RUNNING_WINDOW, "n_val": len(run.val_docs),
+        "steps": plan.steps, "batch": plan.batch_size, "window": training.RUNNING_WINDOW, "n_val": len(run.val_docs),
         "val_docs": next((v["n_docs"] for v in val.values()), 0),
         "losses": losses, "blind": math.log(k.tokenizer.vocab_size), "stages": stages,
         "memory": memory(k), "spread": spread(k),
@@ -275,7 +276,6 @@ def graduation(k: Kitchen) -> dict:
         "distribution": {"labels": [tok.label(i) for i in range(tok.vocab_size)],
                          "temperatures": list(DISTRIBUTION_TEMPERATURES),
                          "probs": [softmax(logits, t) for t in DISTRIBUTION_TEMPERATURES]},
-        "chatgpt": ARTICLE["chatgpt_temperature"],
     }
 
 
@@ -287,7 +287,10 @@ def michelin(k: Kitchen) -> dict:
         shape = GPTConfig(vocab, n_layer, n_embd, n_head, context)
         models.append({"name": name, "n_layer": n_layer, "n_embd": n_embd, "n_head": n_head, "vocab": vocab,
                        "context": context, "formula": count_params(shape), "published": published})
+    # the factor is computed from the published count of the largest kitchen, never written by hand
+    biggest = max(models[1:], key=lambda m: m["published"])
     return {"models": models, "n_docs": len(k.ming.docs), "vocab": c.vocab_size,
+            "biggest": biggest["name"], "factor": biggest["published"] / count_params(c),
             "seconds": k.ming.record.get("seconds"), "engine": k.ming.record.get("engine")}
 
 

@@ -16,20 +16,19 @@ import math
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 DPI = 110
 
-plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                     "svg.fonttype": "none", "figure.constrained_layout.use": True})
+STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
+         "figure.constrained_layout.use": True}
 
 
 def order(d: dict):
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig, ax = subplots(figsize=(6, 3))
     rows = [["menu", "position", "next_course", "probability", "penalty"]]
     for i, (name, key, colour) in enumerate(((d["example"], "courses_example", BLUE),
                                               (d["reversed"], "courses_reversed", ORANGE))):
@@ -46,10 +45,10 @@ def order(d: dict):
 
 def tokens(d: dict):
     n = len(d["tokens"])
-    fig, ax = plt.subplots(figsize=(1.1 * n + 0.5, 1.6))
+    fig, ax = subplots(figsize=(1.1 * n + 0.5, 1.6))
     for i, (label, token) in enumerate(zip(d["token_labels"], d["tokens"])):
         bell = token == d["bell"]
-        ax.add_patch(plt.Rectangle((i + 0.05, 0.05), 0.9, 0.9, color=ORANGE if bell else SKY))
+        ax.add_patch(Rectangle((i + 0.05, 0.05), 0.9, 0.9, color=ORANGE if bell else SKY))
         ax.text(i + 0.5, 0.62, "bell" if bell else label, ha="center", va="center", fontsize=12)
         ax.text(i + 0.5, 0.25, str(token), ha="center", va="center", fontsize=11, weight="bold")
     ax.set(xlim=(0, n), ylim=(0, 1), title=f'"{d["example"]}" as numbered courses')
@@ -59,7 +58,7 @@ def tokens(d: dict):
 
 
 def cards(d: dict):
-    fig, axes = plt.subplots(1, 2, figsize=(7, 4.6), sharey=True)
+    fig, axes = subplots(1, 2, figsize=(7, 4.6), sharey=True)
     limit = max(abs(x) for card in d["cards_after"] for x in card)
     for ax, key, title in ((axes[0], "cards_before", "before training"), (axes[1], "cards_after", "after training")):
         image = ax.imshow(d[key], cmap="PuOr", vmin=-limit, vmax=limit, aspect="auto")
@@ -75,7 +74,7 @@ def cards(d: dict):
 
 
 def attention(d: dict):
-    fig, ax = plt.subplots(figsize=(0.9 * len(d["served"]) + 2.4, 2.8))
+    fig, ax = subplots(figsize=(0.9 * len(d["served"]) + 2.4, 2.8))
     image = ax.imshow(d["attention"], cmap="cividis", vmin=0, vmax=1, aspect="auto")
     for h, weights in enumerate(d["attention"]):
         for pos, w in enumerate(weights):
@@ -91,19 +90,19 @@ def attention(d: dict):
 
 
 def back_kitchen(d: dict):
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = subplots(figsize=(7, 2.8))
     pre = d["mlp_pre"]
     ax.bar(range(len(pre)), pre, color=[GREEN if x > 0 else VERMILLION for x in pre], width=0.8)
     ax.axhline(0, color=BLACK, linewidth=0.8)
     ax.set(title=f"Back kitchen: {d['passed']} of {d['width']} ideas passed quality control (ReLU > 0)",
            xlabel="idea (hidden unit)", ylabel="value before ReLU")
-    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=GREEN), plt.Rectangle((0, 0), 1, 1, color=VERMILLION)],
+    ax.legend(handles=[Rectangle((0, 0), 1, 1, color=GREEN), Rectangle((0, 0), 1, 1, color=VERMILLION)],
               labels=["passed (kept)", "dumped to zero"], frameon=False, fontsize=8)
     return fig, [["unit", "before_relu", "after_relu"]] + [[i, x, max(0.0, x)] for i, x in enumerate(pre)]
 
 
 def penalty(d: dict):
-    fig, ax = plt.subplots(figsize=(5.5, 3))
+    fig, ax = subplots(figsize=(5.5, 3))
     ps = [10 ** (-3.2 + 3.2 * i / 200) for i in range(201)]
     ax.plot(ps, [-math.log(p) for p in ps], color=BLUE)
     for p, pen in d["penalties"]:
@@ -119,7 +118,7 @@ def penalty(d: dict):
 
 
 def dials(d: dict):
-    fig, ax = plt.subplots(figsize=(6, 2.6))
+    fig, ax = subplots(figsize=(6, 2.6))
     names = [f"{name}  #{index + 1}" for name, index, _ in d["dials"]][::-1]
     grads = [g for _, _, g in d["dials"]][::-1]
     ax.barh(names, grads, color=[BLUE if g > 0 else ORANGE for g in grads])
@@ -130,7 +129,7 @@ def dials(d: dict):
 
 
 def techniques(d: dict):
-    fig, ax = plt.subplots(figsize=(5.5, 2.8))
+    fig, ax = subplots(figsize=(5.5, 2.8))
     ops = list(d["techniques"])
     counts = [d["techniques"][op] for op in ops]
     colours = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY]
@@ -142,7 +141,7 @@ def techniques(d: dict):
 
 
 def loss_curve(d: dict):
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = subplots(figsize=(7, 3.4))
     losses, window = d["losses"], d["window"]
     steps = range(1, len(losses) + 1)
     means = [sum(losses[max(0, i - window): i]) / min(i, window) for i in steps]
@@ -164,7 +163,7 @@ def loss_curve(d: dict):
 def stage_names(d: dict):
     stages = d["stages"]
     n = max(len(s["names"]) for s in stages)
-    fig, ax = plt.subplots(figsize=(1.7 * len(stages) + 0.4, 0.26 * n + 0.9))
+    fig, ax = subplots(figsize=(1.7 * len(stages) + 0.4, 0.26 * n + 0.9))
     for col, s in enumerate(stages):
         ax.text(col, n + 0.2, f"dish {s['step']:,}", ha="center", weight="bold")
         for row, name in enumerate(s["names"]):
@@ -177,11 +176,11 @@ def stage_names(d: dict):
 def temperature(d: dict):
     dist = d["distribution"]
     labels = ["bell" if lab == "<bell>" else lab for lab in dist["labels"]]
-    fig, ax = plt.subplots(figsize=(7.5, 3))
+    fig, ax = subplots(figsize=(7.5, 3))
     width = 0.8 / len(dist["temperatures"])
     for i, (t, probs, colour) in enumerate(zip(dist["temperatures"], dist["probs"], (BLUE, ORANGE, GREEN))):
         ax.bar([x + (i - 1) * width for x in range(len(labels))], probs, width=width, color=colour,
-               label=f"temperature {t:g}" + (" (ChatGPT's usual, per the article)" if t == d["chatgpt"] else ""))
+               label=f"temperature {t:g}")
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set(ylabel="probability", title="Ming's vote for the first course, at three risk-dial settings")
     ax.legend(frameon=False)
@@ -190,7 +189,7 @@ def temperature(d: dict):
 
 
 def scale(d: dict):
-    fig, ax = plt.subplots(figsize=(6, 2.8))
+    fig, ax = subplots(figsize=(6, 2.8))
     names = [m["name"] for m in d["models"]]
     counts = [m["formula"] for m in d["models"]]
     ax.barh(names, counts, color=[ORANGE] + [BLUE] * (len(names) - 1))
@@ -204,6 +203,12 @@ def scale(d: dict):
          m["published"] or ""] for m in d["models"]]
 
 
+def subplots(*grid, figsize, **options):
+    """A figure of its own (no pyplot, no global registry of figures) and its axes."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **options)
+
+
 FIGURES = {1: [order], 2: [tokens, cards], 3: [attention, back_kitchen], 4: [penalty], 5: [dials, techniques],
            6: [loss_curve, stage_names], 7: [temperature], 8: [scale]}
 
@@ -213,12 +218,12 @@ def draw(number: int, d: dict, alts: dict[str, str], out: Path) -> dict[str, Pat
     out.mkdir(parents=True, exist_ok=True)
     written = {}
     for make in FIGURES[number]:
-        fig, rows = make(d)
+        with matplotlib.rc_context(STYLE):  # the tour's style, without touching matplotlib's global state
+            fig, rows = make(d)
         stem = out / f"ch{number}-{make.__name__}"
         alt = alts.get(make.__name__, "")
         fig.savefig(stem.with_suffix(".png"), dpi=DPI, metadata={"Title": make.__name__, "Description": alt})
         fig.savefig(stem.with_suffix(".svg"), metadata={"Title": make.__name__, "Description": alt})
-        plt.close(fig)
         with open(stem.with_suffix(".csv"), "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows(rows)
         written[make.__name__] = stem.with_suffix(".png")

@@ -94,8 +94,9 @@ def records(d: dict, t: Catalogue) -> list:
     blocks += [
         Para(t("ch1.lengths" if d["example_is_emma"] else "ch1.lengths_custom", example=d["example"],
                example_courses=d["example_courses"], second=d["second"],
-               second_courses=d["second_courses"], n_train=d["n_train"], n_val=d["n_val"])),
-        kitchen_table(t, [("records", f"{d['n_docs']:,}", "ours"), ("studied", f"{d['n_train']:,}", "ours"),
+               second_courses=d["second_courses"], n_train=d["n_train"], n_val=d["n_val"], seen=d["seen"],
+               epochs=f"{d['epochs']:.2f}")),
+        kitchen_table(t, [("records", f"{d['n_docs']:,}", "ours"), ("studied", f"{d['seen']:,}", "ours"),
                           ("locked", f"{d['n_val']:,}", "ours")]),
     ]
     order = "ch1.order_expected" if d["penalty_example"] < d["penalty_reversed"] else "ch1.order_surprise"
@@ -172,7 +173,9 @@ def scorecard(d: dict, t: Catalogue) -> list:
                       + ([("first_dish", num(d["step1"], 4), "ours")] if d["step1"] is not None else [])),
     ]
     if d["step1"] is not None:
-        blocks.append(Para(t("ch4.first_dish", step1=num(d["step1"]), blind=num(d["blind"]))))
+        near = abs(d["step1"] - d["blind"]) < 0.25  # "close to the blindfold" only when it is
+        blocks.append(Para(t("ch4.first_dish" if near else "ch4.first_dish_far", step1=num(d["step1"]),
+                             blind=num(d["blind"]))))
     blocks += [Para(t("ch4.moment", truth=course(t, d["truth"]), p_truth=pct(d["p_truth"]), penalty=num(d["penalty"]))),
                Figure("penalty", t("fig.penalty.alt"))]
     return blocks
@@ -195,7 +198,7 @@ def tracing(d: dict, t: Catalogue) -> list:
         Table([t("col.dial"), t("col.dial_number"), t("col.influence")], dial_rows),
         Figure("dials", t("fig.dials.alt", example=d["example"])),
         Para(t("ch5.techniques", example=d["example"], nodes=f"{d['nodes']:,}", kinds=len(d["kinds"]),
-               leaves=f"{d['leaves']:,}")),
+               leaves=f"{d['leaves']:,}", n_params=f"{d['n_params']:,}")),
         Table([t("col.technique"), t("col.operation"), t("col.nodes")], technique_rows),
         Figure("techniques", t("fig.techniques.alt", example=d["example"])),
     ]
@@ -205,7 +208,7 @@ def training(d: dict, t: Catalogue) -> list:
     growth = [[f"{s['step']:,}", num(s["running_mean"]), num(s["val"]),
                "—" if s["article"] is None else f"{s['article']}"] for s in d["stages"]]
     blocks = [
-        Para(t("ch6.loop", steps=f"{d['steps']:,}")),
+        Para(t("ch6.loop" if d["batch"] == 1 else "ch6.loop_batch", steps=f"{d['steps']:,}", batch=d["batch"])),
         Table([t("col.dish"), t("col.running_mean"), t("col.held_out"), t("col.article_growth")], growth),
         Para(t("ch6.growth_note", window=d["window"], n_val=f"{d['val_docs']:,}")),
         Figure("loss_curve", t("fig.loss_curve.alt", steps=f"{d['steps']:,}", blind=num(d["blind"]))),
@@ -247,7 +250,7 @@ def graduation(d: dict, t: Catalogue) -> list:
         Para(t(greedy, greedy=d["greedy"])),
         Para(t("ch7.invented")),
         Table([t("col.article_name"), t("col.in_records"), t("col.cooked")], article_rows),
-        Para(t("ch7.dial", chatgpt=f"{d['chatgpt']:g}")),
+        Para(t("ch7.dial")),
         Figure("temperature", t("fig.temperature.alt", temperatures=t.join(f"{x:g}" for x in
                                                                             d["distribution"]["temperatures"]))),
     ]
@@ -267,7 +270,8 @@ def michelin(d: dict, t: Catalogue) -> list:
         Para(t("ch8.cart")),
         Table([t("col.model"), t("col.layers"), t("col.width"), t("col.vocabulary"),
                t("col.context"), t("col.formula"), t("col.published")], rows),
-        Para(t("ch8.formula")),
+        Para(t("ch8.formula", biggest=d["biggest"], factor=f"{d['factor']:,.0f}",
+               n_params=f"{d['models'][0]['formula']:,}")),
         Figure("scale", t("fig.scale.alt")),
         Table(["", t("col.ours"), t("col.article_chatgpt")], scale),
         Para(t("ch8.menu")),
