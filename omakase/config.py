@@ -35,7 +35,7 @@ class GPTConfig:
         if self.n_embd % self.n_head:
             raise OmakaseError(
                 f"n-embd ({self.n_embd}) must be divisible by n-head ({self.n_head}): "
-                f"each head gets n_embd / n_head dimensions; try --n-head "
+                f"each head gets n_embd / n_head dimensions; try n-head "
                 f"{max(d for d in range(1, self.n_head + 1) if self.n_embd % d == 0)}"
             )
 

@@ -82,12 +82,12 @@ def resolve(data: str | None = None, name: str = DEFAULT) -> Path:
         if path.is_dir():
             path = path / (known(name) or KNOWN[DEFAULT]).file
         if not path.is_file():
-            raise OmakaseError(f"data file {path} does not exist; pass --data with the path of a text file "
+            raise OmakaseError(f"data file {path} does not exist; give the path of a text file "
                                f"or the name of a known data set ({', '.join(KNOWN)})")
         return path
     source = known(data or name)
     if source is None:
-        raise OmakaseError(f"no known data set {name!r}; pass --data with the path of a text file")
+        raise OmakaseError(f"no known data set {name!r}; give the path of a text file or one of: {', '.join(KNOWN)}")
     env = os.environ.get("OMAKASE_DATA_DIR")
     if env and (Path(env).expanduser() / source.file).is_file():
         return Path(env).expanduser() / source.file
@@ -114,7 +114,7 @@ def download(source: Source, dest: Path) -> Path:
     except (urllib.error.URLError, OSError) as e:
         raise OmakaseError(
             f"could not download {source.file} ({getattr(e, 'reason', e)}); put a copy in {dest.parent} "
-            f"or set OMAKASE_DATA_DIR to a folder holding it, or pass --data PATH"
+            f"or set OMAKASE_DATA_DIR to a folder holding it, or give the file's path as the data"
         ) from None
     digest = hashlib.sha256(blob).hexdigest()
     if digest != source.sha256:

@@ -266,7 +266,7 @@ def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str, engi
         if r["data"]["sha256"] != data_info["sha256"]:
             raise OmakaseError(
                 f"the checkpoint was trained on {r['data']['name']} with sha256 {r['data']['sha256'][:12]}..., "
-                f"not on this data ({data_info['sha256'][:12]}...); pass --data with the same file"
+                f"not on this data ({data_info['sha256'][:12]}...); train on the same data file"
             )
         plan = plan_of(r)
         order = r["order"]
@@ -277,7 +277,7 @@ def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str, engi
         raise OmakaseError(f"the checkpoint holds no resumable run ({e!r} missing); train a new one") from None
     docs = cut(docs, data_info, ckpt.config.block_size)
     if sorted(order) != list(range(len(docs))):
-        raise OmakaseError("the checkpoint's document order does not fit this data; pass --data with the same file")
+        raise OmakaseError("the checkpoint's document order does not fit this data; train on the same data file")
     shuffled = [docs[i] for i in order]
     tokenizer = ckpt.tokenizer
     return Run(plan, ckpt.config, tokenizer, shuffled, order,
