@@ -64,6 +64,28 @@ def test_permission_checks_come_before_training_even_as_root(in_tmp, tiny_data, 
     fails_cleanly(capsys, "train", "--data", str(tiny_data), *TINY, "--out", "ro.json", "--force", words="read-only")
 
 
+def test_a_folder_that_refuses_new_files_is_found_before_any_work(in_tmp, tiny_data, capsys, monkeypatch):
+    """Permissions can say yes where the file system says no (root, read-only mounts): a real file is tried."""
+    from omakase.cli import common
+
+    def refuses(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(common.tempfile, "TemporaryFile", refuses)
+    fails_cleanly(capsys, "train", "--data", str(tiny_data), *TINY, "--out", "x.json", words="Read-only file system")
+    fails_cleanly(capsys, "tour", "--html", "t.html", words="refuses new files")
+    assert not (in_tmp / "runs").exists()
+
+
+def test_a_write_that_fails_late_is_one_line(in_tmp, capsys, monkeypatch):
+    def vanished(*args, **kwargs):  # the file went away between the checks and the read
+        raise FileNotFoundError(2, "No such file or directory", "gone/x.json")
+
+    monkeypatch.setattr(ckpt_io, "load", vanished)
+    assert main(["info", "-c", "x.json"]) == 1
+    assert capsys.readouterr().err.strip() == "omakase: error: could not read or write gone/x.json: No such file or directory"
+
+
 def test_outputs_under_a_file_are_refused_before_training(in_tmp, tiny_data, capsys):
     (in_tmp / "afile").write_text("")
     for flag in ("--out", "--log"):

@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as e:
         return e.exit_code
+    except OSError as e:  # a write that passed the checks and still failed (disk full, a vanished folder)
+        where = f" {e.filename}" if e.filename else ""
+        print(f"omakase: error: could not read or write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
     except typer.Abort:
         print("omakase: aborted", file=sys.stderr)
         return 130

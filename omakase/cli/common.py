@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -60,6 +61,11 @@ def writable_folder(folder: Path, what: str) -> None:
         raise OmakaseError(f"{what} cannot be created: {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OmakaseError(f"{what} cannot be written: no permission to write in {existing}; choose another path")
+    try:  # permissions are not the whole story (root, read-only mounts, /proc): try a real file there
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as e:
+        raise OmakaseError(f"{what} cannot be written: {existing} refuses new files ({e.strerror}); "
+                           f"choose another path") from None
 
 
 def finite(value: float, flag: str) -> float:
