@@ -73,3 +73,11 @@ def test_torch_only_flags_need_the_torch_engine(in_tmp, tiny_data, capsys):
     fails_cleanly(capsys, "train", "--data", str(tiny_data), "--engine", "numpy", "--dropout", "0.1", words="torch")
     fails_cleanly(capsys, "train", "--data", str(tiny_data), "--engine", "torch", "--device", "tpu",
                   words="unknown device")
+
+
+@pytest.mark.slow  # compiling takes tens of seconds on 2 cores
+def test_a_compiled_model_computes_the_same_loss_and_gradients():
+    eager, compiled = engine(), engine(compile=True)
+    assert compiled.loss_and_grads(DOCS) == pytest.approx(eager.loss_and_grads(DOCS), abs=1e-10)
+    for name, rows in eager.grads().items():
+        assert torch.tensor(compiled.grads()[name]).allclose(torch.tensor(rows), atol=1e-10), name

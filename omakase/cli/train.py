@@ -65,6 +65,8 @@ def train(
     device: Optional[str] = typer.Option(None, help="torch engine: auto (CUDA when present, the default), cpu, cuda or mps."),
     micro_batch: Optional[int] = typer.Option(None, help="torch engine: documents per forward pass; the gradients of a "
                                               "step's micro-batches add up (gradient accumulation)."),
+    compile: bool = typer.Option(False, "--compile", help="torch engine: compile the model with torch.compile "
+                                 "(a slow first step, then faster ones; see benchmarks/compile.py)."),
 ) -> int:
     """Train Ming (a GPT) and cook names. With the defaults and --seed 42 this is Karpathy's microgpt, step for step."""
     if finite(temperature, "--temperature") < 0:
@@ -93,7 +95,7 @@ def train(
         chosen, notes = settings_for(preset or "reference", **given)
     engine = engine or chosen.get("engine", "numpy")
     options = {k: v for k, v in (("dtype", dtype or chosen.get("dtype")), ("device", device),
-                                 ("micro_batch", micro_batch)) if v is not None}
+                                 ("micro_batch", micro_batch), ("compile", compile or None)) if v is not None}
     if options and engine != "torch":
         flags = " and ".join(f"--{k.replace('_', '-')}" for k in options)
         raise OmakaseError(f"{flags} {'is' if len(options) == 1 else 'are'} for the torch engine; add --engine torch")

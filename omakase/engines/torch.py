@@ -111,7 +111,8 @@ class TorchEngine:
     eval_batch = 512  # documents per forward pass when only measuring a loss
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None,
-                 dtype: str = "float64", device: str = "cpu", dropout: float = 0.0, micro_batch: int = 0):
+                 dtype: str = "float64", device: str = "cpu", dropout: float = 0.0, micro_batch: int = 0,
+                 compile: bool = False):
         if dtype not in DTYPES:
             raise OmakaseError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
         self.config = config
@@ -121,6 +122,9 @@ class TorchEngine:
             raise OmakaseError(f"micro-batch must be >= 0 (0 = the whole share at once), got {micro_batch}")
         self.micro_batch = micro_batch  # gradient accumulation: documents per forward pass while training
         self.model = GPT(config, dropout).to(self.device).eval()  # dropout only inside loss_and_grads
+        # torch.compile fuses the whole-batch forward (training and measuring); cooking's one token at a
+        # time with the cache stays eager, where compiling would only add graph breaks
+        self.batch_forward = torch.compile(self.model) if compile else self.model
         with torch.no_grad():
             for name in self.model.names:
                 self.model.w(name).data = torch.tensor(params[name], dtype=torch.float64).to(self.device, self.dtype)
@@ -150,7 +154,7 @@ class TorchEngine:
     def _summed_nll(self, docs: list[list[int]]) -> tuple[torch.Tensor, int]:
         """Sum of -log p(target) over every real position, and how many positions there were."""
         inputs, targets = self._batch(docs)
-        logits = self.model(inputs).to(torch.float64 if self.dtype == torch.float64 else torch.float32)
+        logits = self.batch_forward(inputs).to(torch.float64 if self.dtype == torch.float64 else torch.float32)
         nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1, reduction="sum")
         return nll, int((targets >= 0).sum())
 
