@@ -239,3 +239,18 @@ def test_the_first_dish_is_close_to_the_blindfold_only_when_it_is(measured):
         d["step1"] = step1
         paras = [b.text for b in story.tell(4, d, story.Catalogue("en")).blocks if isinstance(b, story.Para)]
         assert any(word in p for p in paras)
+
+
+def test_cards_alike_are_measured_against_the_random_cards(measured):
+    d = measured[2]
+    a, b, cosine = d["alike_before"]
+    assert f"{a} and {b} ({cosine:.2f})" in told(measured)  # the untrained baseline is told beside the trained pairs
+
+
+def test_the_scale_chart_plots_published_counts(measured):
+    from omakase.tour import figures
+
+    fig, rows = figures.scale(measured[8])
+    bars = [patch.get_width() for patch in fig.axes[0].patches]
+    assert bars[1:] == [m["published"] for m in measured[8]["models"][1:]]  # GPT-2 and GPT-3 as published
+    assert bars[0] == measured[8]["models"][0]["formula"]  # Ming's count is exact

@@ -191,11 +191,12 @@ def temperature(d: dict):
 def scale(d: dict):
     fig, ax = subplots(figsize=(6, 2.8))
     names = [m["name"] for m in d["models"]]
-    counts = [m["formula"] for m in d["models"]]
+    # the published counts (GPT-2 and GPT-3 tie their cards, so our formula overcounts them); Ming's own is exact
+    counts = [m["published"] or m["formula"] for m in d["models"]]
     ax.barh(names, counts, color=[ORANGE] + [BLUE] * (len(names) - 1))
     for i, c in enumerate(counts):
         ax.annotate(f"{c:,.0f}", (c, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set(xscale="log", xlabel="dials (parameters), one formula, log scale", title="From cart to Michelin",
+    ax.set(xscale="log", xlabel="dials (parameters) as published; Ming's counted; log scale", title="From cart to Michelin",
            xlim=(1e3, 1e13))
     ax.invert_yaxis()
     return fig, [["model", "layers", "n_embd", "heads", "vocab", "context", "params_formula", "params_published"]] + [

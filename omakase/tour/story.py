@@ -125,7 +125,8 @@ def courses(d: dict, t: Catalogue) -> list:
         Table([t("col.card"), t("col.value"), t("col.whose")], [
             [t("ch2.before", course=d["course"]), card(d["card_before"]), t("whose.ours")],
             [t("ch2.after", course=d["course"]), card(d["card_after"]), t("whose.ours")]]),
-        Para(t("ch2.alike", pairs=pairs)),
+        Para(t("ch2.alike", pairs=pairs, before=t("ch2.pair", a=d["alike_before"][0], b=d["alike_before"][1],
+                                                    cosine=f"{d['alike_before'][2]:.2f}"))),
         Figure("cards", t("fig.cards.alt", n_courses=len(d["labels"]), n_embd=d["n_embd"])),
     ]
 
