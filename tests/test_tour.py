@@ -254,3 +254,36 @@ def test_the_scale_chart_plots_published_counts(measured):
     bars = [patch.get_width() for patch in fig.axes[0].patches]
     assert bars[1:] == [m["published"] for m in measured[8]["models"][1:]]  # GPT-2 and GPT-3 as published
     assert bars[0] == measured[8]["models"][0]["formula"]  # Ming's count is exact
+
+
+@pytest.mark.parametrize("lang", story.LANGUAGES)
+def test_every_chapter_ends_with_a_question_answered_by_the_model(measured, drawn, lang):
+    t = story.Catalogue(lang)
+    told = [story.tell(n, d, t) for n, d in measured.items()]
+    for chapter in told:
+        questions = [b for b in chapter.blocks if isinstance(b, story.Question)]
+        assert len(questions) == 1 and questions[0].text and questions[0].answer, chapter.number
+        assert all(q.answer not in b.text for q in questions for b in chapter.blocks if isinstance(b, story.Para))
+    html = report.page(t, ["intro"], told, drawn, story.metaphor_map(t))
+    assert html.count('<details class="question">') == len(told) and "<script" not in html
+
+
+def test_question_answers_are_computed_from_the_chapter(measured):
+    from omakase.tour import questions
+
+    t = story.Catalogue("en")
+    d1 = measured[1]
+    assert f"{sum(len(w) > len(d1['example']) for w in WORDS):,} of them" in questions.records(d1, t)[1]
+    d6 = dict(measured[6], losses=[3.0] + [1.0] * 9)  # halfway to the best dish is 2.0: crossed at dish 3
+    assert questions.training(d6, t)[1].startswith("After 3 dishes")
+    d5 = measured[5]
+    name, _, influence = d5["dials"][0]
+    assert f"goes {'up' if influence > 0 else 'down'}" in questions.tracing(d5, t)[1]
+    # the nudge test is measured, and backpropagation's influence predicts it (to first order)
+    assert d5["nudged_change"] == pytest.approx(influence * d5["nudge"], rel=0.05)
+
+
+def test_a_tour_without_a_terminal_prints_each_question_then_its_answer(words, cache, tmp_path, capsys):
+    assert main(["tour", "--data", str(words), "--chapter", "4", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert text.index("Predict") < text.index("Answer:") and "0.69" in text

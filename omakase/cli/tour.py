@@ -11,6 +11,7 @@ refuses to overwrite an existing file unless --force is given.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -47,6 +48,9 @@ def tour(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --html file."),
     retrain: bool = typer.Option(False, "--retrain", help="Train Ming again instead of reusing the cache."),
     engine: Optional[str] = typer.Option(None, "--engine", help="scalar or numpy (default: numpy if installed)."),
+    no_questions: bool = typer.Option(False, "--no-questions",
+                                      help="Do not wait for a guess at each chapter's question (the answer is "
+                                           "printed right after it, as when the output is not a terminal)."),
 ) -> None:
     """The kitchen tour: how ChatGPT works, shown with a tiny GPT trained on this machine a moment ago."""
     if lang not in story.LANGUAGES:
@@ -76,13 +80,15 @@ def tour(
 
     kitchen = measuring.open_kitchen(ming)
     data_by_chapter = measuring.measure(kitchen, numbers)
+    # a guess is waited for only when someone is there to type it
+    guess = None if no_questions or not (sys.stdin.isatty() and console.is_terminal) else console.input
     told, pngs = [], {}
     for n in numbers:
         ch = story.tell(n, data_by_chapter[n], t)
         alts = {b.name: b.alt for b in ch.blocks if isinstance(b, story.Figure)}
         drawn = figures.draw(n, data_by_chapter[n], alts, out)
         pngs.update({(n, name): path for name, path in drawn.items()})
-        telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn.items()})
+        telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn.items()}, guess)
         told.append(ch)
 
     metaphor_map = story.metaphor_map(t)

@@ -90,6 +90,7 @@ def records(k: Kitchen) -> dict:
         # what the run actually saw: steps x batch documents, cycling over the training part
         "seen": min(k.run.step * k.run.plan.batch_size, k.run.n_train), "epochs": k.run.epochs,
         "example": k.example, "example_is_emma": k.example == "emma", "second": k.second,
+        "longer": sum(len(doc) > len(k.example) for doc in k.ming.docs),  # for the chapter's question
         "example_courses": len(k.example), "second_courses": len(k.second), "reversed": reversed_,
         "reversed_in_records": reversed_ in k.records,
         "courses_example": course_probabilities(engine, k.tokenizer, k.example),
@@ -189,6 +190,7 @@ def tracing(k: Kitchen) -> dict:
     grads = engine.grads()
     flat = [g for name, _ in param_shapes(k.config) for row in grads[name] for g in row]
     top = sorted(range(len(flat)), key=lambda i: abs(flat[i]), reverse=True)[:5]
+    nudged = nudge(k, top[0], NUDGE, tokens, worst)  # the nudge test: does the penalty move as the trace predicts?
 
     # The whole forward and backward pass of the example: which techniques, how many nodes.
     engine = k.scalar()
@@ -201,9 +203,29 @@ def tracing(k: Kitchen) -> dict:
         "truth": probs[worst][0], "p": probs[worst][1], "penalty": penalty.data,
         "n_params": count_params(k.config),
         "dials": [(dial_name(k.config, i), i, flat[i]) for i in top],
+        "nudge": NUDGE, "nudged_change": nudged - penalty.data,
         "techniques": {t: counts[t] for t in TECHNIQUES}, "kinds": sorted(set(counts) - {"leaf"}),
         "leaves": counts["leaf"], "nodes": sum(counts[t] for t in TECHNIQUES),
     }
+
+
+NUDGE = 0.001
+
+
+def nudge(k: Kitchen, dial: int, by: float, tokens: list[int], course: int) -> float:
+    """The penalty on course `course + 1` of `tokens` after turning dial number `dial` up by `by`."""
+    params = {name: [list(row) for row in rows] for name, rows in k.ming.final.params.items()}
+    for name, shape in param_shapes(k.config):
+        size = shape[0] * shape[1]
+        if dial < size:
+            params[name][dial // shape[1]][dial % shape[1]] += by
+            break
+        dial -= size
+    engine = make_engine(k.run.engine.name, k.config, params)
+    cache = engine.new_cache()
+    for pos in range(course + 1):
+        logits = engine.logits(cache, tokens[pos], pos)
+    return -math.log(softmax(logits)[tokens[course + 1]])
 
 
 def training_story(k: Kitchen) -> dict:

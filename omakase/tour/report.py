@@ -12,7 +12,7 @@ import base64
 from html import escape
 from pathlib import Path
 
-from .story import Catalogue, Chapter, Figure, Para, Summary, Table
+from .story import Catalogue, Chapter, Figure, Para, Question, Summary, Table
 
 STYLE = """
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #5b5b60; --line: #d9d6cf; --paper: #fbfaf7; --accent: #0072B2; }
@@ -34,6 +34,9 @@ figure { margin: 1rem 0; }
 figure img { display: block; max-width: 100%; height: auto; background: #fff; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: 0.85rem; margin-top: 0.3rem; }
 .summary { border-left: 4px solid var(--accent); background: #eef4f9; padding: 0.6rem 0.9rem; font-weight: 600; }
+.question { border: 1px solid #d8c8e8; border-radius: 6px; padding: 0.5rem 0.9rem; margin: 1rem 0; }
+.question summary { cursor: pointer; font-weight: 600; }
+.question summary span { color: #7a3e9d; margin-right: 0.5rem; }
 .summary span { display: block; font-size: 0.75rem; font-weight: 400; color: var(--muted); text-transform: uppercase; }
 footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; }
 @media (max-width: 600px) { body { font-size: 16px; } h1 { font-size: 1.4rem; } th, td { padding: 0.3rem 0.4rem; } }
@@ -72,6 +75,10 @@ def block_html(block, t: Catalogue, png: Path | None) -> str:
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         return (f'<figure><img src="data:image/png;base64,{data}" alt="{escape(block.alt)}">'
                 f"<figcaption>{escape(block.alt)}</figcaption></figure>")
+    if isinstance(block, Question):  # the answer stays folded until the reader has guessed: no script needed
+        return (f'<details class="question"><summary><span>{escape(t("question.label"))}</span>'
+                f"{escape(block.text)}</summary><p><strong>{escape(t('question.answer'))}</strong> "
+                f"{escape(block.answer)}</p></details>")
     if isinstance(block, Summary):
         return f'<p class="summary"><span>{escape(t("summary.label"))}</span>{escape(block.text)}</p>'
     raise TypeError(f"unknown block {block!r}")

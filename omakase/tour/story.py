@@ -53,6 +53,13 @@ class Figure:
 
 
 @dataclass
+class Question:
+    """Predict, then reveal: the reader guesses before the answer is shown."""
+    text: str
+    answer: str
+
+
+@dataclass
 class Summary:
     text: str
 
@@ -285,7 +292,11 @@ TELLERS = {1: records, 2: courses, 3: assembly_line, 4: scorecard, 5: tracing, 6
 
 
 def tell(number: int, data: dict, t: Catalogue) -> Chapter:
-    return Chapter(number, t(f"ch{number}.title"), TELLERS[number](data, t) + [Summary(t(f"ch{number}.summary"))])
+    from .questions import ASKERS
+
+    question = Question(*ASKERS[number](data, t))
+    return Chapter(number, t(f"ch{number}.title"),
+                   TELLERS[number](data, t) + [question, Summary(t(f"ch{number}.summary"))])
 
 
 MAP_ROWS = ("model", "parameters", "dataset", "token", "tokenizer", "bos", "embedding", "position", "attention",

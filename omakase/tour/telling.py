@@ -6,10 +6,11 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from .story import Catalogue, Chapter, Figure, Para, Summary, Table
+from .story import Catalogue, Chapter, Figure, Para, Question, Summary, Table
 
 
-def print_chapter(console, chapter: Chapter, t: Catalogue, figure_paths: dict[str, str]) -> None:
+def print_chapter(console, chapter: Chapter, t: Catalogue, figure_paths: dict[str, str], guess=None) -> None:
+    """`guess`: a function that waits for the reader's guess (interactive sessions), or None."""
     console.print()
     console.print(Rule(Text(chapter.title, style="bold")))
     for block in chapter.blocks:
@@ -19,6 +20,11 @@ def print_chapter(console, chapter: Chapter, t: Catalogue, figure_paths: dict[st
             console.print(rich_table(block))
         elif isinstance(block, Figure) and block.name in figure_paths:
             console.print(Text(t("fig.saved", path=figure_paths[block.name]), style="dim"))
+        elif isinstance(block, Question):
+            console.print(Text(f"? {t('question.label')} ", style="bold magenta") + Text(block.text))
+            if guess is not None:
+                guess(t("question.prompt"))
+            console.print(Text(f"  {t('question.answer')} ", style="bold") + Text(block.answer), highlight=False)
         elif isinstance(block, Summary):
             console.print(Text(f"▶ {t('summary.label')} ", style="bold cyan") + Text(block.text, style="bold"))
 
