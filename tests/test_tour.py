@@ -183,7 +183,10 @@ def test_a_tour_of_a_custom_dataset_through_the_command(words, cache, tmp_path, 
     text = capsys.readouterr().out
     assert "emma" in text and "8 · From cart to Michelin" in text
     assert len(list(out.glob("*.png"))) == sum(len(f) for f in figures.FIGURES.values())
-    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>")
+    body = html[html.index("<body>"):]  # the style sheet has its own "--" (CSS variables)
+    assert " --" not in body and str(tmp_path) not in body and ".cache" not in body  # no flags, no local paths
     assert main(["tour", "--data", str(words), "--out", str(out), "--html", str(page)]) == 2  # no silent overwrite
     assert "--force" in capsys.readouterr().err
 
@@ -287,3 +290,11 @@ def test_a_tour_without_a_terminal_prints_each_question_then_its_answer(words, c
     assert main(["tour", "--data", str(words), "--chapter", "4", "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert text.index("Predict") < text.index("Answer:") and "0.69" in text
+
+
+def test_on_other_data_the_articles_names_numbers_are_left_out(measured):
+    """WORDS is not names.txt: the article's vote, growth curve and quoted names are about names.txt only."""
+    assert measured[3]["article_vote"] == [] and measured[7]["article_names"] == []
+    assert all(stage["article"] is None for stage in measured[6]["stages"])
+    text = told(measured)
+    assert "karia" not in text and "illustration, not measured" not in text

@@ -101,7 +101,7 @@ def tour(
     if lang != "en":
         console.print(t("fig.language_note"), highlight=False)
     if html is not None:
-        atomic_write_text(html, report.page(t, intro, told, pngs, metaphor_map))
+        atomic_write_text(html, report.page(t, [intro[0], page_origin(ming, t)], told, pngs, metaphor_map))
         console.print(t("html.written", path=str(html)), highlight=False)
 
 
@@ -115,3 +115,9 @@ def origin(ming, t: story.Catalogue) -> str:
     if ming.origin == "cached":
         return t("origin.cached", data=data, steps=steps, folder=ming.where)
     return t("origin.checkpoint", path=ming.where, steps=steps, data=data)
+
+
+def page_origin(ming, t: story.Catalogue) -> str:
+    """The same, for the page: readers of a shared page have neither this machine's paths nor its flags."""
+    return t("origin.page", data=ming.data_info["name"], steps=f"{ming.final.run.get('step', 0):,}",
+             engine=ming.final.run.get("engine") or ming.engine)

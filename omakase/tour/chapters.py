@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import data
 from .. import train as training
 from ..adam import Adam
 from ..autograd import TECHNIQUES, Value, count_techniques
@@ -60,6 +61,11 @@ class Kitchen:
     @property
     def config(self) -> GPTConfig:
         return self.run.config
+
+    @property
+    def on_names(self) -> bool:
+        """Is this Ming trained on names.txt? The article's numbers (its vote, curve and names) are about it."""
+        return self.ming.data_info.get("sha256") == data.KNOWN["names"].sha256
 
     def scalar(self, ckpt: Checkpoint | None = None):
         """A fresh scalar kitchen (fresh, so no influence numbers are left over from an earlier trace)."""
@@ -151,7 +157,7 @@ def assembly_line(k: Kitchen) -> dict:
         "embedding": size(trace["embedding"]), "cleansed": size(stream),
         "added": size(np.subtract(after_attention, stream)), "after_attention": size(after_attention),
         "after_mlp": size(trace["residual"][-1]),
-        "vote": [(tok.label(i), probs[i]) for i in top], "article_vote": ARTICLE["vote"],
+        "vote": [(tok.label(i), probs[i]) for i in top], "article_vote": ARTICLE["vote"] if k.on_names else [],
     }
 
 
@@ -241,7 +247,7 @@ def training_story(k: Kitchen) -> dict:
         stages.append({
             "step": step, "running_mean": sum(window) / len(window) if window else None,
             "val": val[step]["loss"] if step in val else None,
-            "article": ARTICLE["growth"].get(step),
+            "article": ARTICLE["growth"].get(step) if k.on_names else None,
             "lr": training.learning_rate(plan, step - 1),
             "names": cook(engine, k.tokenizer, run.rng(), NAMES_PER_STAGE, 0.5),
         })
@@ -295,7 +301,7 @@ def graduation(k: Kitchen) -> dict:
     logits = engine.logits(engine.new_cache(), tok.bos, 0)
     return {
         "menus": menus, "greedy": menus[0]["names"][0], "greedy_same": len(set(menus[0]["names"])) == 1,
-        "article_names": [(n, n in k.records, n in cooked) for n in ARTICLE["names"]],
+        "article_names": [(n, n in k.records, n in cooked) for n in ARTICLE["names"]] if k.on_names else [],
         "distribution": {"labels": [tok.label(i) for i in range(tok.vocab_size)],
                          "temperatures": list(DISTRIBUTION_TEMPERATURES),
                          "probs": [softmax(logits, t) for t in DISTRIBUTION_TEMPERATURES]},

@@ -160,7 +160,7 @@ def assembly_line(d: dict, t: Catalogue) -> list:
                           ("size_before", num(d["embedding"]), "ours"), ("size_after", num(d["cleansed"]), "ours"),
                           ("spoonful", num(d["added"]), "ours"), ("size_end", num(d["after_mlp"]), "ours")]),
         Figure("back_kitchen", t("fig.back_kitchen.alt", width=d["width"], passed=d["passed"])),
-        Para(t("ch3.vote")),
+        Para(t("ch3.vote" if d["article_vote"] else "ch3.vote_custom")),
         Table([t("col.course"), t("col.share"), t("col.whose")],
               [[course(t, label), pct(p), t("whose.ours")] for label, p in d["vote"]]
               + [[label, pct(p), t("whose.article")] for label, p in d["article_vote"]]),
@@ -256,8 +256,10 @@ def graduation(d: dict, t: Catalogue) -> list:
         Para(t("ch7.alone")),
         Table([t("col.temperature"), t("col.names"), t("col.invented")], rows),
         Para(t(greedy, greedy=d["greedy"])),
+    ] + ([
         Para(t("ch7.invented")),
         Table([t("col.article_name"), t("col.in_records"), t("col.cooked")], article_rows),
+    ] if article_rows else [Para(t("ch7.invented_custom"))]) + [
         Para(t("ch7.dial")),
         Figure("temperature", t("fig.temperature.alt", temperatures=t.join(f"{x:g}" for x in
                                                                             d["distribution"]["temperatures"]))),
