@@ -298,3 +298,10 @@ def test_on_other_data_the_articles_names_numbers_are_left_out(measured):
     assert all(stage["article"] is None for stage in measured[6]["stages"])
     text = told(measured)
     assert "karia" not in text and "illustration, not measured" not in text
+
+
+def test_menus_longer_than_the_block_are_counted_not_cut_silently(measured):
+    d = dict(measured[1], too_long=2, block=16)
+    paras = [b.text for b in story.tell(1, d, story.Catalogue("en")).blocks if isinstance(b, story.Para)]
+    assert any("2 of the menus are longer than Ming's block of 16" in p for p in paras)
+    assert measured[1]["too_long"] == sum(len(w) + 1 > measured[1]["block"] for w in WORDS)

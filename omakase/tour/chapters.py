@@ -97,6 +97,8 @@ def records(k: Kitchen) -> dict:
         "seen": min(k.run.step * k.run.plan.batch_size, k.run.n_train), "epochs": k.run.epochs,
         "example": k.example, "example_is_emma": k.example == "emma", "second": k.second,
         "longer": sum(len(doc) > len(k.example) for doc in k.ming.docs),  # for the chapter's question
+        # a menu and its closing bell are len + 1 predictions; the block holds block_size of them
+        "too_long": sum(len(doc) + 1 > k.config.block_size for doc in k.ming.docs), "block": k.config.block_size,
         "example_courses": len(k.example), "second_courses": len(k.second), "reversed": reversed_,
         "reversed_in_records": reversed_ in k.records,
         "courses_example": course_probabilities(engine, k.tokenizer, k.example),

@@ -106,6 +106,8 @@ def records(d: dict, t: Catalogue) -> list:
         kitchen_table(t, [("records", f"{d['n_docs']:,}", "ours"), ("studied", f"{d['seen']:,}", "ours"),
                           ("locked", f"{d['n_val']:,}", "ours")]),
     ]
+    if d.get("too_long"):  # cut silently by training; said here
+        blocks.append(Para(t("ch1.too_long", too_long=f"{d['too_long']:,}", block=d["block"])))
     order = "ch1.order_expected" if d["penalty_example"] < d["penalty_reversed"] else "ch1.order_surprise"
     blocks += [
         Para(t("ch1.order", example=d["example"], reversed=d["reversed"])),
