@@ -1,7 +1,7 @@
 """The tour's figures, drawn from the chapters' live data with matplotlib.
 
-Each figure is written three ways into the output folder: PNG (for the page
-and for slides), SVG (for print) and CSV (the numbers behind it, so anyone can
+Each figure is written three ways into the output folder: PNG (for slides),
+SVG (for the page, crisp at any size, and for print) and CSV (the numbers behind it, so anyone can
 redraw or check it). The alt text goes into the PNG and SVG metadata too.
 
 Colours are the Okabe-Ito palette and colour maps are cividis (sequential) and
@@ -224,7 +224,10 @@ def draw(number: int, d: dict, alts: dict[str, str], out: Path) -> dict[str, Pat
         stem = out / f"ch{number}-{make.__name__}"
         alt = alts.get(make.__name__, "")
         fig.savefig(stem.with_suffix(".png"), dpi=DPI, metadata={"Title": make.__name__, "Description": alt})
-        fig.savefig(stem.with_suffix(".svg"), metadata={"Title": make.__name__, "Description": alt})
+        # a salt per figure keeps the SVG's internal ids distinct when the page inlines every figure,
+        # and with no date the same data always gives the same file
+        with matplotlib.rc_context({**STYLE, "svg.hashsalt": stem.name}):
+            fig.savefig(stem.with_suffix(".svg"), metadata={"Title": make.__name__, "Description": alt, "Date": None})
         with open(stem.with_suffix(".csv"), "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows(rows)
         written[make.__name__] = stem.with_suffix(".png")
