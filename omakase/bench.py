@@ -2,8 +2,9 @@
 
 Used by `omakase bench` and `python benchmarks/engines.py`.
 
-Rungs: the scalar engine and the numpy engine at one document per step (the
-reference's regime), then the numpy engine with mini-batches. Every rung
+Rungs: the scalar, numpy and torch (float64, when installed) engines at one
+document per step (the reference's regime, where a framework's per-call
+overhead is most of the time), then numpy and torch with mini-batches. Every rung
 trains from the same initial weights on names.txt (seed 42, as the
 reference), runs `repeats` times, and reports the median; the ratios compare
 rungs measured in the same run. The scalar engine and the numpy engine at one
@@ -24,7 +25,8 @@ from rich.table import Table
 from omakase import data
 from omakase.adam import Adam
 from omakase.config import GPTConfig, init_params
-from omakase.engines import make_engine
+from omakase.engines import engine_class, make_engine
+from omakase.errors import OmakaseError
 from omakase.tokenizer import Tokenizer
 
 
@@ -53,6 +55,14 @@ def time_training(engine_name: str, config, params, batches: list[list[list[int]
     return time.perf_counter() - start
 
 
+def _installed(engine: str) -> bool:
+    try:
+        engine_class(engine)
+    except OmakaseError:
+        return False
+    return True
+
+
 def run_ladder(repeats: int = 5, steps: int = 200, scalar_steps: int = 20, batch_sizes=(8, 32), progress=None):
     """Time every rung `repeats` times; returns one dict per rung (medians).
 
@@ -64,9 +74,12 @@ def run_ladder(repeats: int = 5, steps: int = 200, scalar_steps: int = 20, batch
     config, params, train = names_setup()
     pool = train[:scalar_steps]
     rungs = [("scalar", 1, [[pool[i]] for i in range(scalar_steps)])]
-    rungs.append(("numpy", 1, [[pool[i % scalar_steps]] for i in range(steps)]))
+    engines = ["numpy"] + (["torch"] if _installed("torch") else [])
+    single = [[pool[i % scalar_steps]] for i in range(steps)]
+    rungs += [(name, 1, single) for name in engines]  # torch: at one tiny name per step, overhead is most of the time
     for size in batch_sizes:
-        rungs.append(("numpy", size, [train[(i * size) % len(train) :][:size] for i in range(steps)]))
+        batched = [train[(i * size) % len(train) :][:size] for i in range(steps)]
+        rungs += [(name, size, batched) for name in engines]
     total, done, rows = repeats * len(rungs), 0, []
     for engine_name, size, batches in rungs:
         tokens = sum(min(len(doc) - 1, config.block_size) for batch in batches for doc in batch)

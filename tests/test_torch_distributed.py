@@ -49,3 +49,24 @@ def test_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_data)
                 "--device", "cpu", "--samples", "0", "--log-file", "paused.jsonl")
     assert losses(tmp_path / "paused.jsonl") == pytest.approx(losses(tmp_path / "one.jsonl"), abs=1e-9)
     assert params(tmp_path / "paused.json") == pytest.approx(params(tmp_path / "one.json"), abs=1e-9)
+
+
+@pytest.mark.slow
+def test_two_nodes_meeting_at_a_rendezvous_equal_one_process(tmp_path, tiny_data):
+    """Two torchrun launchers (--nnodes=2, one process each) and a c10d rendezvous on localhost: a cluster in small."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        endpoint = f"127.0.0.1:{s.getsockname()[1]}"
+    runner = Path(sys.executable).with_name("torchrun")
+    command = [str(runner)] if runner.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    args = [*TRAIN, "--data", str(tiny_data), "--out", "nodes.json", "--log-file", "nodes.jsonl"]
+    nodes = [subprocess.Popen([*command, "--nnodes=2", "--nproc_per_node=1", f"--node_rank={node}",
+                               "--rdzv_backend=c10d", f"--rdzv_endpoint={endpoint}", "--rdzv_id=omakase-test",
+                               "-m", "omakase", *args], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for node in (0, 1)]
+    assert [node.wait(timeout=300) for node in nodes] == [0, 0]
+    one_process(tmp_path, *TRAIN, "--data", str(tiny_data), "--out", "one.json", "--log-file", "one.jsonl")
+    assert losses(tmp_path / "nodes.jsonl") == pytest.approx(losses(tmp_path / "one.jsonl"), abs=1e-9)
+    assert params(tmp_path / "nodes.json") == pytest.approx(params(tmp_path / "one.json"), abs=1e-9)
