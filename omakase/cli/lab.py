@@ -6,6 +6,7 @@ inside the commands so `omakase --help` works without the lab extra.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -20,6 +21,17 @@ CheckpointOpt = typer.Option(None, "--checkpoint", help="Checkpoint for --embedd
 ForceOpt = typer.Option(False, "--force", help="Overwrite an existing report in --out.")
 
 
+def OutOpt(stem: str):
+    return typer.Option(None, "--out", help=f"Report folder. Default: a new lab-reports/{stem}-001, -002, ... each run.")
+
+
+def _report(out: Path | None, force: bool, stem: str):
+    """The run's report: in --out, or in a freshly numbered folder, taken only once every check has passed."""
+    from ..lab.report import Report, next_report_dir
+
+    return Report(out if out is not None else next_report_dir(stem), force)
+
+
 def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:
     if file is not None:
         if not file.is_file():
@@ -27,6 +39,9 @@ def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:
         items = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
     if items is not None and len(items) < 2:
         raise OmakaseError("give at least two items to compare (--item A --item B, or --file with two lines)")
+    for i, text in enumerate(items or [], 1):
+        if not text.strip():
+            raise OmakaseError(f"item {i} is empty; give some text to embed")
     return items
 
 
@@ -36,18 +51,18 @@ def similarity(
     file: Path = typer.Option(None, "--file", help="A text file with one item per line."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
-    out: Path = typer.Option(Path("lab-reports/similarity"), "--out"),
+    out: Path = OutOpt("similarity"),
     force: bool = ForceOpt,
 ) -> None:
     """Experiment 1: cosine-similarity heatmaps (words, paraphrases, 'sum' in three languages)."""
     from rich.table import Table
 
     from ..lab import similarity as exp
-    from ..lab.embedders import make_embedder
-    from ..lab.report import Report
+    from ..lab.embedders import check_embedder, make_embedder
 
     items = _read_items(item, file)
-    report = Report(out, force)
+    check_embedder(embedder, checkpoint)
+    report = _report(out, force, "similarity")
     emb = make_embedder(embedder, checkpoint)
     sets = {"your-items": items} if items else exp.BUILTIN_SETS
     results = exp.run(emb, report, sets)
@@ -67,17 +82,17 @@ def similarity(
 def metrics(
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
-    out: Path = typer.Option(Path("lab-reports/metrics"), "--out"),
+    out: Path = OutOpt("metrics"),
     force: bool = ForceOpt,
 ) -> None:
     """Experiment 2: cosine vs Euclidean, from scratch; the unit-vector identity and a counter-example."""
     from rich.table import Table
 
     from ..lab import cosine_vs_euclid as exp
-    from ..lab.embedders import make_embedder
-    from ..lab.report import Report
+    from ..lab.embedders import check_embedder, make_embedder
 
-    report = Report(out, force)
+    check_embedder(embedder, checkpoint)
+    report = _report(out, force, "metrics")
     res = exp.run(make_embedder(embedder, checkpoint), report)
     table = Table(title=f"cosine vs Euclidean ({res['embedder']}, {res['dim']}-d)")
     table.add_column("check")
@@ -108,18 +123,17 @@ def eval_(
     method: list[str] = typer.Option(None, "--method", help="random, bm25, dense or hybrid (repeat). Default: all four."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
-    seed: int = typer.Option(0, "--seed"),
-    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap and randomization-test resamples."),
+    seed: int = typer.Option(0, "--seed", min=0),
+    resamples: int = typer.Option(10_000, "--resamples", min=1, help="Bootstrap and randomization-test resamples."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of tables."),
-    out: Path = typer.Option(Path("lab-reports/eval"), "--out"),
+    out: Path = OutOpt("eval"),
     force: bool = ForceOpt,
 ) -> None:
     """Evaluate retrieval (nDCG@10, MRR@10, Recall@k, Precision@k) with 95% intervals and significance tests."""
     import json
 
     from ..lab import beir, evaluation
-    from ..lab.embedders import make_embedder
-    from ..lab.report import Report
+    from ..lab.embedders import check_embedder, make_embedder
     from ..lab.retrievers import METHODS, Scorer
 
     methods = list(method) if method else list(METHODS)
@@ -128,13 +142,14 @@ def eval_(
             raise OmakaseError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
     if len(set(methods)) != len(methods):
         raise OmakaseError("a method is named twice in --method")
+    check_embedder(embedder, checkpoint)
     shipped = corpus is None and queries is None and qrels is None
     if not shipped and None in (corpus, queries, qrels):
         raise OmakaseError("give all three of --corpus, --queries and --qrels, or none for the shipped set")
     docs = beir.load_corpus(corpus or _shipped("corpus.jsonl"))
     qs = beir.load_queries(queries or _shipped("queries.jsonl"))
     rels = beir.load_qrels(qrels or _shipped("qrels.tsv"), qs, docs)
-    report = Report(out, force)
+    report = _report(out, force, "eval")
     scorer = Scorer([d.full_text for d in docs.values()], [q.text for q in qs.values()],
                     lambda: make_embedder(embedder, checkpoint), seed)
     result = evaluation.evaluate(docs, qs, rels, methods, scorer, resamples, seed)
@@ -164,6 +179,15 @@ def eval_(
 
 
 DbOpt = typer.Option(Path("lab-index"), "--db", help="Folder of the Chroma database.")
+ExcludeOpt = typer.Option(
+    None, "--exclude", metavar="GLOB",
+    help="Leave out matching files or folders (repeat). .gitignore style: * ? and character classes within "
+         "a name, ** across folders, a trailing / for folders only, a leading / to anchor at PATH, ! to re-include.",
+)
+GitignoreOpt = typer.Option(
+    True, "--gitignore/--no-gitignore",
+    help="Honour PATH/.gitignore, with the same patterns and # comments (only the one at PATH's root).",
+)
 
 
 @app.command()
@@ -173,27 +197,58 @@ def index(
     strategy: str = typer.Option("A", "--strategy", help="Chunking: A functions, B blocks, C 20-line windows, D cAST."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
+    exclude: list[str] = ExcludeOpt,
+    gitignore: bool = GitignoreOpt,
 ) -> None:
-    """Embed a code folder into ChromaDB; re-running touches only files that changed."""
+    """Embed a code folder into ChromaDB; re-running touches only files that changed.
+
+    Files that are not text are skipped and code that does not parse is cut into 20-line
+    windows, each with a warning. One run at a time writes to a database.
+    """
     from rich.progress import Progress
 
     from ..lab import store
-    from ..lab.chunkers import code_files
-    from ..lab.embedders import make_embedder
+    from ..lab.chunkers import check_strategy, code_files
+    from ..lab.embedders import check_embedder, make_embedder
 
-    n_files = len(code_files(path))  # fails early, in one line, on an empty or missing folder
-    store.open_client(db, create=True)  # ... and on a --db that is not a Chroma database
-    emb = make_embedder(embedder, checkpoint)
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("indexing", total=n_files)
-        stats = store.index_folder(path, db, emb, strategy.upper(), progress=lambda rel: progress.advance(task))
-    console.print(
-        f"{stats.files} files: {stats.files_indexed} indexed, {stats.files_skipped} unchanged, "
-        f"{stats.files_removed} removed; {stats.chunks_added} chunks added in {stats.seconds:.1f} s "
-        f"({stats.chunks_per_second:.0f} chunks/s); {stats.chunks_total} chunks in {db}"
-    )
+    # everything that can be refused is refused here, before the model takes seconds to load
+    strategy = check_strategy(strategy)
+    check_embedder(embedder, checkpoint)
+    exclude = list(exclude or ())
+    n_files = len(code_files(path, exclude, gitignore))  # an empty or missing folder, a bad pattern
+    try:
+        with store.writer_lock(db):  # another run writing this --db
+            store.check_target(db, path, strategy, embedder, create=True)  # not Chroma; another folder, strategy, embedder
+            emb = make_embedder(embedder, checkpoint)
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("indexing", total=n_files)
+                stats = store.index_folder(path, db, emb, strategy, progress=lambda rel: progress.advance(task),
+                                           exclude=exclude, gitignore=gitignore, warn=_warn)
+    except KeyboardInterrupt:
+        print("omakase: interrupted; every file finished so far is saved, and chunks are written by id, so "
+              "running the same command again resumes where this run stopped", file=sys.stderr)
+        raise typer.Exit(130) from None
+    console.print(_index_summary(stats, db))
     if stats.truncated:
         console.print(f"{stats.truncated} chunks were longer than {emb.name} reads ({emb.unseen_means}).")
+
+
+def _warn(line: str) -> None:
+    print(f"omakase: warning: {line}", file=sys.stderr)
+
+
+def _index_summary(stats, db: Path) -> str:
+    from ..lab.chunkers import WINDOW
+
+    windowed = f" ({stats.files_windowed} in {WINDOW}-line windows: no parse)" if stats.files_windowed else ""
+    counts = [f"{stats.files_indexed} indexed{windowed}", f"{stats.files_unchanged} unchanged",
+              f"{stats.files_removed} removed"]
+    if stats.files_empty:
+        counts.append(f"{stats.files_empty} empty")
+    if stats.files_unreadable:
+        counts.append(f"{stats.files_unreadable} skipped (not readable text)")
+    return (f"{stats.files} files: {', '.join(counts)}; {stats.chunks_added} chunks added in {stats.seconds:.1f} s "
+            f"({stats.chunks_per_second:.0f} chunks/s); {stats.chunks_total} chunks in {db}")
 
 
 @app.command()
@@ -209,9 +264,11 @@ def search(
     from rich.table import Table
 
     from ..lab import store
-    from ..lab.embedders import make_embedder
+    from ..lab.embedders import check_embedder, make_embedder
 
-    store.open_client(db, create=False)  # a wrong --db fails before the model loads
+    store.check_query(query)
+    check_embedder(embedder, checkpoint)
+    store.check_target(db, embedder_name=embedder)  # a wrong or empty --db fails before the model loads
     hits, exact = store.search(db, query, make_embedder(embedder, checkpoint), k)
     table = Table(title=f"top {len(hits)} for {query!r}")
     for h in ("#", "path", "lines", "score", "snippet"):
@@ -220,8 +277,7 @@ def search(
         snippet = "\n".join(h.text.splitlines()[:4])
         table.add_row(str(i), escape(h.path), f"{h.start_line}-{h.end_line}", f"{h.score:.3f}", escape(snippet))
     console.print(table)
-    ids = [f"{h.path}:{h.start_line}-{h.end_line}" for h in hits]
-    console.print(f"overlap@{len(hits)} with exact NumPy search: {store.overlap_at_k(ids, exact):.2f}")
+    console.print(f"overlap@{len(hits)} with exact NumPy search: {store.overlap_at_k([h.id for h in hits], exact):.2f}")
 
 
 @app.command()
@@ -231,8 +287,8 @@ def chunking(
     k: int = typer.Option(5, "--k", min=1),
     budget: int = typer.Option(40, "--budget", min=1, help="Fixed context budget in lines."),
     strategies: str = typer.Option("ABCD", "--strategies", help="Any of A (functions), B (blocks), C (windows), D (cAST)."),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(Path("lab-reports/chunking"), "--out"),
+    seed: int = typer.Option(0, "--seed", min=0),
+    out: Path = OutOpt("chunking"),
     force: bool = ForceOpt,
 ) -> None:
     """Experiment 4: compare four chunking strategies on span recall, precision, IoU and cost."""
@@ -241,18 +297,20 @@ def chunking(
     from ..lab import chunking as exp
     from ..lab.chunkers import STRATEGIES
     from ..lab.embedders import MiniLM
-    from ..lab.report import Report
 
     strategies = strategies.upper()
+    if not strategies:
+        raise OmakaseError(f"--strategies is empty; give some of {''.join(STRATEGIES)}")
     for s in strategies:
         if s not in STRATEGIES:
             raise OmakaseError(f"unknown chunking strategy {s!r}; choose from {', '.join(STRATEGIES)}")
     if (code is None) != (queries is None):
         raise OmakaseError("give both --code and --queries, or neither for the shipped set")
-    report = Report(out, force)
+    span_queries = exp.load_span_queries(queries, code) if code is not None else None
+    report = _report(out, force, "chunking")
     if code is None:
         code, queries = exp.materialize_shipped(report.dir / "shipped")
-    span_queries = exp.load_span_queries(queries, code)
+        span_queries = exp.load_span_queries(queries, code)
     res = exp.run(code, span_queries, MiniLM(), report, k, budget, strategies, seed)
     table = Table(title=f"chunking: {res['n_queries']} queries, k = {k}, budget = {budget} lines (mean [95% CI])")
     for h in ("strategy", "recall@k", "IoU@k", "recall@N", "IoU@N", "chunks", "trunc.", "index s", "query ms"):

@@ -55,6 +55,8 @@ def _jsonl(path: Path, what: str, required: tuple[str, ...]) -> list[tuple[int, 
                 raise OmakaseError(
                     f"{path.name} line {n}: missing or non-string {key!r}; each line needs " + " and ".join(f'"{k}"' for k in required)
                 )
+        if what == "queries" and not obj["text"].strip():
+            raise OmakaseError(f"{path.name} line {n}: the query text is empty; write what is searched for")
         rows.append((n, obj))
     if not rows:
         raise OmakaseError(f"{path.name} holds no {what}; it needs one JSON object a line")

@@ -11,16 +11,26 @@
 Python is parsed with the standard library's `ast`, JavaScript with tree-sitter,
 and SQL by a small statement splitter (a statement ends at a `;` outside quotes
 and comments), since a SQL file is a flat list of statements.
+
+Files are read as their bytes say: a byte-order mark (UTF-8, UTF-16, UTF-32) wins,
+then a Python coding cookie, then UTF-8. Bytes that are not text in that encoding,
+or hold NUL characters, make the file `Unreadable`. Several statements on one line
+(minified JavaScript, `BEGIN; ...; COMMIT;`) give one chunk: a chunk is a line range.
 """
 
 from __future__ import annotations
 
 import ast
+import codecs
+import io
+import os
+import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OmakaseError
+from . import ignore
 
 LANGUAGES = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".sql": "sql"}
 STRATEGIES = {"A": "functions", "B": "blocks", "C": "windows", "D": "cast"}
@@ -48,14 +58,58 @@ class Chunk:
     def lines(self) -> int:
         return self.end - self.start + 1
 
+    @property
+    def id(self) -> str:
+        # unique: a file's chunks are distinct line ranges, and no range contains ":"
+        return f"{self.path}:{self.start}-{self.end}"
+
+
+class Unreadable(OmakaseError):
+    """A file that is not text we can decode (binary, an unknown encoding): the caller skips it or stops."""
+
+
+class ParseError(OmakaseError):
+    """A file that is text but not valid code: the caller can still cut it into windows."""
+
+
+# ---------------------------------------------------------------- reading bytes as text
+
+# UTF-32 first: its little-endian mark begins with UTF-16's
+BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
+def encoding_of(data: bytes, rel: str) -> str:
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            return codec  # the codec reads and drops the mark
+    if language_of(rel) == "python":
+        try:  # the UTF-8 mark and a `# -*- coding: ... -*-` cookie, as Python itself reads them
+            return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+        except SyntaxError as e:
+            raise Unreadable(f"{rel}: {e.msg}") from None
+    return "utf-8-sig"
+
+
+def decode_source(data: bytes, rel: str) -> str:
+    encoding = encoding_of(data, rel)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        raise Unreadable(f"{rel}: not {name} text (byte {data[e.start]:#04x} at offset {e.start})") from None
+    if "\0" in text:
+        raise Unreadable(f"{rel}: holds NUL bytes, so it is binary or UTF-16 without a byte-order mark")
+    return text
+
 
 # ---------------------------------------------------------------- parsing into a tree of line ranges
 
 def python_tree(source: str, path: str) -> list[Node]:
     try:
         module = ast.parse(source)
-    except SyntaxError as e:
-        raise OmakaseError(f"{path} line {e.lineno}: Python syntax error ({e.msg}); fix it or leave the file out") from None
+    except SyntaxError as e:  # Python 2, a merge conflict, a template
+        raise ParseError(f"{path} line {e.lineno}: Python syntax error ({e.msg})") from None
 
     def node(n) -> Node:
         start = min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])])
@@ -235,23 +289,59 @@ def pack(pieces: list[tuple[int, int]], fits) -> list[tuple[int, int]]:
 CHUNKERS = {"A": functions, "B": blocks, "C": windows, "D": cast}
 
 
-def chunk_file(path: Path, rel: str, strategy: str) -> list[Chunk]:
+def check_strategy(strategy: str) -> str:
+    strategy = strategy.upper()
     if strategy not in CHUNKERS:
         raise OmakaseError(f"unknown chunking strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    lang = language_of(path)
+    return strategy
+
+
+def chunk_source(source: str, rel: str, strategy: str, on_parse_error=None) -> list[Chunk]:
+    """The chunks of one file's text.
+
+    Code that does not parse raises ParseError, unless `on_parse_error` is given: then it is
+    told why in one line and the file is cut into windows, which need no syntax.
+    """
+    strategy = check_strategy(strategy)
+    lang = language_of(rel)
     if lang is None:
         raise OmakaseError(f"{rel}: not a Python, JavaScript or SQL file")
-    source = Path(path).read_text(encoding="utf-8", errors="replace")
-    lines = source.splitlines()
+    # lines end at \n, \r\n or \r, as for the parsers and editors; str.splitlines would also cut at
+    # form feeds and U+2028 (common in minified JavaScript) and shift every line number after them
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    lines = source.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the final newline ends the last line, it does not start another
     if not any(line.strip() for line in lines):
         return []
-    tree = PARSERS[lang](source, rel)
-    chunks = []
-    for start, end in CHUNKERS[strategy](tree, lines):
+    try:
+        ranges = CHUNKERS[strategy](PARSERS[lang](source, rel), lines)
+    except ParseError as e:
+        ranges = _windows_instead(e, lines, on_parse_error)
+    except RecursionError:  # a tree too deep to walk: a long `a + b + ...` chain, nested arrays in minified JS
+        ranges = _windows_instead(ParseError(f"{rel}: nested too deeply to parse"), lines, on_parse_error)
+    chunks, seen = [], set()
+    for start, end in ranges:
         start, end = trim(lines, start, min(end, len(lines)))
-        if start <= end:
+        if start <= end and (start, end) not in seen:  # statements sharing a line share its range
+            seen.add((start, end))
             chunks.append(Chunk(rel, start, end, "\n".join(lines[start - 1 : end])))
     return chunks
+
+
+def _windows_instead(error: ParseError, lines: list[str], on_parse_error) -> list[tuple[int, int]]:
+    if on_parse_error is None:
+        raise error
+    on_parse_error(f"{error}; cut into {WINDOW}-line windows instead")
+    return windows([], lines)
+
+
+def chunk_file(path: Path, rel: str, strategy: str) -> list[Chunk]:
+    """Strict: a file that cannot be read or parsed stops the caller with one line."""
+    try:
+        return chunk_source(decode_source(Path(path).read_bytes(), rel), rel, strategy)
+    except (Unreadable, ParseError) as e:
+        raise OmakaseError(f"{e}; fix it or leave the file out") from None
 
 
 def trim(lines: list[str], start: int, end: int) -> tuple[int, int]:
@@ -263,17 +353,34 @@ def trim(lines: list[str], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def code_files(root: Path) -> list[Path]:
-    """Python, JavaScript and SQL files under root, sorted, skipping hidden folders and virtualenvs."""
+SKIP_FOLDERS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
+
+
+def code_files(root: Path, exclude: list[str] | tuple[str, ...] = (), gitignore: bool = False) -> list[Path]:
+    """Python, JavaScript and SQL files under root, sorted, skipping hidden folders and virtualenvs.
+
+    `exclude` holds .gitignore-style patterns (see ignore.py); with `gitignore`, root/.gitignore
+    adds its own before them.
+    """
     root = Path(root)
     if not root.is_dir():
         raise OmakaseError(f"{root} is not a folder; give a folder of Python, JavaScript or SQL code")
-    skip = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
-    files = [
-        p for p in sorted(root.rglob("*"))
-        if p.is_file() and language_of(p)
-        and not any(part.startswith(".") or part in skip for part in p.relative_to(root).parts[:-1])
-    ]
+    patterns = (ignore.read_gitignore(root) if gitignore else []) + [ignore.parse_exclude(g) for g in exclude]
+    files, left_out = [], 0
+    for folder, dirs, names in os.walk(root):
+        here = Path(folder).relative_to(root).parts
+        # prune as we go: a left-out folder is never read, however big (node_modules)
+        dirs[:] = sorted(d for d in dirs if not (d.startswith(".") or d in SKIP_FOLDERS
+                                                 or ignore.ignored(patterns, here + (d,), is_dir=True)))
+        for name in names:
+            path = Path(folder) / name
+            if not (language_of(name) and path.is_file()):
+                continue
+            if ignore.ignored(patterns, here + (name,), is_dir=False):
+                left_out += 1
+            else:
+                files.append(path)
     if not files:
-        raise OmakaseError(f"{root} holds no .py, .js or .sql file; point at a folder of code")
-    return files
+        why = f" that is not excluded ({left_out} are)" if left_out else ""
+        raise OmakaseError(f"{root} holds no .py, .js or .sql file{why}; point at a folder of code")
+    return sorted(files)

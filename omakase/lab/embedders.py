@@ -122,11 +122,17 @@ class FlavorCards:
         return Embeddings(np.asarray(rows, dtype=np.float32).reshape(-1, self.dim), tokens, unseen)
 
 
+EMBEDDERS = ("minilm", "ming")
+
+
+def check_embedder(name: str, checkpoint: str | Path | None = None) -> None:
+    """Refuse a wrong name or a missing checkpoint before anything loads (MiniLM takes seconds)."""
+    if name not in EMBEDDERS:
+        raise OmakaseError(f"unknown embedder {name!r}; choose minilm or ming")
+    if name == "ming" and checkpoint is None:
+        raise OmakaseError("--embedder ming needs --checkpoint PATH (a checkpoint written by `omakase train`)")
+
+
 def make_embedder(name: str, checkpoint: str | Path | None = None) -> Embedder:
-    if name == "minilm":
-        return MiniLM()
-    if name == "ming":
-        if checkpoint is None:
-            raise OmakaseError("--embedder ming needs --checkpoint PATH (a checkpoint written by `omakase train`)")
-        return FlavorCards(checkpoint)
-    raise OmakaseError(f"unknown embedder {name!r}; choose minilm or ming")
+    check_embedder(name, checkpoint)
+    return MiniLM() if name == "minilm" else FlavorCards(checkpoint)

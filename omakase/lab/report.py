@@ -1,7 +1,8 @@
 """Where an experiment's results go: one folder with Markdown, PNG figures and the data behind them.
 
 A report is never silently replaced: writing into a folder that already holds
-a report.md needs force=True (the CLI's --force).
+a report.md needs force=True (the CLI's --force). Without a chosen folder, each
+run gets a new numbered one (lab-reports/eval-001, eval-002, ...).
 """
 
 from __future__ import annotations
@@ -12,8 +13,30 @@ from pathlib import Path
 
 from ..errors import OmakaseError
 
+REPORTS = Path("lab-reports")
+
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def next_report_dir(stem: str, parent: Path = REPORTS) -> Path:
+    """parent/stem-001, stem-002, ...: a fresh folder, reserved at once.
+
+    The number is taken by creating the folder exclusively, so a second run, even one
+    started at the same moment, never meets the first one's report.
+    """
+    parent = Path(parent)
+    if parent.exists() and not parent.is_dir():
+        raise OmakaseError(f"{parent} is a file, so reports cannot go in it; move it away or choose an output folder")
+    parent.mkdir(parents=True, exist_ok=True)
+    i = 1
+    while True:
+        path = parent / f"{stem}-{i:03d}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            i += 1
 
 
 class Report:

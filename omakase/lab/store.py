@@ -4,8 +4,14 @@
   try to download a model), cosine space fixed when the collection is created.
 - Incremental: every chunk records its file's SHA-256; re-indexing skips files whose
   hash is unchanged, replaces the chunks of changed files and drops deleted files.
-- Resumable: a file's chunks go in with one `add`, and each records how many
-  chunks its file has, so a file cut short by an interruption is simply redone.
+- Resumable and idempotent: chunks are written by id (path:start-end) with `upsert`, in
+  batches no bigger than the client accepts, and each records how many chunks its file
+  has, so a file cut short by an interruption is simply redone and nothing is doubled.
+- One writer at a time: a lock file in the database folder, made with an exclusive create.
+- One embedder and one chunking strategy per database, recorded in the collection's
+  metadata: vectors of two models, or chunks cut two ways, would not rank together.
+- Odd files do not stop a run: a file that is not text is skipped, and code that does
+  not parse is cut into windows, each with a one-line warning and a count.
 - Exact reference: a NumPy brute-force search over the stored embeddings; the lab
   reports overlap@k between Chroma's approximate (HNSW) answer and the exact one.
 """
@@ -14,34 +20,43 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import OmakaseError
-from .chunkers import STRATEGIES, chunk_file, code_files
+from .chunkers import STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, code_files, decode_source
 from .embedders import Embedder
 
 COLLECTION = "omakase_code"
 CHROMA_MARKER = "chroma.sqlite3"
+LOCK = "omakase-index.lock"
+DEFAULT_BATCH = 1000  # records per write, for a client too old to report its own limit
 
 
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+# ---------------------------------------------------------------- the database folder and its lock
+
+def check_db(db: Path, create: bool) -> None:
+    """Refuse a path that is not, and cannot become, a Chroma database; cheap, no Chroma import."""
+    db = Path(db)
+    if db.exists() and not db.is_dir():
+        raise OmakaseError(f"{db} is a file, not a Chroma database folder; choose another database folder")
+    if (db / CHROMA_MARKER).is_file():
+        return
+    if not create:
+        raise OmakaseError(f"{db} is not a Chroma database (no {CHROMA_MARKER}); index a folder into it first "
+                           f"(omakase lab index)")
+    if db.exists() and any(p.name != LOCK for p in db.iterdir()):
+        raise OmakaseError(f"{db} is a folder with other files but no {CHROMA_MARKER}, so not a Chroma database; "
+                           f"choose an empty or new database folder")
 
 
 def open_client(db: Path, create: bool):
-    db = Path(db)
-    if db.exists() and not db.is_dir():
-        raise OmakaseError(f"{db} is a file, not a Chroma database folder; choose another --db")
-    is_chroma = (db / CHROMA_MARKER).is_file()
-    if not is_chroma:
-        if not create:
-            raise OmakaseError(f"{db} is not a Chroma database (no {CHROMA_MARKER}); build one with `omakase lab index PATH --db {db}`")
-        if db.exists() and any(db.iterdir()):
-            raise OmakaseError(f"{db} is a folder with other files but no {CHROMA_MARKER}, so not a Chroma database; choose an empty or new --db")
+    check_db(db, create)
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings
@@ -49,35 +64,157 @@ def open_client(db: Path, create: bool):
     return chromadb.PersistentClient(path=str(db), settings=Settings(anonymized_telemetry=False))
 
 
-def open_collection(client, embedder: Embedder | None, root: Path | None, create: bool):
+_held: set[Path] = set()  # locks this process holds: the CLI takes one, then index_folder enters it again
+
+
+@contextmanager
+def writer_lock(db: Path):
+    """One writer per database folder, until the block ends (Ctrl-C included).
+
+    The lock is a file made with an exclusive create, so of two runs only one can make it;
+    it names its process, and a lock whose process is gone (kill -9, a crash) is taken over.
+    """
+    check_db(db, create=True)
+    lock = Path(db).absolute() / LOCK
+    if lock in _held:
+        yield
+        return
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    _take(lock, db)
+    _held.add(lock)
+    try:
+        yield
+    finally:
+        _held.discard(lock)
+        lock.unlink(missing_ok=True)
+
+
+def _take(lock: Path, db: Path) -> None:
+    for _ in range(2):  # the second try follows the removal of a stale lock
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = lock_owner(lock)
+            if not is_stale(owner):
+                raise OmakaseError(_busy(db, lock, owner)) from None
+            # Two runs taking over the same stale lock at the same instant could both get through;
+            # that needs two starts within milliseconds after a crash, not what a person does.
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()} {socket.gethostname() or '-'}\n")
+        return
+    raise OmakaseError(_busy(db, lock, lock_owner(lock)))
+
+
+def lock_owner(lock: Path) -> tuple[int, str] | None:
+    """(process id, host) written in a lock file, or None if it cannot be read (yet)."""
+    try:
+        pid, host = lock.read_text().split()[:2]
+        return int(pid), host
+    except (OSError, ValueError):
+        return None
+
+
+def is_stale(owner: tuple[int, str] | None) -> bool:
+    """True only when we can tell the writer is gone: same machine, and no process with its id."""
+    if owner is None or os.name == "nt":  # on Windows, os.kill would end the process, not probe it
+        return False
+    pid, host = owner
+    if host != (socket.gethostname() or "-"):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def _busy(db: Path, lock: Path, owner: tuple[int, str] | None) -> str:
+    if owner is None:
+        return f"{db} is locked by {lock}, which names no process; if no other indexing run is going, delete that file"
+    pid, host = owner
+    where = "" if host == (socket.gethostname() or "-") else f" on {host}"
+    return (f"{db} is being indexed by another run (process {pid}{where}); wait for it to finish, "
+            f"or delete {lock} if that run is gone")
+
+
+# ---------------------------------------------------------------- the collection and what it was built with
+
+def find_collection(client):
     names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
-    if COLLECTION not in names:
+    return client.get_collection(COLLECTION, embedding_function=None) if COLLECTION in names else None
+
+
+def open_collection(client, embedder: Embedder | None = None, root: Path | None = None,
+                    strategy: str | None = None, create: bool = False):
+    col = find_collection(client)
+    if col is None:
         if not create:
-            raise OmakaseError(f"this Chroma database has no {COLLECTION!r} collection; run `omakase lab index` first")
+            raise OmakaseError(f"this Chroma database has no {COLLECTION!r} collection; index a folder into it first")
         return client.create_collection(
             COLLECTION,
             embedding_function=None,  # never Chroma's default: it would download a model
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": embedder.name, "dim": embedder.dim, "root": str(root)},
+            metadata={"embedder": embedder.name, "dim": embedder.dim, "root": str(root), "strategy": strategy},
         )
-    col = client.get_collection(COLLECTION, embedding_function=None)
-    meta = col.metadata or {}
-    if embedder is not None and (meta.get("embedder"), meta.get("dim")) != (embedder.name, embedder.dim):
-        raise OmakaseError(
-            f"this database was built with embedder {meta.get('embedder')} ({meta.get('dim')}-d), not {embedder.name} "
-            f"({embedder.dim}-d); use the same --embedder or a new --db"
-        )
-    if root is not None and meta.get("root") not in (None, str(root)):
-        raise OmakaseError(f"this database indexes {meta.get('root')}, not {root}; use a new --db for another folder")
+    check_collection(col, embedder.name if embedder else None, embedder.dim if embedder else None, root, strategy)
     return col
 
+
+def check_collection(col, embedder_name: str | None = None, dim: int | None = None,
+                     root: Path | None = None, strategy: str | None = None) -> None:
+    """Refuse to mix models, folders or chunking strategies in one database; None skips a check."""
+    meta = col.metadata or {}
+    if embedder_name is not None and (meta.get("embedder") != embedder_name or dim not in (None, meta.get("dim"))):
+        theirs = f"{meta.get('embedder')} ({meta.get('dim')}-d)"
+        ours = embedder_name + (f" ({dim}-d)" if dim is not None else "")
+        raise OmakaseError(f"this database was built with embedder {theirs}, not {ours}; "
+                           f"use the same embedder, or a new database folder")
+    if root is not None and meta.get("root") not in (None, str(root)):
+        raise OmakaseError(f"this database indexes {meta.get('root')}, not {root}; use a new database folder for another folder")
+    if strategy is None:
+        return
+    built = meta.get("strategy") or built_strategy(col)
+    if built not in (None, strategy):
+        raise OmakaseError(f"this database was built with chunking strategy {built} ({STRATEGIES.get(built, 'mixed')}), "
+                           f"not {strategy} ({STRATEGIES[strategy]}); index with strategy {built} again, "
+                           f"or into a new database folder")
+
+
+def built_strategy(col) -> str | None:
+    """For a database from before the strategy was recorded: what its chunks say ("A+C" if mixed)."""
+    got = col.get(include=["metadatas"])
+    found = {m.get("strategy") for m in got["metadatas"] or []} - {None}
+    return "+".join(sorted(found)) or None
+
+
+def check_target(db: Path, root: Path | None = None, strategy: str | None = None,
+                 embedder_name: str | None = None, create: bool = False) -> None:
+    """Every check that needs no model, so a wrong database is refused before one loads."""
+    col = find_collection(open_client(db, create))
+    if col is None:
+        if not create:
+            raise OmakaseError(f"this Chroma database has no {COLLECTION!r} collection; index a folder into it first")
+        return
+    check_collection(col, embedder_name, None, Path(root).resolve() if root else None, strategy)
+    if not create and col.count() == 0:
+        raise OmakaseError(f"the database at {db} is empty; index a folder into it first")
+
+
+# ---------------------------------------------------------------- indexing
 
 @dataclass
 class IndexStats:
     files: int = 0
-    files_skipped: int = 0  # unchanged since the last run
+    files_unchanged: int = 0  # since the last run
     files_indexed: int = 0
-    files_removed: int = 0
+    files_removed: int = 0  # gone from the folder (or now excluded): their chunks were dropped
+    files_empty: int = 0  # nothing to embed; not counted as indexed
+    files_unreadable: int = 0  # not text: skipped, with a warning
+    files_windowed: int = 0  # did not parse: cut into windows, with a warning (also counted as indexed)
     chunks_added: int = 0
     chunks_total: int = 0
     truncated: int = 0  # chunks longer than the embedder reads
@@ -101,50 +238,106 @@ def stored_files(col) -> dict[str, tuple[str, int, int]]:
     return files
 
 
-def index_folder(root: Path, db: Path, embedder: Embedder, strategy: str = "A", progress=None) -> IndexStats:
+def max_batch_size(client) -> int:
+    # Chroma refuses a bigger write (5,461 records with its SQLite backend): an 8,001-statement file crashed a run
+    get = getattr(client, "get_max_batch_size", None)
+    return get() if callable(get) else DEFAULT_BATCH
+
+
+def batches(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def index_folder(root: Path, db: Path, embedder: Embedder, strategy: str = "A", progress=None,
+                 exclude: list[str] | tuple[str, ...] = (), gitignore: bool = True, warn=None) -> IndexStats:
+    """Bring the database in line with root's code: new and changed files in, deleted ones out.
+
+    `exclude` holds .gitignore-style patterns; with `gitignore`, root/.gitignore adds its own.
+    `progress` hears each file's path when it is done; `warn` hears one line per file that was
+    skipped or cut into windows.
+    """
     root = Path(root).resolve()
-    if strategy not in STRATEGIES:
-        raise OmakaseError(f"unknown chunking strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    files = code_files(root)
-    client = open_client(db, create=True)
-    col = open_collection(client, embedder, root, create=True)
-    stored = stored_files(col)
-    stats = IndexStats(files=len(files))
-    current = {p.relative_to(root).as_posix(): p for p in files}
-    for rel in sorted(set(stored) - set(current)):
-        col.delete(where={"path": rel})
-        stats.files_removed += 1
-    t0 = time.perf_counter()
-    for rel, path in current.items():
-        digest = file_hash(path)
-        h, want, have = stored.get(rel, (None, 0, 0))
-        if h == digest and want == have:
-            stats.files_skipped += 1
-        else:
-            if rel in stored:
-                col.delete(where={"path": rel})
-            chunks = chunk_file(path, rel, strategy)
-            if chunks:
-                emb = embedder.embed([c.text for c in chunks])
-                stats.truncated += emb.n_affected
-                col.add(
-                    ids=[f"{rel}:{c.start}-{c.end}" for c in chunks],
-                    embeddings=emb.vectors.tolist(),
-                    documents=[c.text for c in chunks],
-                    metadatas=[{"path": rel, "start_line": c.start, "end_line": c.end, "sha256": digest,
-                                "n_chunks": len(chunks), "strategy": strategy} for c in chunks],
-                )
-            stats.files_indexed += 1
-            stats.chunks_added += len(chunks)
-        if progress:
-            progress(rel)
-    stats.seconds = time.perf_counter() - t0
-    stats.chunks_total = col.count()
+    strategy = check_strategy(strategy)
+    files = code_files(root, exclude, gitignore)
+    warn = warn or (lambda line: None)
+    with writer_lock(db):
+        client = open_client(db, create=True)
+        col = open_collection(client, embedder, root, strategy, create=True)
+        if not (col.metadata or {}).get("strategy"):  # built before the strategy was recorded: record it now
+            col.modify(metadata={**(col.metadata or {}), "strategy": strategy})
+        stored = stored_files(col)
+        stats = IndexStats(files=len(files))
+        current = {p.relative_to(root).as_posix(): p for p in files}
+        for rel in sorted(set(stored) - set(current)):
+            col.delete(where={"path": rel})
+            stats.files_removed += 1
+        size = max_batch_size(client)
+        t0 = time.perf_counter()
+        for rel, path in current.items():
+            index_file(col, stats, rel, path, stored.get(rel), embedder, strategy, size, warn)
+            if progress:
+                progress(rel)
+        stats.seconds = time.perf_counter() - t0
+        stats.chunks_total = col.count()
     return stats
+
+
+def index_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, int, int] | None,
+               embedder: Embedder, strategy: str, batch: int, warn) -> None:
+    """One file: unchanged, re-chunked and re-embedded, empty, or skipped; `stats` counts which."""
+    try:
+        data = read_bytes(path, rel)
+        digest = hashlib.sha256(data).hexdigest()
+        if old is not None and old[0] == digest and old[1] == old[2]:
+            stats.files_unchanged += 1
+            return
+        source = decode_source(data, rel)
+    except Unreadable as e:
+        source, problem = None, e
+    if old is not None:
+        col.delete(where={"path": rel})  # its old chunks go, whatever the file has become
+    if source is None:
+        stats.files_unreadable += 1
+        warn(f"{problem}; skipped")
+        return
+    notes: list[str] = []
+    chunks = chunk_source(source, rel, strategy, on_parse_error=notes.append)
+    if notes:
+        stats.files_windowed += 1
+        warn(notes[0])
+    if not chunks:
+        stats.files_empty += 1
+        return
+    for part in batches(chunks, batch):
+        write(col, part, embedder, stats, digest, len(chunks), "C" if notes else strategy)
+    stats.files_indexed += 1
+    stats.chunks_added += len(chunks)
+
+
+def read_bytes(path: Path, rel: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:  # gone since the listing, or no permission
+        raise Unreadable(f"{rel}: cannot be read ({e.strerror})") from None
+
+
+def write(col, chunks: list[Chunk], embedder: Embedder, stats: IndexStats, digest: str, n_chunks: int,
+          strategy: str) -> None:
+    emb = embedder.embed([c.text for c in chunks])
+    stats.truncated += emb.n_affected
+    col.upsert(  # by id: writing a chunk again, after an interruption, replaces it
+        ids=[c.id for c in chunks],
+        embeddings=emb.vectors.tolist(),
+        documents=[c.text for c in chunks],
+        metadatas=[{"path": c.path, "start_line": c.start, "end_line": c.end, "sha256": digest,
+                    "n_chunks": n_chunks, "strategy": strategy} for c in chunks],
+    )
 
 
 @dataclass
 class Hit:
+    id: str
     path: str
     start_line: int
     end_line: int
@@ -152,18 +345,25 @@ class Hit:
     text: str
 
 
+def check_query(query: str) -> str:
+    if not query.strip():
+        raise OmakaseError("the query is empty; say what you are looking for, in words or identifiers")
+    return query
+
+
 def search(db: Path, query: str, embedder: Embedder, k: int = 5) -> tuple[list[Hit], list[str]]:
     """Chroma's top k, and the exact top k ids by NumPy brute force over the same stored vectors."""
-    col = open_collection(open_client(db, create=False), embedder, None, create=False)
+    check_query(query)
+    col = open_collection(open_client(db, create=False), embedder)
     n = col.count()
     if n == 0:
-        raise OmakaseError(f"the database at {db} is empty; index a folder first")
+        raise OmakaseError(f"the database at {db} is empty; index a folder into it first")
     k = min(k, n)
     qv = embedder.embed([query]).vectors[0]
     res = col.query(query_embeddings=[qv.tolist()], n_results=k, include=["documents", "metadatas", "distances"])
     hits = [
-        Hit(m["path"], m["start_line"], m["end_line"], 1.0 - d, doc)  # Chroma's cosine distance is 1 - cos
-        for m, d, doc in zip(res["metadatas"][0], res["distances"][0], res["documents"][0])
+        Hit(i, m["path"], m["start_line"], m["end_line"], 1.0 - d, doc)  # Chroma's cosine distance is 1 - cos
+        for i, m, d, doc in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], res["documents"][0])
     ]
     return hits, exact_top_k(col, qv, k)
 

@@ -35,11 +35,11 @@ def test_reindex_touches_only_changed_files(tmp_path, minilm):
     repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
     store.index_folder(repo, db, minilm)
     again = store.index_folder(repo, db, minilm)
-    assert (again.files_skipped, again.files_indexed, again.chunks_added, again.chunks_total) == (3, 0, 0, 5)
+    assert (again.files_unchanged, again.files_indexed, again.chunks_added, again.chunks_total) == (3, 0, 0, 5)
     (repo / "stats.py").write_text("def median(xs):\n    xs = sorted(xs)\n    return xs[len(xs) // 2]\n")
     (repo / "reports.sql").unlink()
     changed = store.index_folder(repo, db, minilm)
-    assert (changed.files_indexed, changed.files_skipped, changed.files_removed) == (1, 1, 1)
+    assert (changed.files_indexed, changed.files_unchanged, changed.files_removed) == (1, 1, 1)
     assert changed.chunks_total == 2  # median + debounce
     hits, _ = store.search(db, "middle value", minilm, k=2)
     assert {h.path for h in hits} == {"stats.py", "web/debounce.js"}
@@ -57,7 +57,7 @@ def test_interrupted_index_resumes_without_losing_work(tmp_path, minilm):
     with pytest.raises(KeyboardInterrupt):
         store.index_folder(repo, db, minilm, progress=crash_after_first)
     resumed = store.index_folder(repo, db, minilm)
-    assert resumed.files_skipped == 1 and resumed.files_indexed == 2 and resumed.chunks_total == 5
+    assert resumed.files_unchanged == 1 and resumed.files_indexed == 2 and resumed.chunks_total == 5
 
 
 def test_bad_paths_are_refused(tmp_path, minilm, capsys):

@@ -1,0 +1,145 @@
+"""The lab's command line on bad input: one line, exit 2, and before the embedding model loads;
+warnings and a summary for odd files; Ctrl-C; report folders numbered like runs."""
+
+import socket
+
+import pytest
+
+from omakase.cli import main
+from omakase.errors import OmakaseError
+from omakase.lab import store
+from omakase.lab.report import next_report_dir
+
+GOOD = {"stats.py": "def mean(xs):\n    return sum(xs) / len(xs)\n", "q.sql": "SELECT 1;\nSELECT 2;\n"}
+
+
+def make_repo(root, files=GOOD):
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data if isinstance(data, bytes) else data.encode())
+    return root
+
+
+def one_line_error(capsys, *args) -> str:
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("omakase: error: ") and "\n" not in err, err
+    return err.removeprefix("omakase: error: ")
+
+
+def test_cli_index_warns_counts_and_goes_on(tmp_path, fake_model, capsys):
+    repo = make_repo(tmp_path / "repo", {**GOOD, "old.py": 'print "hi"\n', "blob.js": b"\x89PNG\r\n\x1a\n\x00\x00",
+                                         "empty.py": ""})
+    assert main(["lab", "index", str(repo), "--db", str(tmp_path / "db")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "omakase: warning: blob.js: not UTF-8 text (byte 0x89 at offset 0); skipped",
+        "omakase: warning: old.py line 1: Python syntax error (Missing parentheses in call to 'print'. "
+        "Did you mean print(...)?); cut into 20-line windows instead",
+    ]
+    out = " ".join(captured.out.split())  # rich wraps long lines
+    assert out.startswith("5 files: 3 indexed (1 in 20-line windows: no parse), 0 unchanged, 0 removed, "
+                          "1 empty, 1 skipped (not readable text); 4 chunks added")
+
+
+def test_bad_flags_are_refused_before_the_model_loads(tmp_path, no_model, capsys):
+    repo, db = make_repo(tmp_path / "repo"), str(tmp_path / "db")
+    assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--strategy", "Z") == \
+        "unknown chunking strategy 'Z'; choose from A, B, C, D"
+    assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--embedder", "bert") == \
+        "unknown embedder 'bert'; choose minilm or ming"
+    assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--embedder", "ming").startswith(
+        "--embedder ming needs --checkpoint PATH")
+    assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--exclude", "") == \
+        "exclude pattern '' matches nothing; give a glob such as '*.min.js' or 'vendor/'"
+    for query in ("", "   "):
+        assert one_line_error(capsys, "lab", "search", query, "--db", db) == \
+            "the query is empty; say what you are looking for, in words or identifiers"
+    assert "--k" in one_line_error(capsys, "lab", "search", "sum", "--k", "0", "--db", db)
+    assert one_line_error(capsys, "lab", "similarity", "--item", "", "--item", "dog", "--out", str(tmp_path / "s")) == \
+        "item 1 is empty; give some text to embed"
+    assert "--resamples" in one_line_error(capsys, "lab", "eval", "--resamples", "0", "--out", str(tmp_path / "e"))
+    assert "--seed" in one_line_error(capsys, "lab", "eval", "--seed", "-1", "--out", str(tmp_path / "e"))
+    assert one_line_error(capsys, "lab", "chunking", "--strategies", "", "--out", str(tmp_path / "c")) == \
+        "--strategies is empty; give some of ABCD"
+    assert not (tmp_path / "s").exists() and not (tmp_path / "e").exists()  # nothing written either
+
+
+def test_a_wrong_database_is_refused_before_the_model_loads(tmp_path, fake_model, monkeypatch, capsys):
+    repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
+    assert main(["lab", "index", str(repo), "--db", str(db), "--strategy", "B"]) == 0
+    capsys.readouterr()
+    import omakase.lab.embedders as embedders
+
+    monkeypatch.setattr(embedders, "make_embedder", lambda *a: pytest.fail("the model was loaded"))
+    assert one_line_error(capsys, "lab", "index", str(repo), "--db", str(db)) == (
+        "this database was built with chunking strategy B (blocks), not A (functions); "
+        "index with strategy B again, or into a new database folder")
+    other = make_repo(tmp_path / "other")
+    assert one_line_error(capsys, "lab", "index", str(other), "--db", str(db), "--strategy", "B") == (
+        f"this database indexes {repo.resolve()}, not {other.resolve()}; use a new database folder for another folder")
+    (db / store.LOCK).write_text(f"1 {socket.gethostname()}\n")  # process 1 is always alive
+    assert one_line_error(capsys, "lab", "index", str(repo), "--db", str(db), "--strategy", "B") == (
+        f"{db} is being indexed by another run (process 1); wait for it to finish, "
+        f"or delete {db / store.LOCK} if that run is gone")
+    (db / store.LOCK).unlink()
+    assert one_line_error(capsys, "lab", "search", "mean", "--db", str(db), "--embedder", "ming",
+                          "--checkpoint", str(tmp_path / "never-read.json")) == (
+        "this database was built with embedder minilm (64-d), not ming; use the same embedder, or a new database folder")
+    empty = tmp_path / "empty-db"
+    store.open_client(empty, create=True)
+    assert one_line_error(capsys, "lab", "search", "mean", "--db", str(empty)) == \
+        "this Chroma database has no 'omakase_code' collection; index a folder into it first"
+
+
+def test_ctrl_c_during_indexing_says_a_rerun_resumes(tmp_path, fake_embedder_class, monkeypatch, capsys):
+    import omakase.lab.embedders as embedders
+
+    repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
+    monkeypatch.setattr(embedders, "make_embedder", lambda name, checkpoint=None: fake_embedder_class(name, interrupt_on_call=2))
+    assert main(["lab", "index", str(repo), "--db", str(db)]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == ("omakase: interrupted; every file finished so far is saved, and chunks are written by id, "
+                   "so running the same command again resumes where this run stopped")
+    assert not (db / store.LOCK).exists()
+    monkeypatch.setattr(embedders, "make_embedder", lambda name, checkpoint=None: fake_embedder_class(name))
+    assert main(["lab", "index", str(repo), "--db", str(db)]) == 0
+    assert "2 files: 1 indexed, 1 unchanged" in capsys.readouterr().out
+
+
+def test_cli_search_finds_what_was_indexed(tmp_path, fake_model, capsys):
+    repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
+    assert main(["lab", "index", str(repo), "--db", str(db)]) == 0
+    assert main(["lab", "search", "def mean(xs):", "--k", "1", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "stats.py" in out and "overlap@1 with exact NumPy search: 1.00" in out
+
+
+def test_report_folders_are_numbered_like_runs(tmp_path, fake_model, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["lab", "similarity", "--item", "salt", "--item", "sugar"]
+    assert main(args) == 0 and main(args) == 0  # the second run does not meet the first one's report
+    assert sorted(p.name for p in (tmp_path / "lab-reports").iterdir()) == ["similarity-001", "similarity-002"]
+    assert (tmp_path / "lab-reports" / "similarity-002" / "report.md").exists()
+    capsys.readouterr()
+    out = ["--out", str(tmp_path / "lab-reports" / "similarity-001")]
+    assert "--force" in one_line_error(capsys, *args, *out)  # a folder named by hand is still protected
+    assert main([*args, *out, "--force"]) == 0
+
+
+def test_next_report_dir(tmp_path):
+    assert next_report_dir("eval", tmp_path / "r") == tmp_path / "r" / "eval-001"
+    assert next_report_dir("eval", tmp_path / "r") == tmp_path / "r" / "eval-002"
+    assert next_report_dir("chunking", tmp_path / "r") == tmp_path / "r" / "chunking-001"
+    (tmp_path / "f").write_text("")
+    with pytest.raises(OmakaseError, match="is a file, so reports cannot go in it"):
+        next_report_dir("eval", tmp_path / "f")
+
+
+def test_an_empty_query_in_a_queries_file_is_refused(tmp_path):
+    from omakase.lab import beir
+
+    path = tmp_path / "queries.jsonl"
+    path.write_text('{"_id": "q1", "text": "sum of prices"}\n{"_id": "q2", "text": "  "}\n')
+    with pytest.raises(OmakaseError, match="queries.jsonl line 2: the query text is empty; write what is searched for"):
+        beir.load_queries(path)
