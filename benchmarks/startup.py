@@ -26,8 +26,9 @@ COMMANDS = {"info": ["info"], "cook": ["cook", "--n", "1"]}
 def timed(checkout: Path, argv: list[str]) -> float:
     env = {**os.environ, "PYTHONPATH": str(checkout), "MPLBACKEND": "Agg"}
     started = time.perf_counter()
+    # cwd too: `python -c` puts the working folder first on sys.path, ahead of PYTHONPATH
     subprocess.run([sys.executable, "-c", "from omakase.cli import run; run()", *argv], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -41,7 +42,7 @@ def main() -> None:
         ckpt = Path(tmp) / "m.json"
         subprocess.run([sys.executable, "-c", "from omakase.cli import run; run()", "train", "--steps", "5",
                         "--samples", "0", "--out", str(ckpt)], env={**os.environ, "PYTHONPATH": str(REPO)},
-                       check=True, stdout=subprocess.DEVNULL)
+                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         times = {(c, cmd): [] for c in checkouts for cmd in COMMANDS}
         for _ in range(args.repeats):
             for cmd, argv in COMMANDS.items():

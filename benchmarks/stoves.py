@@ -49,14 +49,14 @@ def train_args(steps: int, batch: int, log: Path) -> list[str]:
 def launch(way: str, args: list[str], env: dict) -> float:
     started = time.perf_counter()
     if way == "1 process":
-        procs = [subprocess.Popen([sys.executable, *args], env=env)]
+        procs = [subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL)]
     elif way == "2 processes":
-        procs = [subprocess.Popen([*runner(), "--standalone", "--nproc_per_node=2", *args], env=env)]
+        procs = [subprocess.Popen([*runner(), "--standalone", "--nproc_per_node=2", *args], env=env, stdout=subprocess.DEVNULL)]
     else:  # two launchers, as two machines would run them, meeting at one rendezvous address
         endpoint = f"127.0.0.1:{free_port()}"
         procs = [subprocess.Popen([*runner(), "--nnodes=2", "--nproc_per_node=1", f"--node_rank={node}",
                                    "--rdzv_backend=c10d", f"--rdzv_endpoint={endpoint}", "--rdzv_id=omakase-bench",
-                                   *args], env=env) for node in (0, 1)]
+                                   *args], env=env, stdout=subprocess.DEVNULL) for node in (0, 1)]
     if any(p.wait(timeout=1800) for p in procs):
         sys.exit(f"{way} failed")
     return time.perf_counter() - started
