@@ -52,7 +52,8 @@ def measured(kitchen):
 def drawn(measured, tmp_path_factory):
     """Every chapter's figures, drawn once: {(chapter, figure name): PNG path}."""
     out = tmp_path_factory.mktemp("figures")
-    return {(n, name): png for n, d in measured.items() for name, png in figures.draw(n, d, {}, out).items()}
+    drawn = figures.draw({n: (d, {}) for n, d in measured.items()}, out, workers=2)  # as the tour draws them
+    return {(n, name): png for n, names in drawn.items() for name, png in names.items()}
 
 
 def test_the_example_comes_from_the_data_when_emma_is_not_there(kitchen, measured):
@@ -306,3 +307,14 @@ def test_menus_longer_than_the_block_are_counted_not_cut_silently(measured):
     paras = [b.text for b in story.tell(1, d, story.Catalogue("en")).blocks if isinstance(b, story.Para)]
     assert any("2 of the menus are longer than Ming's block of 16" in p for p in paras)
     assert measured[1]["too_long"] == sum(len(w) + 1 > measured[1]["block"] for w in WORDS)
+
+
+def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(measured, tmp_path):
+    d = measured[8]
+    first = figures.draw({8: (d, {})}, tmp_path)[8]["scale"]
+    stamp = first.stat().st_mtime_ns
+    assert figures.draw({8: (d, {})}, tmp_path)[8]["scale"].stat().st_mtime_ns == stamp  # same data: kept
+    changed = dict(d, models=[dict(d["models"][0], formula=d["models"][0]["formula"] + 1)] + d["models"][1:])
+    figures.draw({8: (changed, {})}, tmp_path)
+    assert first.stat().st_mtime_ns != stamp  # other data: drawn again
+    assert str(d["models"][0]["formula"] + 1) in (tmp_path / "ch8-scale.csv").read_text()

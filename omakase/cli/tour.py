@@ -11,6 +11,7 @@ refuses to overwrite an existing file unless --force is given.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -82,14 +83,13 @@ def tour(
     data_by_chapter = measuring.measure(kitchen, numbers)
     # a guess is waited for only when someone is there to type it
     guess = None if no_questions or not (sys.stdin.isatty() and console.is_terminal) else console.input
-    told, pngs = [], {}
-    for n in numbers:
-        ch = story.tell(n, data_by_chapter[n], t)
-        alts = {b.name: b.alt for b in ch.blocks if isinstance(b, story.Figure)}
-        drawn = figures.draw(n, data_by_chapter[n], alts, out)
-        pngs.update({(n, name): path for name, path in drawn.items()})
-        telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn.items()}, guess)
-        told.append(ch)
+    told = [story.tell(n, data_by_chapter[n], t) for n in numbers]
+    alts = {ch.number: {b.name: b.alt for b in ch.blocks if isinstance(b, story.Figure)} for ch in told}
+    with console.status(t("tour.drawing")):
+        drawn = figures.draw({n: (data_by_chapter[n], alts[n]) for n in numbers}, out, workers=os.cpu_count() or 1)
+    pngs = {(n, name): path for n, names in drawn.items() for name, path in names.items()}
+    for ch in told:
+        telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn[ch.number].items()}, guess)
 
     metaphor_map = story.metaphor_map(t)
     if chapter is None:

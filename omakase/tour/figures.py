@@ -12,6 +12,8 @@ every language: the figures must draw the same on a machine without CJK fonts.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -214,21 +216,63 @@ FIGURES = {1: [order], 2: [tokens, cards], 3: [attention, back_kitchen], 4: [pen
            6: [loss_curve, stage_names], 7: [temperature], 8: [scale]}
 
 
-def draw(number: int, d: dict, alts: dict[str, str], out: Path) -> dict[str, Path]:
-    """Write each of a chapter's figures as PNG, SVG and CSV; returns {figure name: PNG path}."""
+MANIFEST = ".figures.json"  # in the output folder: what each figure was drawn from
+
+
+def digest(number: int, name: str, d: dict, alt: str) -> str:
+    """A fingerprint of everything a figure depends on: its data, its alt text, this file, matplotlib."""
+    blob = json.dumps([number, name, d, alt, matplotlib.__version__], sort_keys=True,
+                      default=lambda o: o.tolist() if hasattr(o, "tolist") else repr(o))
+    return hashlib.sha256(Path(__file__).read_bytes() + blob.encode()).hexdigest()
+
+
+def draw_one(number: int, name: str, d: dict, alt: str, stem: Path) -> None:
+    """Draw one figure and write it as PNG, SVG and CSV."""
+    make = next(m for m in FIGURES[number] if m.__name__ == name)
+    with matplotlib.rc_context(STYLE):  # the tour's style, without touching matplotlib's global state
+        fig, rows = make(d)
+    fig.savefig(stem.with_suffix(".png"), dpi=DPI, metadata={"Title": name, "Description": alt})
+    fig.set_layout_engine("none")  # laid out once by the PNG's save: the SVG keeps those positions
+    # a salt per figure keeps the SVG's internal ids distinct when the page inlines every figure,
+    # and with no date the same data always gives the same file
+    with matplotlib.rc_context({**STYLE, "svg.hashsalt": stem.name}):
+        fig.savefig(stem.with_suffix(".svg"), metadata={"Title": name, "Description": alt, "Date": None})
+    with open(stem.with_suffix(".csv"), "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def draw(chapters: dict[int, tuple[dict, dict[str, str]]], out: Path, workers: int = 1) -> dict[int, dict[str, Path]]:
+    """Every figure of the chapters given as {number: (data, alt texts)}; returns {number: {name: PNG path}}.
+
+    Drawing is most of a tour's time, so a figure whose data, words and code are all unchanged
+    since it was written into `out` (the manifest says so) is kept as it is, not drawn again; the
+    others are drawn by `workers` processes at once (matplotlib holds the GIL: threads would not help).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for make in FIGURES[number]:
-        with matplotlib.rc_context(STYLE):  # the tour's style, without touching matplotlib's global state
-            fig, rows = make(d)
-        stem = out / f"ch{number}-{make.__name__}"
-        alt = alts.get(make.__name__, "")
-        fig.savefig(stem.with_suffix(".png"), dpi=DPI, metadata={"Title": make.__name__, "Description": alt})
-        # a salt per figure keeps the SVG's internal ids distinct when the page inlines every figure,
-        # and with no date the same data always gives the same file
-        with matplotlib.rc_context({**STYLE, "svg.hashsalt": stem.name}):
-            fig.savefig(stem.with_suffix(".svg"), metadata={"Title": make.__name__, "Description": alt, "Date": None})
-        with open(stem.with_suffix(".csv"), "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(rows)
-        written[make.__name__] = stem.with_suffix(".png")
-    return written
+    manifest_path = out / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    paths, todo = {}, []
+    for number, (d, alts) in chapters.items():
+        for make in FIGURES[number]:
+            stem = out / f"ch{number}-{make.__name__}"
+            alt = alts.get(make.__name__, "")
+            key = digest(number, make.__name__, d, alt)
+            paths.setdefault(number, {})[make.__name__] = stem.with_suffix(".png")
+            if manifest.get(stem.name) != key or not all(stem.with_suffix(x).is_file() for x in (".png", ".svg", ".csv")):
+                manifest.pop(stem.name, None)
+                todo.append(((number, make.__name__, d, alt, stem), key))
+    if workers > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(todo))) as pool:
+            for future in [pool.submit(draw_one, *job) for job, _ in todo]:
+                future.result()  # a failure in a worker surfaces here
+    else:
+        for job, _ in todo:
+            draw_one(*job)
+    manifest.update({job[4].name: key for job, key in todo})
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    return paths
