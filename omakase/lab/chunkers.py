@@ -126,7 +126,7 @@ def _js_parser():
         import tree_sitter_javascript
         from tree_sitter import Language, Parser
     except ImportError:
-        raise OmakaseError("JavaScript chunking needs tree-sitter: pip install 'omakase[lab]'") from None
+        raise OmakaseError('JavaScript chunking needs tree-sitter; from the checkout: pip install -e ".[lab]"') from None
     return Parser(Language(tree_sitter_javascript.language()))
 
 

@@ -56,7 +56,8 @@ def _load_minilm():
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
         raise OmakaseError(
-            f"the lab needs its extra ({e.name} is missing): pip install torch==2.13.0 && pip install 'omakase[lab]'"
+            f'the lab needs its extra ({e.name} is missing); install PyTorch\'s CPU build first (see the README), '
+            f'then from the checkout: pip install -e ".[lab]"'
         ) from None
     from transformers.utils import logging as hf_logging
 
