@@ -27,6 +27,12 @@ def test_float32_and_bfloat16_are_close_to_float64():
     assert engine(dtype="bfloat16").loss(DOCS) == pytest.approx(exact, abs=0.1)
 
 
+def test_bfloat16_autocast_is_off_on_the_cpu_unless_asked_for():
+    assert not engine(dtype="float32").autocast  # CUDA only, by default
+    exact, mixed = engine().loss(DOCS), engine(dtype="float32", autocast=True).loss(DOCS)
+    assert mixed == pytest.approx(exact, abs=0.1) and mixed != engine(dtype="float32").loss(DOCS)
+
+
 def test_an_absent_device_is_one_clear_line():
     if not torch.cuda.is_available():
         with pytest.raises(OmakaseError, match="cuda is not available"):

@@ -7,8 +7,8 @@ same names, shapes and init order (config.py). Only the computing changes:
 tensors on CPU or CUDA, backward by autograd, any float dtype.
 
 In float64 on the CPU it gives the other engines' losses and gradients to
-1e-10 (tests/test_engines.py). In float32 or bfloat16 it is faster and a little
-less exact; on CUDA, bfloat16 autocast is the usual choice.
+1e-10 (tests/test_engines.py). In float32 or bfloat16 it is a little less exact
+(benchmarks/dtypes.py measures how much); on CUDA in float32, bfloat16 autocast is on.
 
 When torch.distributed is initialized (torchrun), each process computes its
 share of the batch and the gradients are summed across processes, weighted by
@@ -112,7 +112,7 @@ class TorchEngine:
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None,
                  dtype: str = "float64", device: str = "cpu", dropout: float = 0.0, micro_batch: int = 0,
-                 compile: bool = False):
+                 compile: bool = False, autocast: bool | None = None):
         if dtype not in DTYPES:
             raise OmakaseError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
         self.config = config
@@ -121,6 +121,9 @@ class TorchEngine:
         if micro_batch < 0:
             raise OmakaseError(f"micro-batch must be >= 0 (0 = the whole share at once), got {micro_batch}")
         self.micro_batch = micro_batch  # gradient accumulation: documents per forward pass while training
+        # bfloat16 autocast: float32 dials, the big matrix products in bfloat16; by default on CUDA only,
+        # where it is the usual choice (on a CPU it is slower than float32)
+        self.autocast = self.device.type == "cuda" and self.dtype == torch.float32 if autocast is None else autocast
         self.model = GPT(config, dropout).to(self.device).eval()  # dropout only inside loss_and_grads
         # torch.compile fuses the whole-batch forward (training and measuring); cooking's one token at a
         # time with the cache stays eager, where compiling would only add graph breaks
@@ -154,7 +157,9 @@ class TorchEngine:
     def _summed_nll(self, docs: list[list[int]]) -> tuple[torch.Tensor, int]:
         """Sum of -log p(target) over every real position, and how many positions there were."""
         inputs, targets = self._batch(docs)
-        logits = self.batch_forward(inputs).to(torch.float64 if self.dtype == torch.float64 else torch.float32)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            logits = self.batch_forward(inputs)
+        logits = logits.to(torch.float64 if self.dtype == torch.float64 else torch.float32)
         nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1, reduction="sum")
         return nll, int((targets >= 0).sum())
 
