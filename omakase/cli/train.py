@@ -82,8 +82,7 @@ def train(
     keep = _parse_steps(keep_at)
     given = dict(steps=steps, lr=lr, batch_size=batch_size, warmup=warmup, schedule=schedule, min_lr=min_lr,
                  beta1=beta1, beta2=beta2, weight_decay=weight_decay, clip=clip, dropout=dropout, init_std=init_std,
-                 n_layer=n_layer,
-                 n_embd=n_embd, n_head=n_head, block_size=block_size)
+                 n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=block_size)
     if resume is not None:
         fixed = [f"--{k.replace('_', '-')}" for k, v in {**given, "seed": seed, "preset": preset, "layout": layout}.items()
                  if v is not None]
