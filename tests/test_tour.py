@@ -318,3 +318,153 @@ def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(measured, tmp_p
     figures.draw({8: (changed, {})}, tmp_path)
     assert first.stat().st_mtime_ns != stamp  # other data: drawn again
     assert str(d["models"][0]["formula"] + 1) in (tmp_path / "ch8-scale.csv").read_text()
+
+
+def csv_rows(rows: list[list]) -> list[dict]:
+    """A figure's CSV rows (header first) as dicts."""
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def test_the_records_figure_counts_every_menu(kitchen, measured):
+    d = measured[1]
+    _, rows = figures.records(d)
+    lengths = {r["courses"]: r["value"] for r in csv_rows(rows) if r["kind"] == "menus_of_this_length"}
+    assert sum(lengths.values()) == d["n_docs"] == len(WORDS)
+    assert lengths == {n: sum(len(w) == n for w in WORDS) for n in {len(w) for w in WORDS}}
+    assert sum(c for n, c in lengths.items() if n > d["example_courses"]) == d["longer"]  # what the title says
+    sample = [r["value"] for r in csv_rows(rows) if r["kind"] == "sample_menu"]
+    assert sample == kitchen.run.train_docs[: chapters.RECORD_SAMPLE] and set(sample) <= set(WORDS)
+
+
+def test_the_card_map_has_one_point_per_course_and_measured_distances(kitchen, measured):
+    d = measured[2]
+    _, rows = figures.card_map(d)
+    points = csv_rows(rows)
+    for when in ("before", "after"):
+        mine = [r for r in points if r["when"] == when]
+        assert [r["course"] for r in mine] == d["labels"]  # one point per course, each labelled
+        xy = np.array([[r["x"], r["y"]] for r in mine])
+        assert np.allclose(xy.mean(0), 0) and xy[:, 0].var() >= xy[:, 1].var()  # PCA: centred, widest first
+        assert 0 < d[f"map_{when}"]["kept"] <= 1
+    assert {r["course"] for r in points if r["vowel"]} == set(d["vowels"]) == set("aeiou")
+    # the distances in the titles, recomputed from the cards themselves
+    cards = np.array(d["cards_after"])
+    index = {label: i for i, label in enumerate(d["labels"])}
+    vowels = [index[v] for v in d["vowels"]]
+    consonants = [i for i, label in enumerate(d["labels"]) if label.isalpha() and label not in "aeiou"]
+    among = [np.linalg.norm(cards[a] - cards[b]) for a in vowels for b in vowels if a < b]
+    between = [np.linalg.norm(cards[v] - cards[c]) for v in vowels for c in consonants]
+    far = d["vowel_distances"]["after"]
+    assert far["among_vowels"] == pytest.approx(np.mean(among))
+    assert far["vowel_consonant"] == pytest.approx(np.mean(between))
+
+
+def test_the_assembly_line_figure_shows_the_traced_numbers(kitchen, measured):
+    d = measured[3]
+    _, rows = figures.assembly_line(d)
+    by_station = {}
+    for r in csv_rows(rows):
+        by_station.setdefault(r["station"], []).append(r["value"])
+    for key in ("embedding", "cleansed", "after_attention", "after_mlp"):
+        assert len(by_station[key]) == kitchen.config.n_embd
+        assert math.dist(by_station[key], [0] * kitchen.config.n_embd) == pytest.approx(d[key])  # the story's sizes
+    assert by_station["vote"] == [p for _, p in d["vote"]]
+    # the supporting roles: every size the chart shows is the data's, and each spoonful is a real difference
+    _, rows = figures.supporting_roles(d)
+    assert [r["size"] for r in csv_rows(rows)] == [d["embedding"], d["cleansed"], d["added"], d["after_attention"],
+                                                    d["mlp_added"], d["after_mlp"]]
+    s = d["stations"]
+    assert d["added"] == pytest.approx(math.dist(s["after_attention"], s["cleansed"]))
+    assert d["mlp_added"] == pytest.approx(math.dist(s["after_mlp"], s["after_attention"]))
+
+
+def test_the_back_kitchen_is_measured_over_many_courses(kitchen, measured):
+    d = measured[3]
+    typical = d["typical"]
+    assert 0 < typical["share"] < 1 and typical["width"] == d["width"]
+    docs = (kitchen.run.val_docs or kitchen.run.train_docs)[: chapters.TYPICAL_NAMES]
+    assert typical["menus"] == len(docs)
+    assert len(typical["passed"]) == sum(min(len(kitchen.run.encode(doc)) - 1, kitchen.config.block_size)
+                                         for doc in docs)  # every course of every menu
+    _, rows = figures.back_kitchen_typical(d)
+    counts = {r["ideas_passed"]: r["courses"] for r in csv_rows(rows)}
+    assert sum(counts.values()) == len(typical["passed"])
+    assert sum(i * c for i, c in counts.items()) / (len(typical["passed"]) * d["width"]) == pytest.approx(
+        typical["share"])
+
+
+def test_the_dial_wall_holds_every_dial_once(kitchen, measured):
+    from omakase.config import params_per_block
+
+    d = measured[5]
+    _, rows = figures.dial_wall(d)
+    dials = csv_rows(rows)
+    assert len(dials) == count_params(kitchen.config)
+    per_station = {}
+    for r in dials:
+        per_station[r["station"]] = per_station.get(r["station"], 0) + 1
+    assert per_station == params_per_block(kitchen.config)
+    params = kitchen.ming.final.params
+    assert all(r["value"] == params[r["matrix"]][r["row"]][r["column"]] for r in dials)  # colour = the dial's value
+    ringed = sorted((r for r in dials if r["influence_rank"]), key=lambda r: r["influence_rank"])
+    assert [f"{r['matrix']}[{r['row']}][{r['column']}]" for r in ringed] == [name for name, _, _ in d["dials"]]
+
+
+def test_the_trace_chain_relay_and_nudge_are_computed(measured):
+    d = measured[5]
+    assert d["relay"]["influence"] == d["relay"]["first"] * d["relay"]["second"] == 6  # traced, not written
+    _, rows = figures.trace_chain(d)
+    values = {r["quantity"]: r["value"] for r in csv_rows(rows)}
+    assert (values["salt"], values["sugar"], values["blend"], values["taste"]) == (2, 3, 6, 8)
+    assert (values["d_salt"], values["d_sugar"], values["relay_influence"]) == (4, 2, 6)
+    _, rows = figures.nudge_test(d)
+    (nudge,) = csv_rows(rows)
+    assert nudge["dial"] == d["dials"][0][0] and nudge["measured_change"] == d["nudged_change"]
+    assert nudge["measured_change"] == pytest.approx(nudge["influence"] * nudge["nudge"], rel=0.05)
+
+
+def test_adam_is_compared_with_plain_sgd_from_the_same_start(kitchen, measured):
+    from omakase.baseline import baseline_losses
+
+    d = measured[6]
+    v = d["versus"]
+    assert len(v["sgd"]) == v["steps"] == min(chapters.SGD_STEPS, SMALL.steps)
+    assert v["sgd"][0] == d["losses"][0]  # same start, same first menu: the same first penalty
+    assert v["sgd"][1:] != d["losses"][1 : v["steps"]]  # then another sensei
+    assert chapters.PlainSGD().rule(1.0, 2.0, 0.0, 0.0, 0.1, 1) == (1.0 - 0.1 * 2.0, 0.0, 0.0)
+    run = kitchen.run
+    assert v["baselines"] == baseline_losses([run.encode(w) for w in run.train_docs],
+                                             [run.encode(w) for w in run.val_docs],
+                                             kitchen.config.vocab_size, kitchen.config.block_size)
+    assert v["article"] == []  # WORDS is not names.txt
+    _, rows = figures.adam_vs_sgd(d)
+    series = csv_rows(rows)
+    sgd = [r["value"] for r in series if r["series"] == "sgd_running_mean"]
+    assert len(sgd) == v["steps"] and sgd[-1] == pytest.approx(v["sgd_mean"])
+    assert {r["series"]: r["value"] for r in series if r["series"].endswith("_table_held_out")} == {
+        f"{name}_table_held_out": loss for name, loss in v["baselines"].items()}
+    assert f"his running mean is {v['sgd_mean']:.2f} with the plain sensei and {v['adam_mean']:.2f} with Adam" in told(
+        measured)
+
+
+def test_names_under_each_temperature_are_the_ones_cooked_at_it(measured):
+    d = measured[7]
+    dist = d["distribution"]
+    cooked = {m["temperature"]: m["names"] for m in d["menus"]}
+    assert dist["names"] == [cooked[t][:3] for t in dist["temperatures"]]
+    _, rows = figures.temperature(d)
+    assert rows[-1] == ["cooked"] + [" ".join(names) for names in dist["names"]]
+
+
+@pytest.mark.parametrize("lang", story.LANGUAGES)
+def test_every_figure_has_its_place_in_the_story(measured, lang):
+    t = story.Catalogue(lang)
+    for n, d in measured.items():
+        blocks = story.tell(n, d, t).blocks
+        shown = [b.name for b in blocks if isinstance(b, story.Figure)]
+        assert sorted(shown) == sorted(f.__name__ for f in figures.FIGURES[n]) and all(
+            b.alt for b in blocks if isinstance(b, story.Figure)), n
+        # a figure that would give the question away comes after the answer
+        asked = next(i for i, b in enumerate(blocks) if isinstance(b, story.Question))
+        revealed = [b.name for b in blocks[asked:] if isinstance(b, story.Figure)]
+        assert revealed == {1: ["records"], 5: ["nudge_test"]}.get(n, []), n

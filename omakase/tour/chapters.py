@@ -10,6 +10,7 @@ graph use the scalar kitchen, the only one that keeps every intermediate value.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,9 @@ from .. import data
 from .. import train as training
 from ..adam import Adam
 from ..autograd import TECHNIQUES, Value, count_techniques
+from ..baseline import baseline_losses
 from ..checkpoint import Checkpoint
-from ..config import GPTConfig, count_params, dial_name, param_shapes
+from ..config import GPTConfig, block_of, count_params, dial_name, param_shapes
 from ..engines import make_engine
 from ..engines.scalar import softmax_exps
 from ..sample import cook, course_probabilities, softmax
@@ -38,10 +40,15 @@ BIG_KITCHENS = [
     ("GPT-2 XL", 48, 1600, 25, 50257, 1024, 1.5e9),
     ("GPT-3", 96, 12288, 96, 50257, 2048, 175e9),
 ]
-TEMPERATURES = (0, 0.1, 0.5, 1.0, 1.5)
-DISTRIBUTION_TEMPERATURES = (0.1, 0.7, 1.5)  # low, middle, high
+TEMPERATURES = (0, 0.1, 0.5, 0.7, 1.0, 1.5)  # 0.7: the middle setting of the distribution figure
+DISTRIBUTION_TEMPERATURES = (0.1, 0.7, 1.5)  # low, middle, high; each one of TEMPERATURES (its names are shown)
 NAMES_PER_STAGE = 10
 NAMES_PER_TEMPERATURE = 20
+RECORD_SAMPLE = 12  # menus shown in chapter 1's figure
+VOWELS = frozenset("aeiou")
+TYPICAL_NAMES = 200  # locked-away menus whose every course is traced for the back kitchen's usual pass rate
+RELAY = (3.0, 2.0)  # the article's chain rule: an influence of x3, then one of x2
+SGD_STEPS = 300  # plain gradient descent is trained this many dishes for the comparison with Adam (cheap)
 
 
 @dataclass
@@ -97,6 +104,8 @@ def records(k: Kitchen) -> dict:
         "seen": min(k.run.step * k.run.plan.batch_size, k.run.n_train), "epochs": k.run.epochs,
         "example": k.example, "example_is_emma": k.example == "emma", "second": k.second,
         "longer": sum(len(doc) > len(k.example) for doc in k.ming.docs),  # for the chapter's question
+        "lengths": sorted(Counter(len(doc) for doc in k.ming.docs).items()),  # (courses, menus) over every record
+        "sample": k.run.train_docs[:RECORD_SAMPLE],  # the first menus Ming studied, in his order
         # a menu and its closing bell are len + 1 predictions; the block holds block_size of them
         "too_long": sum(len(doc) + 1 > k.config.block_size for doc in k.ming.docs), "block": k.config.block_size,
         "example_courses": len(k.example), "second_courses": len(k.second), "reversed": reversed_,
@@ -122,7 +131,30 @@ def courses(k: Kitchen) -> dict:
         "labels": labels, "cards_before": before, "cards_after": after, "n_embd": k.config.n_embd,
         "alike": most_alike(after, labels, 3),
         "alike_before": most_alike(before, labels, 1)[0],  # the baseline: random cards can point alike too
+        "map_before": card_map(before), "map_after": card_map(after),
+        "vowels": [lab for lab in labels if lab.lower() in VOWELS],
+        "vowel_distances": {"before": vowel_distances(before, labels), "after": vowel_distances(after, labels)},
     }
+
+
+def card_map(cards: list[list[float]]) -> dict:
+    """Every card squeezed to two numbers: its place along the two directions the cards spread most (PCA)."""
+    centred = np.array(cards) - np.mean(cards, axis=0)
+    _, spread, directions = np.linalg.svd(centred, full_matrices=False)
+    return {"points": (centred @ directions[:2].T).tolist(),
+            "kept": float((spread[:2] ** 2).sum() / (spread**2).sum())}  # the share of the spread the map shows
+
+
+def vowel_distances(cards: list[list[float]], labels: list[str]) -> dict | None:
+    """Mean distance (all n_embd numbers) between two vowels' cards, and between a vowel's and a consonant's."""
+    vowels = [i for i, lab in enumerate(labels) if lab.lower() in VOWELS]
+    consonants = [i for i, lab in enumerate(labels) if lab.isalpha() and lab.lower() not in VOWELS]
+    if len(vowels) < 2 or not consonants:
+        return None
+    cards = np.array(cards)
+    dist = np.linalg.norm(cards[:, None] - cards[None], axis=-1)
+    among = dist[np.ix_(vowels, vowels)][np.triu_indices(len(vowels), 1)]  # each pair of vowels once
+    return {"among_vowels": float(among.mean()), "vowel_consonant": float(dist[np.ix_(vowels, consonants)].mean())}
 
 
 def most_alike(cards: list[list[float]], labels: list[str], n: int) -> list[tuple[str, str, float]]:
@@ -149,7 +181,7 @@ def assembly_line(k: Kitchen) -> dict:
         logits = engine.forward_token(token, pos, cache, trace)
     probs = softmax([v.data for v in logits])
     top = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:5]
-    stream, after_attention = trace["stream_in"][0], trace["after_attention"][0]
+    stream, after_attention, after_mlp = trace["stream_in"][0], trace["after_attention"][0], trace["residual"][0]
     return {
         "served": [tok.label(t) for t in served], "truth": tok.label(truth), "p_truth": probs[truth],
         "n_layer": k.config.n_layer, "n_head": k.config.n_head, "n_embd": k.config.n_embd,
@@ -159,8 +191,30 @@ def assembly_line(k: Kitchen) -> dict:
         "embedding": size(trace["embedding"]), "cleansed": size(stream),
         "added": size(np.subtract(after_attention, stream)), "after_attention": size(after_attention),
         "after_mlp": size(trace["residual"][-1]),
+        "mlp_added": size(np.subtract(after_mlp, after_attention)),  # the back kitchen's spoonful (first line)
+        # the course's numbers at each station of the first line: what the assembly-line figure draws
+        "stations": {"embedding": trace["embedding"], "cleansed": stream, "after_attention": after_attention,
+                     "after_mlp": after_mlp},
         "vote": [(tok.label(i), probs[i]) for i in top], "article_vote": ARTICLE["vote"] if k.on_names else [],
+        "typical": typical_pass(k),
     }
+
+
+def typical_pass(k: Kitchen) -> dict:
+    """How many back-kitchen ideas pass quality control (first line) at every course of many locked-away menus.
+
+    One moment can be unusual; this is the usual. The fast engine traces each course as the scalar one does.
+    """
+    engine, docs = k.run.engine, (k.run.val_docs or k.run.train_docs)[:TYPICAL_NAMES]
+    passed, width = [], 0
+    for doc in docs:
+        tokens, cache = k.run.encode(doc), engine.new_cache()
+        for pos in range(min(len(tokens) - 1, k.config.block_size)):  # every course Ming predicts after
+            trace = {}
+            engine.forward_token(tokens[pos], pos, cache, trace)
+            width = len(trace["mlp_pre"][0])
+            passed.append(sum(h > 0 for h in trace["mlp_pre"][0]))
+    return {"menus": len(docs), "passed": passed, "width": width, "share": sum(passed) / (len(passed) * width)}
 
 
 def scorecard(k: Kitchen, line: dict) -> dict:
@@ -182,6 +236,10 @@ def tracing(k: Kitchen) -> dict:
     taste.backward()
     worked = {"salt": salt.data, "sugar": sugar.data, "blend": blend.data, "taste": taste.data,
               "d_salt": salt.grad, "d_sugar": sugar.grad, "via_blend": sugar.data, "direct": 1.0}
+    # The chain rule as a relay: two influences in a row, multiplied by the same machinery.
+    dial = Value(1.0)
+    plate = dial * RELAY[0] * RELAY[1]
+    plate.backward()
 
     # A real complaint: Ming's worst course of the example, traced back to every dial.
     tok = k.tokenizer
@@ -206,11 +264,15 @@ def tracing(k: Kitchen) -> dict:
     graph.backward()
     counts = count_techniques(graph)
     return {
-        "worked": worked,
+        "worked": worked, "relay": {"first": RELAY[0], "second": RELAY[1], "influence": dial.grad},
         "example": k.example, "context": [tok.label(t) for t in tokens[: worst + 1]],
         "truth": probs[worst][0], "p": probs[worst][1], "penalty": penalty.data,
         "n_params": count_params(k.config),
         "dials": [(dial_name(k.config, i), i, flat[i]) for i in top],
+        "dial_cells": [locate(k.config, i) for i in top],  # (matrix, row, column) of each, for the wall
+        # every dial on the wall, matrix by matrix, with the station (part of the kitchen) it belongs to
+        "wall": [{"matrix": name, "station": block_of(name), "values": k.ming.final.params[name]}
+                 for name, _ in param_shapes(k.config)],
         "nudge": NUDGE, "nudged_change": nudged - penalty.data,
         "techniques": {t: counts[t] for t in TECHNIQUES}, "kinds": sorted(set(counts) - {"leaf"}),
         "leaves": counts["leaf"], "nodes": sum(counts[t] for t in TECHNIQUES),
@@ -220,15 +282,20 @@ def tracing(k: Kitchen) -> dict:
 NUDGE = 0.001
 
 
+def locate(config: GPTConfig, dial: int) -> tuple[str, int, int]:
+    """The matrix, row and column of the flat dial number `dial` (0-based, reference order)."""
+    for name, (rows, cols) in param_shapes(config):
+        if dial < rows * cols:
+            return name, dial // cols, dial % cols
+        dial -= rows * cols
+    raise IndexError("dial index out of range")
+
+
 def nudge(k: Kitchen, dial: int, by: float, tokens: list[int], course: int) -> float:
     """The penalty on course `course + 1` of `tokens` after turning dial number `dial` up by `by`."""
     params = {name: [list(row) for row in rows] for name, rows in k.ming.final.params.items()}
-    for name, shape in param_shapes(k.config):
-        size = shape[0] * shape[1]
-        if dial < size:
-            params[name][dial // shape[1]][dial % shape[1]] += by
-            break
-        dial -= size
+    name, row, col = locate(k.config, dial)
+    params[name][row][col] += by
     engine = make_engine(k.run.engine.name, k.config, params)
     cache = engine.new_cache()
     for pos in range(course + 1):
@@ -257,8 +324,40 @@ def training_story(k: Kitchen) -> dict:
         "steps": plan.steps, "batch": plan.batch_size, "window": training.RUNNING_WINDOW, "n_val": len(run.val_docs),
         "val_docs": next((v["n_docs"] for v in val.values()), 0),
         "losses": losses, "blind": math.log(k.tokenizer.vocab_size), "stages": stages,
-        "memory": memory(k), "spread": spread(k),
+        "memory": memory(k), "spread": spread(k), "versus": versus_sgd(k),
     }
+
+
+class PlainSGD:
+    """A sensei with none of Adam's habits: every dial moves by the step size times its own influence."""
+
+    def rule(self, p, g, m, v, lr: float, t: int):
+        return p - lr * g, m, v
+
+
+def versus_sgd(k: Kitchen) -> dict:
+    """Plain gradient descent from Ming's very first dials, on the same menus with the same step sizes, for
+    SGD_STEPS dishes; the counting tables' held-out losses to measure both against.
+
+    Cheap on the fast engine (a fraction of a second); on the scalar one it is the slowest part of the tour.
+    """
+    c, plan = k.config, training.plan_of(k.ming.final.run)
+    run = training.start(k.ming.docs, k.ming.data_info, plan, k.ming.engine, c.n_layer, c.n_embd, c.n_head,
+                         c.block_size)
+    run.adam = PlainSGD()  # the training loop asks its sensei for the rule; everything else is the same
+    steps = min(SGD_STEPS, plan.steps)
+    for _ in range(steps):
+        run.train_step()
+    held_out = run.validate()
+    tables = baseline_losses([run.encode(d) for d in run.train_docs], [run.encode(d) for d in run.val_docs],
+                             c.vocab_size, c.block_size) if run.val_docs else None
+    adam = (k.ming.final.run.get("losses") or [])[:steps]  # Adam's same dishes, from the run's own record
+    window = adam[-training.RUNNING_WINDOW:]
+    article = [(step, float(text.lstrip("~")), text) for step, text in ARTICLE["growth"].items()] if k.on_names else []
+    return {"steps": steps, "sgd": run.losses, "sgd_val": held_out["loss"] if held_out else None, "lr": plan.lr,
+            # both running means at the last dish SGD cooked
+            "sgd_mean": run.running_mean(), "adam_mean": sum(window) / len(window) if len(adam) == steps else None,
+            "baselines": tables, "article": article}
 
 
 def memory(k: Kitchen) -> dict | None:
@@ -300,13 +399,15 @@ def graduation(k: Kitchen) -> dict:
         invented = [n for n in names if n and n not in k.records]
         menus.append({"temperature": t, "names": names, "invented": len(invented), "n": len(names)})
     cooked = {n for m in menus for n in m["names"]}
+    by_temperature = {m["temperature"]: m["names"] for m in menus}
     logits = engine.logits(engine.new_cache(), tok.bos, 0)
     return {
         "menus": menus, "greedy": menus[0]["names"][0], "greedy_same": len(set(menus[0]["names"])) == 1,
         "article_names": [(n, n in k.records, n in cooked) for n in ARTICLE["names"]] if k.on_names else [],
         "distribution": {"labels": [tok.label(i) for i in range(tok.vocab_size)],
                          "temperatures": list(DISTRIBUTION_TEMPERATURES),
-                         "probs": [softmax(logits, t) for t in DISTRIBUTION_TEMPERATURES]},
+                         "probs": [softmax(logits, t) for t in DISTRIBUTION_TEMPERATURES],
+                         "names": [by_temperature[t][:3] for t in DISTRIBUTION_TEMPERATURES]},  # cooked at each
     }
 
 

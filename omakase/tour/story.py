@@ -121,6 +121,11 @@ def records(d: dict, t: Catalogue) -> list:
     return blocks
 
 
+def records_revealed(d: dict, t: Catalogue) -> list:
+    return [Figure("records", t("fig.records.alt", n_sample=len(d["sample"]), n_docs=f"{d['n_docs']:,}",
+                                example=d["example"]))]
+
+
 def courses(d: dict, t: Catalogue) -> list:
     card = lambda values: " ".join(f"{x:+.2f}" for x in values)  # noqa: E731
     pairs = t.join(t("ch2.pair", a=a, b=b, cosine=f"{c:.2f}") for a, b, c in d["alike"])
@@ -136,15 +141,16 @@ def courses(d: dict, t: Catalogue) -> list:
             [t("ch2.after", course=d["course"]), card(d["card_after"]), t("whose.ours")]]),
         Para(t("ch2.alike", pairs=pairs, before=t("ch2.pair", a=d["alike_before"][0], b=d["alike_before"][1],
                                                     cosine=f"{d['alike_before'][2]:.2f}"))),
-        Figure("cards", t("fig.cards.alt", n_courses=len(d["labels"]), n_embd=d["n_embd"])),
+        Figure("card_map", t("fig.card_map.alt", n_courses=len(d["labels"]), n_embd=d["n_embd"])),
     ]
 
 
 def assembly_line(d: dict, t: Catalogue) -> list:
-    served = courses_text(t, d["served"])
+    served, typical = courses_text(t, d["served"]), d["typical"]
     blocks = [Para(t("ch3.moment", served=served, truth=course(t, d["truth"])))]
     if d["n_layer"] > 1:
         blocks.append(Para(t("ch3.layers", n_layer=d["n_layer"])))
+    blocks.append(Figure("assembly_line", t("fig.assembly_line.alt")))
     positions = [f"{pos + 1}: {course(t, label)}" for pos, label in enumerate(d["served"])]
     headers = [t("col.chef")] + positions + [t("col.sum")]
     rows = [[t("ch3.chef", number=h + 1)] + [pct(w) for w in weights] + [pct(sum(weights))]
@@ -161,7 +167,13 @@ def assembly_line(d: dict, t: Catalogue) -> list:
                           ("passed", f"{d['passed']} / {d['width']}", "ours"),
                           ("size_before", num(d["embedding"]), "ours"), ("size_after", num(d["cleansed"]), "ours"),
                           ("spoonful", num(d["added"]), "ours"), ("size_end", num(d["after_mlp"]), "ours")]),
+        Figure("supporting_roles", t("fig.supporting_roles.alt")),
         Figure("back_kitchen", t("fig.back_kitchen.alt", width=d["width"], passed=d["passed"])),
+        Para(t("ch3.typical", menus=f"{typical['menus']:,}", courses=f"{len(typical['passed']):,}",
+               share=pct(typical["share"]), passed=d["passed"], width=d["width"],
+               moment=pct(d["passed"] / d["width"]))),
+        Figure("back_kitchen_typical", t("fig.back_kitchen_typical.alt", width=d["width"],
+                                         courses=f"{len(typical['passed']):,}", menus=f"{typical['menus']:,}")),
         Para(t("ch3.vote" if d["article_vote"] else "ch3.vote_custom")),
         Table([t("col.course"), t("col.share"), t("col.whose")],
               [[course(t, label), pct(p), t("whose.ours")] for label, p in d["vote"]]
@@ -202,16 +214,23 @@ def tracing(d: dict, t: Catalogue) -> list:
                           ("sugar_influence", w["d_sugar"], "ours"),
                           ("taste", "8", "article"), ("salt_influence", "3 + 1 = 4", "article"),
                           ("sugar_influence", "2", "article")]),
+        Figure("trace_chain", t("fig.trace_chain.alt", first=f"{d['relay']['first']:g}",
+                                second=f"{d['relay']['second']:g}", influence=f"{d['relay']['influence']:g}")),
         Para(t("ch5.complaint", example=d["example"], truth=course(t, d["truth"]),
                context=courses_text(t, d["context"]), p=pct(d["p"]), penalty=num(d["penalty"]),
                n_params=f"{d['n_params']:,}")),
         Table([t("col.dial"), t("col.dial_number"), t("col.influence")], dial_rows),
         Figure("dials", t("fig.dials.alt", example=d["example"])),
+        Figure("dial_wall", t("fig.dial_wall.alt", n_params=f"{d['n_params']:,}", n_dials=len(d["dials"]))),
         Para(t("ch5.techniques", example=d["example"], nodes=f"{d['nodes']:,}", kinds=len(d["kinds"]),
                leaves=f"{d['leaves']:,}", n_params=f"{d['n_params']:,}")),
         Table([t("col.technique"), t("col.operation"), t("col.nodes")], technique_rows),
         Figure("techniques", t("fig.techniques.alt", example=d["example"])),
     ]
+
+
+def tracing_revealed(d: dict, t: Catalogue) -> list:
+    return [Figure("nudge_test", t("fig.nudge_test.alt", dial=d["dials"][0][0], nudge=f"{d['nudge']:g}"))]
 
 
 def training(d: dict, t: Catalogue) -> list:
@@ -244,6 +263,14 @@ def training(d: dict, t: Catalogue) -> list:
     blocks += [Para(t("ch6.decay")),
                Table([t("col.dish"), t("col.learning_rate")],
                      [[f"{stage['step']:,}", f"{stage['lr']:.5f}"] for stage in d["stages"]])]
+    v = d["versus"]
+    if v["adam_mean"] is not None and v["baselines"] and v["sgd_val"] is not None:
+        b = v["baselines"]
+        blocks.append(Para(t("ch6.sgd", steps=f"{v['steps']:,}", sgd=num(v["sgd_mean"]), adam=num(v["adam_mean"]),
+                             sgd_val=num(v["sgd_val"]), uniform=num(b["uniform"]), unigram=num(b["unigram"]),
+                             bigram=num(b["bigram"]))))
+    blocks.append(Figure("adam_vs_sgd", t("fig.adam_vs_sgd.alt_article" if v["article"] else "fig.adam_vs_sgd.alt",
+                                          steps=f"{v['steps']:,}")))
     return blocks
 
 
@@ -293,14 +320,17 @@ def michelin(d: dict, t: Catalogue) -> list:
 
 TELLERS = {1: records, 2: courses, 3: assembly_line, 4: scorecard, 5: tracing, 6: training, 7: graduation,
            8: michelin}
+# Figures that would give the chapter's question away: shown right after its answer.
+REVEALED = {1: records_revealed, 5: tracing_revealed}
 
 
 def tell(number: int, data: dict, t: Catalogue) -> Chapter:
     from .questions import ASKERS
 
     question = Question(*ASKERS[number](data, t))
+    revealed = REVEALED[number](data, t) if number in REVEALED else []
     return Chapter(number, t(f"ch{number}.title"),
-                   TELLERS[number](data, t) + [question, Summary(t(f"ch{number}.summary"))])
+                   TELLERS[number](data, t) + [question] + revealed + [Summary(t(f"ch{number}.summary"))])
 
 
 MAP_ROWS = ("model", "parameters", "dataset", "token", "tokenizer", "bos", "embedding", "position", "attention",
