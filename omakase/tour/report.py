@@ -23,9 +23,15 @@ main { max-width: 52rem; margin: 0 auto; padding: 1rem 1.1rem 4rem; }
 h1 { font-size: 1.7rem; line-height: 1.25; margin: 1.2rem 0 0.6rem; }
 h2 { font-size: 1.3rem; margin: 2.6rem 0 0.6rem; padding-top: 0.8rem; border-top: 2px solid var(--line); }
 p { margin: 0.7rem 0; }
-nav ol { padding-left: 1.4rem; margin: 0.4rem 0; }
+nav ul { list-style: none; padding-left: 0.4rem; margin: 0.4rem 0; }  /* the titles carry their numbers */
 nav a, a { color: var(--accent); }
-.scroll { overflow-x: auto; margin: 0.8rem 0; -webkit-overflow-scrolling: touch; }
+.scroll { overflow-x: auto; margin: 0.8rem 0; -webkit-overflow-scrolling: touch;
+  /* a shadow at an edge that hides more table: the hint to scroll, in CSS alone */
+  background: linear-gradient(to right, var(--paper) 30%, transparent), linear-gradient(to left, var(--paper) 30%, transparent) 100% 0,
+              radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.18), transparent),
+              radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.18), transparent) 100% 0;
+  background-repeat: no-repeat; background-size: 40px 100%, 40px 100%, 14px 100%, 14px 100%;
+  background-attachment: local, local, scroll, scroll; }
 table { border-collapse: collapse; font-size: 0.88rem; min-width: 100%; }
 th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #efece5; }
@@ -49,7 +55,7 @@ def page(t: Catalogue, intro: list[str], chapters: list[Chapter], figures: dict[
     toc = "".join(f'<li><a href="#ch{c.number}">{escape(c.title)}</a></li>' for c in chapters)
     toc += f'<li><a href="#map">{escape(t("map.title"))}</a></li>'
     body = [f"<h1>{escape(t('tour.title'))}</h1>"] + [f"<p>{escape(p)}</p>" for p in intro]
-    body.append(f"<nav><strong>{escape(t('html.contents'))}</strong><ol>{toc}</ol></nav>")
+    body.append(f"<nav><strong>{escape(t('html.contents'))}</strong><ul>{toc}</ul></nav>")
     for chapter in chapters:
         body.append(f'<section id="ch{chapter.number}"><h2>{escape(chapter.title)}</h2>')
         body += [block_html(block, t, figures.get((chapter.number, getattr(block, "name", "")))) for block in
