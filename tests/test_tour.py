@@ -468,3 +468,9 @@ def test_every_figure_has_its_place_in_the_story(measured, lang):
         asked = next(i for i, b in enumerate(blocks) if isinstance(b, story.Question))
         revealed = [b.name for b in blocks[asked:] if isinstance(b, story.Figure)]
         assert revealed == {1: ["records"], 5: ["nudge_test"]}.get(n, []), n
+
+
+def test_the_master_and_the_sensei_have_distinct_names_in_chinese():
+    zh = story.Catalogue("zh").entries
+    assert "老主厨" in zh["k.records"] and "亚当老师" in zh["map.adam.kitchen"]
+    assert not any("师父" in text for text in zh.values())  # once both were 师父
