@@ -253,31 +253,89 @@ def _index_summary(stats, db: Path) -> str:
 
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="What you are looking for, in plain words or identifiers."),
+    query: list[str] = typer.Argument(
+        None, help="Queries, one per argument. None: one per line on standard input, or --interactive at a terminal."),
     k: int = typer.Option(5, "--k", min=1),
+    method: str = typer.Option("dense", "--method", help="dense (the stored vectors), bm25 (words; loads no model) "
+                                                         "or hybrid (reciprocal rank fusion of both)."),
+    path: list[str] = typer.Option(None, "--path", metavar="GLOB", help="Only paths matching this fnmatch glob "
+                                   "on the indexed relative path (repeat: any may match; * also crosses /)."),
+    lang: list[str] = typer.Option(None, "--lang", help="Only python, javascript or sql files, by extension (repeat)."),
+    no_tests: bool = typer.Option(False, "--no-tests", help="Leave out test/, tests/ and __tests__/ folders and "
+                                  "files named test_*.py, *_test.py, *.test.js, *.spec.js."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Load once, then answer one query per line "
+                                     "until an empty line or end of input (the default at a terminal)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per query on stdout, and nothing else."),
+    check_exact: bool = typer.Option(False, "--check-exact", help="Also report overlap@k between Chroma's approximate "
+                                     "answer and exact NumPy search (reads every stored vector)."),
     db: Path = DbOpt,
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
 ) -> None:
-    """Search an index: path, lines, cosine score and a snippet, plus overlap@k with exact search."""
-    from rich.markup import escape
-    from rich.table import Table
+    """Search an index: `path:line  signature  score` for each of the top k chunks.
 
+    Several queries (arguments, or lines on standard input) share one loaded model; bm25 needs none.
+    """
+    import json
+
+    from ..lab import search as lab_search
     from ..lab import store
     from ..lab.embedders import check_embedder, make_embedder
 
-    store.check_query(query)
-    check_embedder(embedder, checkpoint)
-    store.check_target(db, embedder_name=embedder)  # a wrong or empty --db fails before the model loads
-    hits, exact = store.search(db, query, make_embedder(embedder, checkpoint), k)
-    table = Table(title=f"top {len(hits)} for {query!r}")
-    for h in ("#", "path", "lines", "score", "snippet"):
-        table.add_column(h)
-    for i, h in enumerate(hits, 1):
-        snippet = "\n".join(h.text.splitlines()[:4])
-        table.add_row(str(i), escape(h.path), f"{h.start_line}-{h.end_line}", f"{h.score:.3f}", escape(snippet))
-    console.print(table)
-    console.print(f"overlap@{len(hits)} with exact NumPy search: {store.overlap_at_k([h.id for h in hits], exact):.2f}")
+    # everything a user can get wrong is refused here, before the model takes seconds to load
+    lab_search.check_method(method, check_exact)
+    filters = lab_search.check_filters(path, lang, no_tests)
+    queries = _queries(query, interactive)  # None: ask line by line
+    needs_model = method != "bm25"
+    if needs_model:
+        check_embedder(embedder, checkpoint)
+    store.check_target(db, embedder_name=embedder if needs_model else None)  # a wrong, missing or empty --db
+    searcher = lab_search.Searcher(db, lambda: make_embedder(embedder, checkpoint))
+
+    def answer(q: str) -> None:
+        a = searcher.search(q, k, method, filters, check_exact)
+        print(json.dumps(a.as_json(), ensure_ascii=False) if as_json else "\n".join(a.as_text()), flush=True)
+
+    if queries is not None:
+        for q in queries:
+            answer(q)
+        return
+    at_terminal = sys.stdin.isatty()
+    if at_terminal:
+        print(f"{method} search over {searcher.size} chunks in {db}: one query a line; an empty line or Ctrl-D "
+              f"ends (loading ...)", file=sys.stderr, flush=True)
+    searcher.warm(method, check_exact)
+    _ask_line_by_line(answer, "search> " if at_terminal else "")
+
+
+def _queries(args: list[str] | None, interactive: bool) -> list[str] | None:
+    """The queries from the arguments or a piped standard input; None for line-by-line questions."""
+    from ..lab.search import check_queries
+
+    if interactive:
+        if args:
+            raise OmakaseError("give queries as arguments or ask them with --interactive, not both")
+        return None
+    if args:
+        return check_queries(list(args))
+    if sys.stdin is None or sys.stdin.isatty():
+        return None  # someone at a terminal: ask
+    # piped: read it all first, so a bad input is refused before the model loads; blank lines are no query
+    return check_queries([line.strip() for line in sys.stdin.read().splitlines() if line.strip()])
+
+
+def _ask_line_by_line(answer, prompt: str) -> None:
+    """Answer each line until an empty one or the end of input; a bad query costs its line, not the session."""
+    while True:
+        if prompt:
+            print(prompt, end="", file=sys.stderr, flush=True)  # stderr: stdout holds only answers (--json)
+        line = sys.stdin.readline()
+        if not line.strip():
+            return
+        try:
+            answer(line.strip())
+        except OmakaseError as e:
+            print(f"omakase: error: {e}", file=sys.stderr, flush=True)
 
 
 @app.command()

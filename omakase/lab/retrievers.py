@@ -6,7 +6,9 @@
 - hybrid: reciprocal rank fusion of bm25 and dense, score = sum over both of 1 / (60 + rank),
           where BM25 contributes only the documents it matched (score > 0).
 
-At lab scale (hundreds of documents) a full matrix is cheap and exact.
+At lab scale (hundreds of documents) a full matrix is cheap and exact. `omakase lab search`
+asks a stored index many times instead: BM25Index once per process, and rrf_ranked over the
+top of each method's ranked list (search.py).
 """
 
 from __future__ import annotations
@@ -30,13 +32,28 @@ def random_scores(n_queries: int, n_docs: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n_queries, n_docs))
 
 
-def bm25_scores(docs: list[str], queries: list[str]) -> np.ndarray:
-    import bm25s
+class BM25Index:
+    """A bm25s index over documents' code tokens, built once and asked many times."""
 
-    retriever = bm25s.BM25()
-    # bm25s needs every document to have at least one token; an empty one gets a placeholder.
-    retriever.index([code_tokens(d) or ["<empty>"] for d in docs], show_progress=False)
-    return np.stack([retriever.get_scores(code_tokens(q)) for q in queries]).astype(np.float64)
+    def __init__(self, docs: list[str]):
+        import bm25s
+
+        self.n_docs = len(docs)
+        self.retriever = bm25s.BM25()
+        # bm25s needs every document to have at least one token; an empty one gets a placeholder.
+        self.retriever.index([code_tokens(d) or ["<empty>"] for d in docs], show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """One score per document; 0 where the query shares no token with it."""
+        tokens = code_tokens(query)
+        if not tokens:  # only stopwords or punctuation: nothing to match (bm25s fails on an empty list)
+            return np.zeros(self.n_docs, np.float64)
+        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float64)
+
+
+def bm25_scores(docs: list[str], queries: list[str]) -> np.ndarray:
+    index = BM25Index(docs)
+    return np.stack([index.scores(q) for q in queries])
 
 
 def dense_scores(doc_vectors: np.ndarray, query_vectors: np.ndarray) -> np.ndarray:
@@ -63,6 +80,16 @@ def rrf(*runs: tuple[np.ndarray, np.ndarray | None], k: int = RRF_K) -> np.ndarr
             contribution = np.where(retrieved, contribution, 0.0)
         fused += contribution
     return fused
+
+
+def rrf_ranked(*ranked: list[str], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion of ranked lists of ids, best first: each list adds 1 / (k + rank)
+    to the ids it returned, as `rrf` does for whole score matrices. Ties keep first-seen order."""
+    fused: dict[str, float] = {}
+    for ids in ranked:
+        for r, i in enumerate(ids, 1):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (k + r)
+    return sorted(fused.items(), key=lambda item: -item[1])
 
 
 class Scorer:

@@ -13,7 +13,8 @@
 - Odd files do not stop a run: a file that is not text is skipped, and code that does
   not parse is cut into windows, each with a one-line warning and a count.
 - Exact reference: a NumPy brute-force search over the stored embeddings; the lab
-  reports overlap@k between Chroma's approximate (HNSW) answer and the exact one.
+  reports overlap@k between Chroma's approximate (HNSW) answer and the exact one
+  (`omakase lab search --check-exact`; searching many times is search.py's job).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def check_db(db: Path, create: bool) -> None:
         raise OmakaseError(f"{db} is a file, not a Chroma database folder; choose another database folder")
     if (db / CHROMA_MARKER).is_file():
         return
+    if not create and not db.exists():
+        raise OmakaseError(f"{db} does not exist, so it is not a Chroma database; index a folder into it first "
+                           f"(omakase lab index PATH --db {db}), or give the --db an index was built in")
     if not create:
         raise OmakaseError(f"{db} is not a Chroma database (no {CHROMA_MARKER}); index a folder into it first "
                            f"(omakase lab index)")
@@ -334,47 +338,6 @@ def write(col, chunks: list[Chunk], embedder: Embedder, stats: IndexStats, diges
                     "n_chunks": n_chunks, "strategy": strategy} for c in chunks],
     )
 
-
-@dataclass
-class Hit:
-    id: str
-    path: str
-    start_line: int
-    end_line: int
-    score: float  # cosine similarity
-    text: str
-
-
-def check_query(query: str) -> str:
-    if not query.strip():
-        raise OmakaseError("the query is empty; say what you are looking for, in words or identifiers")
-    return query
-
-
-def search(db: Path, query: str, embedder: Embedder, k: int = 5) -> tuple[list[Hit], list[str]]:
-    """Chroma's top k, and the exact top k ids by NumPy brute force over the same stored vectors."""
-    check_query(query)
-    col = open_collection(open_client(db, create=False), embedder)
-    n = col.count()
-    if n == 0:
-        raise OmakaseError(f"the database at {db} is empty; index a folder into it first")
-    k = min(k, n)
-    qv = embedder.embed([query]).vectors[0]
-    res = col.query(query_embeddings=[qv.tolist()], n_results=k, include=["documents", "metadatas", "distances"])
-    hits = [
-        Hit(i, m["path"], m["start_line"], m["end_line"], 1.0 - d, doc)  # Chroma's cosine distance is 1 - cos
-        for i, m, d, doc in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], res["documents"][0])
-    ]
-    return hits, exact_top_k(col, qv, k)
-
-
-def exact_top_k(col, query_vector: np.ndarray, k: int) -> list[str]:
-    got = col.get(include=["embeddings"])
-    ids, vecs = got["ids"], np.asarray(got["embeddings"], dtype=np.float64)
-    vecs = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
-    q = query_vector / np.linalg.norm(query_vector)
-    order = np.argsort(-(vecs @ q), kind="stable")[:k]
-    return [ids[i] for i in order]
 
 
 def overlap_at_k(approx_ids: list[str], exact_ids: list[str]) -> float:

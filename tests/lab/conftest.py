@@ -104,6 +104,6 @@ def no_model(monkeypatch):
     monkeypatch.setattr(embedders, "make_embedder", boom)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # a class, no state: a module's shared index can use it too
 def fake_embedder_class():
     return FakeEmbedder

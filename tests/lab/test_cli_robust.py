@@ -110,7 +110,7 @@ def test_ctrl_c_during_indexing_says_a_rerun_resumes(tmp_path, fake_embedder_cla
 def test_cli_search_finds_what_was_indexed(tmp_path, fake_model, capsys):
     repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
     assert main(["lab", "index", str(repo), "--db", str(db)]) == 0
-    assert main(["lab", "search", "def mean(xs):", "--k", "1", "--db", str(db)]) == 0
+    assert main(["lab", "search", "def mean(xs):", "--k", "1", "--check-exact", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "stats.py" in out and "overlap@1 with exact NumPy search: 1.00" in out
 

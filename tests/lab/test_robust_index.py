@@ -11,6 +11,7 @@ import pytest
 from omakase.errors import OmakaseError
 from omakase.lab import store
 from omakase.lab.chunkers import Unreadable, chunk_file, chunk_source, decode_source
+from omakase.lab.search import Searcher
 
 PY2 = 'def greet(name):\n    print "hello", name\n\n\ndef bye():\n    return 1\n'
 
@@ -112,8 +113,8 @@ def test_a_run_goes_on_past_files_it_cannot_read_or_parse(tmp_path, fake_embedde
     assert all("\n" not in w for w in warnings)
     assert any(w.startswith("py2.py line 2: Python syntax error") and w.endswith("windows instead") for w in warnings)
     assert "image.js: not UTF-8 text (byte 0x80 at offset 128); skipped" in warnings
-    hits, _ = store.search(tmp_path / "db", "SELECT name FROM users;", fake_embedder, k=1)
-    assert hits[0].path == "utf16.sql" and hits[0].text == "SELECT name FROM users;"
+    hits = Searcher(tmp_path / "db", lambda: fake_embedder).search("SELECT name FROM users;", k=1).results
+    assert hits[0].path == "utf16.sql" and hits[0].signature == "SELECT name FROM users;"  # read as UTF-16
     # unreadable files are looked at again next time (they may have been fixed), the rest is unchanged
     again, warnings = index(root, tmp_path / "db", fake_embedder)
     assert again.files_unchanged == stats.files_indexed and again.files_unreadable == stats.files_unreadable

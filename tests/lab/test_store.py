@@ -5,6 +5,7 @@ import pytest
 from omakase.cli import main
 from omakase.errors import OmakaseError
 from omakase.lab import store
+from omakase.lab.search import Searcher
 
 FILES = {
     "stats.py": "def mean(values):\n    return sum(values) / len(values)\n\n\ndef count(xs):\n    return len(xs)\n",
@@ -25,10 +26,11 @@ def test_index_persists_and_search_matches_exact(tmp_path, minilm):
     stats = store.index_folder(repo, db, minilm)
     assert (stats.files, stats.files_indexed, stats.chunks_added) == (3, 3, 5)
     # a fresh client on the same folder sees everything: the data is on disk
-    hits, exact = store.search(db, "wait until the user stops typing", minilm, k=3)
+    answer = Searcher(db, lambda: minilm).search("wait until the user stops typing", k=3, check_exact=True)
+    hits = answer.results
     assert hits[0].path == "web/debounce.js" and (hits[0].start_line, hits[0].end_line) == (1, 4)
     assert 0 < hits[0].score <= 1
-    assert store.overlap_at_k([f"{h.path}:{h.start_line}-{h.end_line}" for h in hits], exact) == 1.0
+    assert answer.exact_overlap == 1.0  # Chroma's approximate top 3 is the exact one
 
 
 def test_reindex_touches_only_changed_files(tmp_path, minilm):
@@ -41,9 +43,9 @@ def test_reindex_touches_only_changed_files(tmp_path, minilm):
     changed = store.index_folder(repo, db, minilm)
     assert (changed.files_indexed, changed.files_unchanged, changed.files_removed) == (1, 1, 1)
     assert changed.chunks_total == 2  # median + debounce
-    hits, _ = store.search(db, "middle value", minilm, k=2)
+    hits = Searcher(db, lambda: minilm).search("middle value", k=2).results
     assert {h.path for h in hits} == {"stats.py", "web/debounce.js"}
-    assert any("median" in h.text for h in hits) and not any("def mean" in h.text for h in hits)
+    assert any("median" in h.signature for h in hits) and not any("def mean" in h.signature for h in hits)
 
 
 def test_interrupted_index_resumes_without_losing_work(tmp_path, minilm):
@@ -83,6 +85,6 @@ def test_cli_index_then_search(tmp_path, minilm, capsys):
     assert "3 indexed" in capsys.readouterr().out
     assert main(["lab", "index", str(repo), "--db", str(db)]) == 0
     assert "3 unchanged" in capsys.readouterr().out
-    assert main(["lab", "search", "average of numbers", "--k", "2", "--db", str(db)]) == 0
+    assert main(["lab", "search", "average of numbers", "--k", "2", "--check-exact", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "stats.py" in out and "overlap@2 with exact NumPy search" in out
