@@ -195,9 +195,9 @@ def scorecard(d: dict, t: Catalogue) -> list:
                       + ([("first_dish", num(d["step1"], 4), "ours")] if d["step1"] is not None else [])),
     ]
     if d["step1"] is not None:
-        near = abs(d["step1"] - d["blind"]) < 0.25  # "close to the blindfold" only when it is
-        blocks.append(Para(t("ch4.first_dish" if near else "ch4.first_dish_far", step1=num(d["step1"]),
-                             blind=num(d["blind"]))))
+        gap = d["step1"] - d["blind"]  # "close to the blindfold" only when it is; otherwise which side
+        key = "ch4.first_dish" if abs(gap) < 0.25 else "ch4.first_dish_far" if gap > 0 else "ch4.first_dish_less"
+        blocks.append(Para(t(key, step1=num(d["step1"]), blind=num(d["blind"]))))
     blocks += [Para(t("ch4.moment", truth=course(t, d["truth"]), p_truth=pct(d["p_truth"]), penalty=num(d["penalty"]))),
                Figure("penalty", t("fig.penalty.alt"))]
     return blocks
@@ -234,12 +234,16 @@ def tracing_revealed(d: dict, t: Catalogue) -> list:
 
 
 def training(d: dict, t: Catalogue) -> list:
-    growth = [[f"{s['step']:,}", num(s["running_mean"]), num(s["val"]),
-               "—" if s["article"] is None else f"{s['article']}"] for s in d["stages"]]
+    # the article's column only where the article has numbers (its curve is for names.txt)
+    article = any(s["article"] is not None for s in d["stages"])
+    growth = [[f"{s['step']:,}", num(s["running_mean"]), num(s["val"])]
+              + (["—" if s["article"] is None else f"{s['article']}"] if article else []) for s in d["stages"]]
     blocks = [
         Para(t("ch6.loop" if d["batch"] == 1 else "ch6.loop_batch", steps=f"{d['steps']:,}", batch=d["batch"])),
-        Table([t("col.dish"), t("col.running_mean"), t("col.held_out"), t("col.article_growth")], growth),
+        Table([t("col.dish"), t("col.running_mean"), t("col.held_out")] + ([t("col.article_growth")] if article else []),
+              growth),
         Para(t("ch6.growth_note", window=d["window"], n_val=f"{d['val_docs']:,}")),
+    ] + ([Para(t("ch6.article_growth"))] if article else []) + [
         Figure("loss_curve", t("fig.loss_curve.alt", steps=f"{d['steps']:,}", blind=num(d["blind"]))),
         Para(t("ch6.names")),
         Table([t("col.dish"), t("col.names")], [[f"{s['step']:,}", " ".join(s["names"])] for s in d["stages"]]),
