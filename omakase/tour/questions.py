@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..train import RUNNING_WINDOW
+from .story import course
 
 
 def records(d: dict, t) -> tuple[str, str]:
@@ -26,9 +27,8 @@ def records(d: dict, t) -> tuple[str, str]:
 def courses(d: dict, t) -> tuple[str, str]:
     moved = np.linalg.norm(np.subtract(d["cards_after"], d["cards_before"]), axis=1)
     most, least = int(moved.argmax()), int(moved.argmin())
-    label = lambda i: t("bell.label") if d["labels"][i] == "<bell>" else d["labels"][i]  # noqa: E731
-    return (t("q2.ask"), t("q2.answer", most=label(most), most_by=f"{moved[most]:.2f}", least=label(least),
-                           least_by=f"{moved[least]:.2f}"))
+    return (t("q2.ask"), t("q2.answer", most=course(t, d["labels"][most]), most_by=f"{moved[most]:.2f}",
+                           least=course(t, d["labels"][least]), least_by=f"{moved[least]:.2f}"))
 
 
 def assembly_line(d: dict, t) -> tuple[str, str]:
@@ -66,9 +66,8 @@ def graduation(d: dict, t) -> tuple[str, str]:
     dist = d["distribution"]
     low, high = dist["probs"][0], dist["probs"][-1]
     top = int(np.argmax(low))
-    label = t("bell.label") if dist["labels"][top] == "<bell>" else dist["labels"][top]
     return (t("q7.ask", low=f"{dist['temperatures'][0]:g}", high=f"{dist['temperatures'][-1]:g}"),
-            t("q7.answer", course=label, low=f"{dist['temperatures'][0]:g}", high=f"{dist['temperatures'][-1]:g}",
+            t("q7.answer", course=course(t, dist["labels"][top]), low=f"{dist['temperatures'][0]:g}", high=f"{dist['temperatures'][-1]:g}",
               p_low=f"{100 * low[top]:.1f}%", p_high=f"{100 * high[top]:.1f}%"))
 
 
