@@ -300,6 +300,11 @@ def plan_of(run: dict) -> Plan:
     return Plan(**{f.name: run[f.name] for f in fields(Plan) if f.name in run})
 
 
+def plan_from(settings: dict, seed: int) -> Plan:
+    """The plan of a preset's settings (config.settings_for gives every field but the seed)."""
+    return Plan(seed=seed, **{f.name: settings[f.name] for f in fields(Plan) if f.name != "seed"})
+
+
 def recorded_data(ckpt: Checkpoint) -> str | None:
     """The file a checkpoint was trained on, if it is still where training read it."""
     path = (ckpt.run.get("data") or {}).get("path")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import signal
 import time
@@ -22,7 +21,6 @@ from ..sample import cook, write
 from .common import console, finite, next_run_path, plural, writable
 
 INTERRUPTED = 130  # the shell's exit code for a program stopped by Ctrl-C
-PLAN_FIELDS = [f.name for f in dataclasses.fields(training.Plan) if f.name != "seed"]
 
 
 def train(
@@ -119,7 +117,7 @@ def _train(stoves, data, layout, engine, options, chosen, notes, seed, out, forc
     if resume is not None:
         run, out = _resumed(resume, data, engine, options, out, force)
     else:
-        plan = training.Plan(seed=seed, **{k: chosen[k] for k in PLAN_FIELDS})
+        plan = training.plan_from(chosen, seed)
         if out is not None and main:
             writable(out, force)
         dataset = service.load_dataset(data, layout)
