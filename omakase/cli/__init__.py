@@ -12,7 +12,7 @@ import typer
 
 from .. import __version__
 from ..errors import OmakaseError
-from . import lab, measure, model, tour, train
+from . import lab, measure, model, service, tour, train
 
 app = typer.Typer(
     name="omakase",
@@ -44,6 +44,7 @@ app.command("info")(model.info)
 app.command("eval")(measure.eval)
 app.command("baseline")(measure.baseline)
 app.command("bench")(measure.bench)
+app.command("service")(service.service)
 app.add_typer(lab.app, name="lab")
 
 

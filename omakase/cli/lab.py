@@ -18,6 +18,7 @@ app = typer.Typer(help="The tasting lab: embeddings, similarity and semantic cod
 
 EmbedderOpt = typer.Option("minilm", "--embedder", help="minilm (all-MiniLM-L6-v2) or ming (a checkpoint's flavor cards).")
 CheckpointOpt = typer.Option(None, "--checkpoint", help="Checkpoint for --embedder ming.")
+REPORTS = Path("lab-reports")
 ForceOpt = typer.Option(False, "--force", help="Overwrite an existing report in --out.")
 
 
@@ -27,9 +28,9 @@ def OutOpt(stem: str):
 
 def _report(out: Path | None, force: bool, stem: str):
     """The run's report: in --out, or in a freshly numbered folder, taken only once every check has passed."""
-    from ..lab.report import Report, next_report_dir
+    from ..report import Report, next_report_dir
 
-    return Report(out if out is not None else next_report_dir(stem), force)
+    return Report(out if out is not None else next_report_dir(stem, REPORTS), force)
 
 
 def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:

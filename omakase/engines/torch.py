@@ -142,21 +142,9 @@ class TorchEngine:
                                for n in self.model.names] for mom in moments)
 
     # --- the batch ----------------------------------------------------------
-    def _batch(self, docs: list[list[int]]):
-        """Inputs, targets (-1 where padded), (B, T) each; docs cut to block_size predictions."""
-        cut = [tokens[: self.config.block_size + 1] for tokens in docs]
-        T = max(len(tokens) for tokens in cut) - 1
-        inputs = torch.zeros((len(cut), T), dtype=torch.long)
-        targets = torch.full((len(cut), T), -1, dtype=torch.long)
-        for b, tokens in enumerate(cut):
-            n = len(tokens) - 1
-            inputs[b, :n] = torch.tensor(tokens[:-1])
-            targets[b, :n] = torch.tensor(tokens[1:])
-        return inputs.to(self.device), targets.to(self.device)
-
     def _summed_nll(self, docs: list[list[int]]) -> tuple[torch.Tensor, int]:
         """Sum of -log p(target) over every real position, and how many positions there were."""
-        inputs, targets = self._batch(docs)
+        inputs, targets = padded_batch(docs, self.config.block_size, self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             logits = self.batch_forward(inputs)
         logits = logits.to(torch.float64 if self.dtype == torch.float64 else torch.float32)
@@ -261,6 +249,19 @@ class TorchEngine:
         names = self.model.names
         return ({n: m.double().tolist() for n, m in zip(names, self.m)},
                 {n: v.double().tolist() for n, v in zip(names, self.v)})
+
+
+def padded_batch(docs: list[list[int]], block_size: int, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs, targets (-1 where padded), (B, T) each; docs cut to block_size predictions."""
+    cut = [tokens[: block_size + 1] for tokens in docs]
+    T = max(len(tokens) for tokens in cut) - 1
+    inputs = torch.zeros((len(cut), T), dtype=torch.long)
+    targets = torch.full((len(cut), T), -1, dtype=torch.long)
+    for b, tokens in enumerate(cut):
+        n = len(tokens) - 1
+        inputs[b, :n] = torch.tensor(tokens[:-1])
+        targets[b, :n] = torch.tensor(tokens[1:])
+    return inputs.to(device), targets.to(device)
 
 
 def _rank_and_world() -> tuple[int, int]:

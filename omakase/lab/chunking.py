@@ -28,7 +28,7 @@ from ..errors import OmakaseError
 from . import beir
 from .chunkers import STRATEGIES, chunk_file, code_files
 from .embedders import MiniLM
-from .report import PALETTE, Report, pyplot
+from ..report import PALETTE, Report, pyplot
 from .significance import bootstrap_ci
 
 SEPARATOR = {"python": "\n\n\n", "javascript": "\n\n", "sql": "\n\n"}

@@ -14,7 +14,7 @@ import numpy as np
 
 from .beir import Doc, Query
 from .ranking_metrics import CEILINGS, METRICS, n_relevant
-from .report import PALETTE, Report, pyplot
+from ..report import PALETTE, Report, pyplot
 from .retrievers import Scorer, rank
 from .significance import bootstrap_ci, paired_randomization
 

@@ -8,7 +8,7 @@ import pytest
 from omakase.cli import main
 from omakase.errors import OmakaseError
 from omakase.lab import store
-from omakase.lab.report import next_report_dir
+from omakase.report import next_report_dir
 
 GOOD = {"stats.py": "def mean(xs):\n    return sum(xs) / len(xs)\n", "q.sql": "SELECT 1;\nSELECT 2;\n"}
 

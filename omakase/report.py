@@ -2,7 +2,8 @@
 
 A report is never silently replaced: writing into a folder that already holds
 a report.md needs force=True (the CLI's --force). Without a chosen folder, each
-run gets a new numbered one (lab-reports/eval-001, eval-002, ...).
+run gets a new numbered one (lab-reports/eval-001, service-reports/all-001, ...).
+The tasting lab and the service hacks write their reports through it.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ import csv
 import json
 from pathlib import Path
 
-from ..errors import OmakaseError
-
-REPORTS = Path("lab-reports")
+from .errors import OmakaseError
 
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
-def next_report_dir(stem: str, parent: Path = REPORTS) -> Path:
+def next_report_dir(stem: str, parent: str | Path) -> Path:
     """parent/stem-001, stem-002, ...: a fresh folder, reserved at once.
 
     The number is taken by creating the folder exclusively, so a second run, even one

@@ -1,0 +1,69 @@
+"""Eight cakes on one tray: batching.
+
+One forward pass serves many requests at once: the weights are read once per
+step for the whole tray, and the matrix products get wide enough for the CPU's
+vector units. The cost is latency: every request waits for the whole tray.
+
+The requests here are held-out documents' first courses (the bell and two
+letters for a names model; three characters of held-out text for a stream),
+all the same length, so no padding is needed; each continues greedily for a
+fixed number of tokens, batched and one by one: the same tokens (checked).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .frozen import Served
+from .generate import greedy_cached
+from .report import Measured, Plot
+from .timing import alternate_seconds, machine
+
+PROMPT = 3  # tokens per request: the bell and two letters
+
+
+def prompts(served: Served, n: int) -> torch.Tensor:
+    """n requests of PROMPT tokens: the starts of held-out documents long enough to have them."""
+    starts = [doc[:PROMPT] for doc in served.held_out if len(doc) > PROMPT]
+    if not starts:
+        raise ValueError("no held-out document is long enough to give a request")
+    return torch.tensor([starts[i % len(starts)] for i in range(n)])
+
+
+def measure(served: Served, batch_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int = 5, progress=None) -> Measured:
+    model = served.model
+    n_new = served.config.block_size - PROMPT + 1  # as many as fit in the block
+    requests = prompts(served, max(batch_sizes))
+    one_by_one = torch.cat([greedy_cached(model, requests[i : i + 1], n_new) for i in range(len(requests))])
+    rows = []
+    for i, b in enumerate(batch_sizes):
+        same = torch.equal(greedy_cached(model, requests[:b], n_new), one_by_one[:b])
+        rows.append([b, same])
+        if progress:
+            progress(i + 1, len(batch_sizes), f"batch {b} (the same tokens?)")
+    # timed in turns across the batch sizes, so a change in the machine's load falls on all of them
+    seconds = alternate_seconds([lambda b=b: greedy_cached(model, requests[:b], n_new) for b in batch_sizes], repeats)
+    rows = [[b, round(b * n_new / t.median, 1), round(t.median * 1000, 2), same] for (b, same), t in zip(rows, seconds)]
+    base = rows[0][1]
+    for row in rows:
+        row.insert(2, round(row[1] / base, 2))
+    m = Measured("batch", f"Batching: {n_new} greedy tokens per request, requests served together",
+                 ["batch", "tokens/s", "throughput x", "latency ms", "same tokens"], rows,
+                 plot=Plot("batch", ["throughput x"], "requests per batch", "tokens/s relative to batch 1",
+                           logx=True),
+                 setup={"dtype": str(model.w("wte").dtype).removeprefix("torch."), "repeats": repeats,
+                        "prompt_tokens": PROMPT, "new_tokens": n_new, **machine()})
+    m.notes = notes(m)
+    return m
+
+
+def notes(m: Measured) -> list[str]:
+    batch, gain, latency = m.column("batch"), m.column("throughput x"), m.column("latency ms")
+    best = max(range(len(batch)), key=gain.__getitem__)
+    same = all(m.column("same tokens"))
+    return [f"Serving {batch[best]} requests at once gave {gain[best]:.1f}x the tokens/s of one at a time; each "
+            f"request then waited {latency[best] / latency[0]:.1f}x as long ({latency[best]:.1f} ms against "
+            f"{latency[0]:.1f} ms).",
+            "Every request got the same tokens batched as alone." if same else
+            "Some requests got different tokens batched than alone (float rounding differs with the batch "
+            "shape and changed an argmax)."]

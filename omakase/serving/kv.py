@@ -1,0 +1,73 @@
+"""Whipped cream kept in the fridge: the KV cache.
+
+Each sous chef (attention head) looks back at every earlier course. Without
+notes he re-reads the whole menu so far at every new course: step n costs a
+forward pass over n positions, and a whole menu of N costs about N²/2. With
+his notebook (the cache of keys and values) step n costs one position, plus
+reading n cached keys. This measures both, at batch 1, greedy, from the bell:
+the same tokens either way (checked), tokens per second against the number
+generated, and the memory the notebooks take.
+
+The physical bound: at batch 1 every generated token reads every weight once,
+so tokens/s can be at most memory bandwidth / weight bytes (measured here);
+a tiny model sits far below it, held back by per-call overhead, not by memory.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .frozen import Served, weight_bytes
+from .generate import cache_bytes, greedy_cached, greedy_recomputed
+from .report import Measured, Plot
+from .timing import alternate_seconds, machine, memory_bandwidth
+
+
+def lengths_for(block_size: int) -> list[int]:
+    """Tokens to generate from the bell: powers of two up to the block (the bell takes one position)."""
+    out, n = [], 1
+    while n < block_size:
+        out.append(n)
+        n *= 2
+    return out + [block_size] if out[-1] != block_size else out
+
+
+def measure(served: Served, lengths: list[int] | None = None, repeats: int = 5, progress=None) -> Measured:
+    model, cfg = served.model, served.config
+    lengths = lengths or lengths_for(cfg.block_size)
+    prompt = torch.tensor([[served.tokenizer.bos]])
+    bandwidth = memory_bandwidth()
+    bound = bandwidth / weight_bytes(model)  # tokens/s if reading the weights were the only cost
+    rows = []
+    for i, n in enumerate(lengths):
+        same = torch.equal(greedy_cached(model, prompt, n), greedy_recomputed(model, prompt, n))
+        cached, recomputed = (t.median for t in alternate_seconds([lambda: greedy_cached(model, prompt, n),
+                                                lambda: greedy_recomputed(model, prompt, n)], repeats))
+        rows.append([n, round(n / recomputed, 1), round(n / cached, 1), round(recomputed / cached, 2),
+                     cache_bytes(model, 1, n), same])
+        if progress:
+            progress(i + 1, len(lengths), f"{n} tokens")
+    measured = Measured(
+        "kv", "KV cache: generating with the keys and values kept vs recomputing the prefix",
+        ["tokens", "recomputed tokens/s", "cached tokens/s", "speed-up", "cache bytes", "same tokens"], rows,
+        plot=Plot("tokens", ["speed-up"], "tokens generated (batch 1, greedy)", "cached / recomputed tokens/s",
+                  logx=True),
+        setup={"dtype": str(model.w("wte").dtype).removeprefix("torch."), "repeats": repeats, "batch": 1,
+               "weight_bytes": weight_bytes(model), "memory_bandwidth_GB_s": round(bandwidth / 1e9, 1),
+               "bound_tokens_s": round(bound), **machine()})
+    measured.notes = notes(measured, bound)
+    return measured
+
+
+def notes(m: Measured, bound: float) -> list[str]:
+    tokens, speedup, cached = m.column("tokens"), m.column("speed-up"), m.column("cached tokens/s")
+    same = all(m.column("same tokens"))
+    out = [f"With the cache, {tokens[-1]} tokens come {speedup[-1]:.2f}x as fast as recomputing the prefix "
+           f"({speedup[0]:.2f}x for {tokens[0]} token{'s' if tokens[0] != 1 else ''}).",
+           "The tokens were identical both ways at every length." if same else
+           "The tokens differed at some length (float rounding between the two paths changed an argmax).",
+           f"Reading the weights ({m.setup['weight_bytes']:,} bytes) at the measured "
+           f"{m.setup['memory_bandwidth_GB_s']} GB/s would allow about {bound:,.0f} tokens/s; the cached path "
+           f"reached {max(cached):,.0f} ({max(cached) / bound:.1%} of that bound): per-call overhead, "
+           f"not memory, sets the pace of a model this small."]
+    return out

@@ -1,0 +1,72 @@
+"""Honest timing: warm-up runs excluded, several repeats, the median; and the machine it ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class Timing:
+    median: float  # seconds
+    runs: list[float]
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median: how much the repeats disagree."""
+        return (max(self.runs) - min(self.runs)) / self.median if self.median else 0.0
+
+
+def median_seconds(fn, repeats: int = 5, warmup: int = 1) -> Timing:
+    """Call fn() warmup times untimed, then `repeats` times timed; the median wall-clock seconds."""
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
+    for _ in range(warmup):
+        fn()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return Timing(statistics.median(runs), runs)
+
+
+def alternate_seconds(fns, repeats: int) -> list[Timing]:
+    """Timings of each fn, run in turns (a, b, a, b, ...) after one warm-up each: a ratio of two
+    timings taken side by side survives the load of the machine changing during the run."""
+    for fn in fns:
+        fn()
+    runs = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, times in zip(fns, runs):
+            times.append(median_seconds(fn, repeats=1, warmup=0).median)
+    return [Timing(statistics.median(times), times) for times in runs]
+
+
+def machine() -> dict:
+    """The facts a timing needs beside it: CPU, cores, the threads PyTorch uses, versions."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__, "python": platform.python_version(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+    """Bytes per second this machine reads and writes memory, measured by copying a large array
+    (read + write counted), median of repeats: the ceiling on reading a model's weights."""
+    import numpy as np
+
+    src = np.ones(megabytes * 2**20 // 8)
+    dst = np.empty_like(src)
+    t = median_seconds(lambda: np.copyto(dst, src), repeats=repeats, warmup=1)
+    return 2 * src.nbytes / t.median

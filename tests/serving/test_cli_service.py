@@ -1,0 +1,39 @@
+"""`omakase service` as a user meets it: a report per run, one line for every bad input."""
+
+import json
+
+from omakase.cli import main
+
+
+def fails_cleanly(capsys, *argv, words=""):
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and words in err, err
+
+
+def test_one_hack_writes_its_table_data_and_figure(target_ckpt, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["service", "kv", "-c", str(target_ckpt), "--repeats", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "KV cache" in printed and "identical" in printed
+    for name in ("report.md", "kv.csv", "kv.json", "kv.png", "all.json"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "kv.json").read_text())["rows"][0][0] == 1
+    fails_cleanly(capsys, "service", "kv", "-c", str(target_ckpt), "--out", str(out), words="--force")
+
+
+def test_json_prints_only_the_measurements(target_ckpt, tmp_path, capsys):
+    code = main(["service", "batch", "-c", str(target_ckpt), "--repeats", "1", "--json", "--out", str(tmp_path / "r")])
+    assert code == 0
+    [measured] = json.loads(capsys.readouterr().out)
+    assert measured["hack"] == "batch" and measured["columns"][0] == "batch"
+
+
+def test_bad_inputs_get_one_line(target_ckpt, tmp_path, capsys):
+    fails_cleanly(capsys, "service", "cache", "-c", str(target_ckpt), words="unknown hack")
+    fails_cleanly(capsys, "service", "kv", "-c", str(tmp_path / "none.json"), words="no such file")
+    fails_cleanly(capsys, "service", "kv", "-c", str(target_ckpt), "--repeats", "0", words="--repeats")
+    fails_cleanly(capsys, "service", "speculate", "-c", str(target_ckpt), "--out", str(tmp_path / "s"),
+                  words="--draft")
+    fails_cleanly(capsys, "service", "kv", "-c", str(target_ckpt), "--out", "/proc/report", words="/proc")
