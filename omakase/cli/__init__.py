@@ -12,7 +12,7 @@ import typer
 
 from .. import __version__
 from ..errors import OmakaseError
-from . import lab, measure, model, service, tour, train
+from . import lab, measure, model, service, tour, train, web
 
 app = typer.Typer(
     name="omakase",
@@ -45,6 +45,7 @@ app.command("eval")(measure.eval)
 app.command("baseline")(measure.baseline)
 app.command("bench")(measure.bench)
 app.command("service")(service.service)
+app.command("web")(web.web)
 app.add_typer(lab.app, name="lab")
 
 

@@ -1,0 +1,194 @@
+"""The web kitchen's routes: thin. Each one bounds its input, asks kitchen.py (or the training
+session), and returns the data as JSON. Every bad request gets one line: 422 for a bad value,
+409 for a training conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from ..errors import OmakaseError
+from ..tour.story import LANGUAGES, Catalogue
+from . import kitchen, questions, shelf, tracing
+from .training import Busy, Dials, Session
+
+STATIC = Path(__file__).parent / "static"
+CATALOGUE = Path(__file__).parent / "catalogue"
+EVENTS_PER_SECOND = 20  # the event stream's pace: well above the 10 updates a second the page needs
+STREAM_SECONDS = 3600  # an event stream closes after an hour at most (the page reconnects if it still watches)
+
+# The bounds of everything a reader may send (the model adds its own: vocabulary, block size).
+Ckpt = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]*$")]
+Name = Annotated[str, Query(max_length=64)]
+Temperature = Annotated[float, Query(ge=0, le=2, allow_inf_nan=False)]
+Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
+Count = Annotated[int, Query(ge=1, le=50)]
+Chapter = Annotated[int, Query(ge=min(questions.CHAPTERS), le=max(questions.CHAPTERS))]
+Lang = Annotated[str, Query(pattern="^(" + "|".join(LANGUAGES) + ")$")]
+
+
+class Start(BaseModel):
+    """The dials of a training run (the reference preset's by default)."""
+    model_config = ConfigDict(extra="forbid")
+    n_layer: int = Field(1, ge=1, le=4)
+    n_embd: int = Field(16, ge=4, le=64)
+    n_head: int = Field(4, ge=1, le=8)
+    steps: int = Field(1000, ge=1, le=20000)
+    lr: float = Field(0.01, gt=0, le=0.1, allow_inf_nan=False)
+    batch_size: int = Field(1, ge=1, le=32)
+    seed: int = Field(42, ge=0, le=2**31 - 1)
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    checkpoint: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
+    matrix: str = Field(max_length=64)
+    row: int = Field(ge=0, le=100000)
+    col: int = Field(ge=0, le=100000)
+    delta: float = Field(ge=-10, le=10, allow_inf_nan=False)
+    name: str = Field(max_length=64)
+
+
+def one_line(exc: RequestValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err.get("loc", ()) if part not in ("query", "body"))
+    return f"{where or 'request'}: {err.get('msg', 'invalid')}".replace("\n", " ")
+
+
+def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session: Session | None = None) -> FastAPI:
+    books = shelf.Shelf(runs, list(checkpoints))
+    session = session or Session(books)
+    closing = threading.Event()  # set at shutdown (or by the CLI at Ctrl-C): open event streams end
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        closing.set()
+        await asyncio.to_thread(session.shutdown)  # Ctrl-C: a running training is stopped and saved
+
+    app = FastAPI(title="omakase web kitchen", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.shelf, app.state.session, app.state.closing = books, session, closing
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request, exc):
+        return JSONResponse({"error": one_line(exc)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request, exc):  # an unknown route or method: the same one-line shape as every refusal
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Busy)
+    async def _busy(request, exc):
+        return JSONResponse({"error": str(exc)}, status_code=409)
+
+    @app.exception_handler(OmakaseError)
+    async def _bad(request, exc):
+        return JSONResponse({"error": str(exc).replace("\n", " ")}, status_code=422)
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/catalogue/{lang}")
+    def catalogue(lang: Annotated[str, Field(max_length=8)]):
+        if lang not in LANGUAGES:
+            raise OmakaseError(f"language must be one of {', '.join(LANGUAGES)}, got {lang[:8]!r}")
+        page = json.loads((CATALOGUE / f"{lang}.json").read_text(encoding="utf-8"))
+        return {**Catalogue(lang).entries, **page}  # the tour's words, and the page's own
+
+    @app.get("/api/checkpoints")
+    def checkpoints():
+        return {"default": books.default(), "checkpoints": [shelf.summary(i, p) for i, p in books.paths().items()]}
+
+    @app.get("/api/model")
+    def model(checkpoint: Ckpt = None):
+        return kitchen.describe(books.model(checkpoint))
+
+    @app.get("/api/cook")
+    def cook(checkpoint: Ckpt = None, n: Count = 10, temperature: Temperature = 0.5, seed: Seed = 42):
+        return kitchen.graduation(books.model(checkpoint), n, temperature, seed)
+
+    @app.get("/api/votes")
+    def votes(name: Name, checkpoint: Ckpt = None, temperature: Temperature = 1.0):
+        return kitchen.votes(books.model(checkpoint), name, temperature)
+
+    @app.get("/api/assembly")
+    def assembly(name: Name, checkpoint: Ckpt = None):
+        return kitchen.assembly(books.model(checkpoint), name)
+
+    @app.get("/api/dials")
+    def dials(checkpoint: Ckpt = None):
+        return kitchen.dials(books.model(checkpoint))
+
+    @app.post("/api/turn")
+    def turn(body: Turn):
+        return kitchen.turn(books.model(body.checkpoint), body.matrix, body.row, body.col, body.delta, body.name)
+
+    @app.get("/api/trace/worked")
+    def trace_worked():
+        return tracing.worked()
+
+    @app.get("/api/trace/course")
+    def trace_course(name: Name, checkpoint: Ckpt = None):
+        return tracing.course(books.model(checkpoint), name)
+
+    @app.get("/api/compare")
+    def compare(a: Ckpt, b: Ckpt, n: Count = 8, temperature: Temperature = 0.5, seed: Seed = 42):
+        return kitchen.compare(books.model(a), books.model(b), n, temperature, seed)
+
+    @app.get("/api/question")
+    def question(chapter: Chapter, lang: Lang = "en", checkpoint: Ckpt = None):
+        return questions.ask(books.path(checkpoint), chapter, lang)
+
+    @app.get("/api/answer")
+    def answer(chapter: Chapter, guess: Annotated[str, Query(min_length=1, max_length=200)], lang: Lang = "en",
+               checkpoint: Ckpt = None):
+        """The answer comes only with a guess: predict first, then see what the model says."""
+        return questions.reveal(books.path(checkpoint), chapter, lang, guess)
+
+    @app.get("/api/training")
+    def training_state(since: Annotated[int, Query(ge=0, le=10**7)] = 0):
+        return session.status(since)
+
+    @app.post("/api/training")
+    def training_start(body: Start | None = None):
+        return session.start(Dials(**(body or Start()).model_dump()))
+
+    @app.post("/api/training/{action}")
+    def training_control(action: str):
+        controls = {"pause": session.pause, "resume": session.resume, "stop": session.stop}
+        if action not in controls:
+            raise OmakaseError(f"a training action is pause, resume or stop, got {action[:20]!r}")
+        return controls[action]()
+
+    @app.get("/api/training/events")
+    async def training_events(request: Request, since: Annotated[int, Query(ge=0, le=10**7)] = 0):
+        """Server-sent events: the new steps since the last event, EVENTS_PER_SECOND times a second,
+        until the training ends, the reader leaves, the server closes, or an hour passes."""
+        async def stream():
+            sent, loop = since, asyncio.get_running_loop()
+            deadline = loop.time() + STREAM_SECONDS
+            while not closing.is_set() and loop.time() < deadline:
+                status = session.status(sent)
+                sent = status["step"]
+                yield f"data: {json.dumps(status)}\n\n"
+                if status["state"] not in ("running", "paused") or await request.is_disconnected():
+                    return
+                await asyncio.sleep(1 / EVENTS_PER_SECOND)
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    return app
