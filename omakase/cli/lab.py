@@ -121,6 +121,7 @@ def eval_(
     corpus: Path = typer.Option(None, "--corpus", help="corpus.jsonl (BEIR). Default: the shipped code-search set."),
     queries: Path = typer.Option(None, "--queries", help="queries.jsonl (BEIR)."),
     qrels: Path = typer.Option(None, "--qrels", help="qrels.tsv: query-id, corpus-id, score."),
+    set_: Path = typer.Option(None, "--set", help="A BEIR folder holding all three files (as `lab make-set` writes)."),
     method: list[str] = typer.Option(None, "--method", help="random, bm25, dense or hybrid (repeat). Default: all four."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
@@ -144,6 +145,12 @@ def eval_(
     if len(set(methods)) != len(methods):
         raise OmakaseError("a method is named twice in --method")
     check_embedder(embedder, checkpoint)
+    if set_ is not None:
+        if (corpus, queries, qrels) != (None, None, None):
+            raise OmakaseError("give --set or --corpus/--queries/--qrels, not both")
+        if not set_.is_dir():
+            raise OmakaseError(f"--set {set_}: no such folder; give a folder with corpus.jsonl, queries.jsonl and qrels.tsv")
+        corpus, queries, qrels = set_ / "corpus.jsonl", set_ / "queries.jsonl", set_ / "qrels.tsv"
     shipped = corpus is None and queries is None and qrels is None
     if not shipped and None in (corpus, queries, qrels):
         raise OmakaseError("give all three of --corpus, --queries and --qrels, or none for the shipped set")
@@ -179,7 +186,36 @@ def eval_(
     console.print(f"report: {report.dir / 'report.md'}")
 
 
-DbOpt = typer.Option(Path("lab-index"), "--db", help="Folder of the Chroma database.")
+@app.command("make-set")
+def make_set(
+    source: str = typer.Argument(..., help="An installed package's import name (read, not imported) or a source folder."),
+    out: Path = typer.Option(..., "--out", help="Folder for the set: corpus.jsonl, queries.jsonl, qrels.tsv, make_set.json."),
+    max_pairs: int = typer.Option(500, "--max", min=1, help="At most this many query-function pairs (a seeded sample)."),
+    force: bool = typer.Option(False, "--force", help="Replace a set already in --out."),
+) -> None:
+    """Build a BEIR code-search set: each documented function's first docstring sentence finds its code."""
+    from ..lab import make_set as ms
+
+    ms.check_out(out, force)  # refused before the package is read
+    built = ms.build(source, max_pairs)
+    ms.write(built, out, max_pairs, force)
+    capped = f" (a seeded sample of {built.capped_from})" if built.capped_from > len(built.pairs) else ""
+    console.print(f"{len(built.pairs)} queries and {len(built.pairs)} documents{capped} from {built.root}")
+    console.print(f"files: {built.files_read} read, {len(built.files_unparsed)} skipped (do not parse), "
+                  f"{built.test_files_left_out} test files left out")
+    console.print(f"functions: {built.functions} seen, {built.documented} with a first sentence of "
+                  f"{ms.MIN_WORDS}+ words, {built.empty_bodies} left out (nothing but the docstring), "
+                  f"{built.duplicates_dropped} dropped (a repeated query or document)")
+    console.print(f"queries holding a word of their function's name (tag name-word): {built.name_word_queries} "
+                  f"of {len(built.pairs)}")
+    for rel in built.files_unparsed:
+        _warn(f"{rel}: not UTF-8 Python that parses; skipped")
+    console.print(f"set: {out} (evaluate it with: omakase lab eval --set {out})")
+
+
+# a str, not a Path: Path would fold http://HOST:PORT into http:/HOST:PORT
+DbOpt = typer.Option("lab-index", "--db", help="Folder of the Chroma database, or http(s)://HOST:PORT of a "
+                     "Chroma server (chroma run --path DIR --host HOST --port PORT).")
 ExcludeOpt = typer.Option(
     None, "--exclude", metavar="GLOB",
     help="Leave out matching files or folders (repeat). .gitignore style: * ? and character classes within "
@@ -194,7 +230,7 @@ GitignoreOpt = typer.Option(
 @app.command()
 def index(
     path: Path = typer.Argument(..., help="A folder of Python, JavaScript and SQL code."),
-    db: Path = DbOpt,
+    db: str = DbOpt,
     strategy: str = typer.Option("A", "--strategy", help="Chunking: A functions, B blocks, C 20-line windows, D cAST."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
@@ -238,7 +274,7 @@ def _warn(line: str) -> None:
     print(f"omakase: warning: {line}", file=sys.stderr)
 
 
-def _index_summary(stats, db: Path) -> str:
+def _index_summary(stats, db: str) -> str:
     from ..lab.chunkers import WINDOW
 
     windowed = f" ({stats.files_windowed} in {WINDOW}-line windows: no parse)" if stats.files_windowed else ""
@@ -269,7 +305,7 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per query on stdout, and nothing else."),
     check_exact: bool = typer.Option(False, "--check-exact", help="Also report overlap@k between Chroma's approximate "
                                      "answer and exact NumPy search (reads every stored vector)."),
-    db: Path = DbOpt,
+    db: str = DbOpt,
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
 ) -> None:

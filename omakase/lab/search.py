@@ -177,9 +177,9 @@ class Corpus:
 class Searcher:
     """A database opened once, asked many times; the model and the BM25 index load on first need."""
 
-    def __init__(self, db: Path, embedder_factory=None):
-        self.db = Path(db)
-        self.col = store.open_collection(store.open_client(self.db, create=False))
+    def __init__(self, db: Path | str, embedder_factory=None):
+        self.db = db  # a folder, or a server's http(s)://HOST:PORT
+        self.col = store.open_collection(store.open_client(db, create=False))
         self.size = self.col.count()
         if self.size == 0:
             raise OmakaseError(f"the database at {db} is empty; index a folder into it first")

@@ -1,4 +1,8 @@
-"""A vector database of code: ChromaDB's embedded PersistentClient, filled with our own embeddings.
+"""A vector database of code: ChromaDB, filled with our own embeddings.
+
+- Where: a folder (Chroma's embedded PersistentClient, in this process), or a Chroma
+  server at http(s)://HOST:PORT (`chroma run`, its HttpClient) for people who outgrow
+  one process; the same code runs against both.
 
 - Telemetry off, our embeddings always (Chroma's default embedding function would
   try to download a model), cosine space fixed when the collection is created.
@@ -7,7 +11,8 @@
 - Resumable and idempotent: chunks are written by id (path:start-end) with `upsert`, in
   batches no bigger than the client accepts, and each records how many chunks its file
   has, so a file cut short by an interruption is simply redone and nothing is doubled.
-- One writer at a time: a lock file in the database folder, made with an exclusive create.
+- One writer at a time: a lock file in the database folder, made with an exclusive create
+  (a server needs none; see writer_lock).
 - One embedder and one chunking strategy per database, recorded in the collection's
   metadata: vectors of two models, or chunks cut two ways, would not rank together.
 - Odd files do not stop a run: a file that is not text is skipped, and code that does
@@ -26,8 +31,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from urllib.parse import urlsplit
 
 from ..errors import OmakaseError
 from .chunkers import STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, code_files, decode_source
@@ -37,6 +41,42 @@ COLLECTION = "omakase_code"
 CHROMA_MARKER = "chroma.sqlite3"
 LOCK = "omakase-index.lock"
 DEFAULT_BATCH = 1000  # records per write, for a client too old to report its own limit
+DEFAULT_PORTS = {"http": 8000, "https": 443}  # 8000: what `chroma run` listens on unless told otherwise
+
+
+# ---------------------------------------------------------------- a server instead of a folder
+
+def server_address(db: Path | str) -> tuple[str, int, bool] | None:
+    """(host, port, ssl) when --db is the http(s):// address of a Chroma server; None for a folder."""
+    text = str(db)
+    if "://" not in text:
+        return None
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise OmakaseError(f"--db {text}: a Chroma server is reached over http:// or https://, not {scheme}://; "
+                           f"give http://HOST:PORT, or a database folder")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port == -1 or port == 0:
+        raise OmakaseError(f"--db {text}: the port is not a number from 1 to 65535; give {scheme}://HOST:PORT")
+    if not parts.hostname:
+        raise OmakaseError(f"--db {text}: no host; give {scheme}://HOST:PORT, e.g. {scheme}://127.0.0.1:8000")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        raise OmakaseError(f"--db {text}: give only {scheme}://HOST:PORT (Chroma's HTTP client takes no path, "
+                           f"query or user)")
+    return parts.hostname, port or DEFAULT_PORTS[scheme], scheme == "https"
+
+
+def _no_server(db: str, host: str, port: int, problem: Exception) -> str:
+    start = f"chroma run --path DIR --host {host} --port {port}"
+    if isinstance(problem, ValueError) and "could not connect" in str(problem).lower():  # nothing answers
+        return f"no Chroma server answers at {db}; start one with: {start}"
+    said = (str(problem).strip().splitlines() or [type(problem).__name__])[0][:80]
+    return f"something answers at {db}, but not as a Chroma server (it said: {said}); give the address of one, " \
+           f"or start one with: {start}"
 
 
 # ---------------------------------------------------------------- the database folder and its lock
@@ -59,25 +99,46 @@ def check_db(db: Path, create: bool) -> None:
                            f"choose an empty or new database folder")
 
 
-def open_client(db: Path, create: bool):
-    check_db(db, create)
+def open_client(db: Path | str, create: bool):
+    """A Chroma client for --db: a server's HttpClient for http(s)://HOST:PORT, else the folder's own."""
+    server = server_address(db)
+    if server is None:
+        check_db(Path(db), create)
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings
 
-    return chromadb.PersistentClient(path=str(db), settings=Settings(anonymized_telemetry=False))
+    settings = Settings(anonymized_telemetry=False)
+    if server is None:
+        return chromadb.PersistentClient(path=str(db), settings=settings)
+    host, port, ssl = server
+    try:  # the client asks the server for its tenant at once, so a silent address fails here
+        return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+    except Exception as e:  # refused, timed out, not Chroma, TLS: all mean "no server to use here"
+        raise OmakaseError(_no_server(str(db), host, port, e)) from None
 
 
 _held: set[Path] = set()  # locks this process holds: the CLI takes one, then index_folder enters it again
 
 
 @contextmanager
-def writer_lock(db: Path):
+def writer_lock(db: Path | str):
     """One writer per database folder, until the block ends (Ctrl-C included).
 
     The lock is a file made with an exclusive create, so of two runs only one can make it;
     it names its process, and a lock whose process is gone (kill -9, a crash) is taken over.
+
+    A server takes no lock: the folder lock exists because two processes each opening the
+    folder's SQLite with their own client can leave it unusable, while a server is the one
+    process that opens its folder, and it applies each write request whole. Two runs indexing
+    the same folder at once end right: chunks are upserted by id, and each run deletes a file's
+    chunks before writing them again, so the last write of every file stays. (Two first runs
+    racing to create the collection: one is refused; run it again.) A lock kept in the
+    collection's metadata would not be one: Chroma has no compare-and-set.
     """
+    if server_address(db) is not None:
+        yield
+        return
     check_db(db, create=True)
     lock = Path(db).absolute() / LOCK
     if lock in _held:
@@ -195,7 +256,7 @@ def built_strategy(col) -> str | None:
     return "+".join(sorted(found)) or None
 
 
-def check_target(db: Path, root: Path | None = None, strategy: str | None = None,
+def check_target(db: Path | str, root: Path | None = None, strategy: str | None = None,
                  embedder_name: str | None = None, create: bool = False) -> None:
     """Every check that needs no model, so a wrong database is refused before one loads."""
     col = find_collection(open_client(db, create))
@@ -253,7 +314,7 @@ def batches(items: list, size: int):
         yield items[i : i + size]
 
 
-def index_folder(root: Path, db: Path, embedder: Embedder, strategy: str = "A", progress=None,
+def index_folder(root: Path, db: Path | str, embedder: Embedder, strategy: str = "A", progress=None,
                  exclude: list[str] | tuple[str, ...] = (), gitignore: bool = True, warn=None) -> IndexStats:
     """Bring the database in line with root's code: new and changed files in, deleted ones out.
 
