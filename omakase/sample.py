@@ -96,3 +96,11 @@ def course_probabilities(engine, tokenizer: Tokenizer, name: str) -> list[tuple[
         probs = softmax(engine.logits(cache, tokens[pos], pos))
         out.append((tokenizer.label(tokens[pos + 1]), probs[tokens[pos + 1]]))
     return out
+
+
+def course_penalty(engine, tokens: list[int], pos: int) -> float:
+    """-ln p(tokens[pos + 1]) after tokens[: pos + 1]: the diner's penalty for one course."""
+    cache = engine.new_cache()
+    for p in range(pos + 1):
+        logits = engine.logits(cache, tokens[p], p)
+    return -math.log(softmax(logits)[tokens[pos + 1]])

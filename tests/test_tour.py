@@ -255,7 +255,7 @@ def test_cards_alike_are_measured_against_the_random_cards(measured):
 def test_the_scale_chart_plots_published_counts(measured):
     from omakase.tour import figures
 
-    fig, rows = figures.scale(measured[8])
+    fig, rows = figures.scale(measured[8], figures.words("en"))
     bars = [patch.get_width() for patch in fig.axes[0].patches]
     assert bars[1:] == [m["published"] for m in measured[8]["models"][1:]]  # GPT-2 and GPT-3 as published
     assert bars[0] == measured[8]["models"][0]["formula"]  # Ming's count is exact
@@ -332,7 +332,7 @@ def csv_rows(rows: list[list]) -> list[dict]:
 
 def test_the_records_figure_counts_every_menu(kitchen, measured):
     d = measured[1]
-    _, rows = figures.records(d)
+    _, rows = figures.records(d, figures.words("en"))
     lengths = {r["courses"]: r["value"] for r in csv_rows(rows) if r["kind"] == "menus_of_this_length"}
     assert sum(lengths.values()) == d["n_docs"] == len(WORDS)
     assert lengths == {n: sum(len(w) == n for w in WORDS) for n in {len(w) for w in WORDS}}
@@ -343,7 +343,7 @@ def test_the_records_figure_counts_every_menu(kitchen, measured):
 
 def test_the_card_map_has_one_point_per_course_and_measured_distances(kitchen, measured):
     d = measured[2]
-    _, rows = figures.card_map(d)
+    _, rows = figures.card_map(d, figures.words("en"))
     points = csv_rows(rows)
     for when in ("before", "after"):
         mine = [r for r in points if r["when"] == when]
@@ -366,7 +366,7 @@ def test_the_card_map_has_one_point_per_course_and_measured_distances(kitchen, m
 
 def test_the_assembly_line_figure_shows_the_traced_numbers(kitchen, measured):
     d = measured[3]
-    _, rows = figures.assembly_line(d)
+    _, rows = figures.assembly_line(d, figures.words("en"))
     by_station = {}
     for r in csv_rows(rows):
         by_station.setdefault(r["station"], []).append(r["value"])
@@ -375,7 +375,7 @@ def test_the_assembly_line_figure_shows_the_traced_numbers(kitchen, measured):
         assert math.dist(by_station[key], [0] * kitchen.config.n_embd) == pytest.approx(d[key])  # the story's sizes
     assert by_station["vote"] == [p for _, p in d["vote"]]
     # the supporting roles: every size the chart shows is the data's, and each spoonful is a real difference
-    _, rows = figures.supporting_roles(d)
+    _, rows = figures.supporting_roles(d, figures.words("en"))
     assert [r["size"] for r in csv_rows(rows)] == [d["embedding"], d["cleansed"], d["added"], d["after_attention"],
                                                     d["mlp_added"], d["after_mlp"]]
     s = d["stations"]
@@ -391,7 +391,7 @@ def test_the_back_kitchen_is_measured_over_many_courses(kitchen, measured):
     assert typical["menus"] == len(docs)
     assert len(typical["passed"]) == sum(min(len(kitchen.run.encode(doc)) - 1, kitchen.config.block_size)
                                          for doc in docs)  # every course of every menu
-    _, rows = figures.back_kitchen_typical(d)
+    _, rows = figures.back_kitchen_typical(d, figures.words("en"))
     counts = {r["ideas_passed"]: r["courses"] for r in csv_rows(rows)}
     assert sum(counts.values()) == len(typical["passed"])
     assert sum(i * c for i, c in counts.items()) / (len(typical["passed"]) * d["width"]) == pytest.approx(
@@ -402,7 +402,7 @@ def test_the_dial_wall_holds_every_dial_once(kitchen, measured):
     from omakase.config import params_per_block
 
     d = measured[5]
-    _, rows = figures.dial_wall(d)
+    _, rows = figures.dial_wall(d, figures.words("en"))
     dials = csv_rows(rows)
     assert len(dials) == count_params(kitchen.config)
     per_station = {}
@@ -418,11 +418,11 @@ def test_the_dial_wall_holds_every_dial_once(kitchen, measured):
 def test_the_trace_chain_relay_and_nudge_are_computed(measured):
     d = measured[5]
     assert d["relay"]["influence"] == d["relay"]["first"] * d["relay"]["second"] == 6  # traced, not written
-    _, rows = figures.trace_chain(d)
+    _, rows = figures.trace_chain(d, figures.words("en"))
     values = {r["quantity"]: r["value"] for r in csv_rows(rows)}
     assert (values["salt"], values["sugar"], values["blend"], values["taste"]) == (2, 3, 6, 8)
     assert (values["d_salt"], values["d_sugar"], values["relay_influence"]) == (4, 2, 6)
-    _, rows = figures.nudge_test(d)
+    _, rows = figures.nudge_test(d, figures.words("en"))
     (nudge,) = csv_rows(rows)
     assert nudge["dial"] == d["dials"][0][0] and nudge["measured_change"] == d["nudged_change"]
     assert nudge["measured_change"] == pytest.approx(nudge["influence"] * nudge["nudge"], rel=0.05)
@@ -442,7 +442,7 @@ def test_adam_is_compared_with_plain_sgd_from_the_same_start(kitchen, measured):
                                              [run.encode(w) for w in run.val_docs],
                                              kitchen.config.vocab_size, kitchen.config.block_size)
     assert v["article"] == []  # WORDS is not names.txt
-    _, rows = figures.adam_vs_sgd(d)
+    _, rows = figures.adam_vs_sgd(d, figures.words("en"))
     series = csv_rows(rows)
     sgd = [r["value"] for r in series if r["series"] == "sgd_running_mean"]
     assert len(sgd) == v["steps"] and sgd[-1] == pytest.approx(v["sgd_mean"])
@@ -457,7 +457,7 @@ def test_names_under_each_temperature_are_the_ones_cooked_at_it(measured):
     dist = d["distribution"]
     cooked = {m["temperature"]: m["names"] for m in d["menus"]}
     assert dist["names"] == [cooked[t][:3] for t in dist["temperatures"]]
-    _, rows = figures.temperature(d)
+    _, rows = figures.temperature(d, figures.words("en"))
     assert rows[-1] == ["cooked"] + [" ".join(names) for names in dist["names"]]
 
 
@@ -479,3 +479,87 @@ def test_the_master_and_the_sensei_have_distinct_names_in_chinese():
     zh = story.Catalogue("zh").entries
     assert "老主厨" in zh["k.records"] and "亚当老师" in zh["map.adam.kitchen"]
     assert not any("师父" in text for text in zh.values())  # once both were 师父
+
+
+@pytest.mark.parametrize("lang", story.LANGUAGES)
+def test_the_terminal_tour_fits_80_columns(measured, lang):
+    """Prose wraps and tables fit at 80 columns; a Chinese character takes two of them (rich's cell_len)."""
+    import io
+
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from omakase.tour import telling
+
+    t = story.Catalogue(lang)
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    for n, d in measured.items():
+        telling.print_chapter(console, story.tell(n, d, t), t, {})
+    console.print(telling.rich_table(story.metaphor_map(t)))
+    lines = console.file.getvalue().splitlines()
+    assert any("┃" in line for line in lines)  # tables were printed
+    too_wide = [line for line in lines if cell_len(line.rstrip()) > 80]
+    assert not too_wide, too_wide[:3]
+    # a table squeezed past its width is cut at the right edge: every row of every table must close
+    rows = [line.rstrip() for line in lines if line.startswith(("┃", "│", "┏", "┡", "└"))]
+    cut = [row for row in rows if not row.endswith(("┃", "│", "┓", "┩", "┘"))]
+    assert not cut, cut[:3]
+
+
+def svg_text(path) -> str:
+    """Every word written in an SVG figure (the tour keeps its text as text: svg.fonttype none)."""
+    return " ".join(t.text or "" for t in ET.parse(path).iter() if t.tag.endswith("text"))
+
+
+def test_chinese_figures_are_labelled_in_chinese_when_the_font_is_there(measured, tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "has_cjk_font", lambda: True)
+    assert figures.figure_language("zh") == "zh"
+    png = figures.draw({8: (measured[8], {})}, tmp_path, lang=figures.figure_language("zh"))[8]["scale"]
+    words = svg_text(png.with_suffix(".svg"))
+    assert "从小吃车到米其林" in words and "阿明" in words and "From cart to Michelin" not in words
+    english = figures.draw({8: (measured[8], {})}, tmp_path / "en", lang="en")[8]["scale"]
+    assert "From cart to Michelin" in svg_text(english.with_suffix(".svg"))
+
+
+def test_without_a_cjk_font_chinese_figures_fall_back_to_english_with_one_notice(words, cache, tmp_path, capsys,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(figures, "has_cjk_font", lambda: False)
+    assert figures.figure_language("zh") == "en" and figures.figure_language("en") == "en"
+    out = tmp_path / "figs"
+    assert main(["tour", "--data", str(words), "--chapter", "8", "--lang", "zh", "--out", str(out)]) == 0
+    text = capsys.readouterr().out.replace("\n", "")  # the notice wraps like any prose
+    assert text.count("fonts-noto-cjk") == 1
+    assert "From cart to Michelin" in svg_text(out / "ch8-scale.svg")
+    assert main(["tour", "--data", str(words), "--chapter", "8", "--out", str(out)]) == 0
+    assert "fonts-noto-cjk" not in capsys.readouterr().out.replace("\n", "")  # English needs no notice
+
+
+def test_every_figure_word_is_in_both_catalogues_and_draws_in_chinese(measured, tmp_path):
+    """Each figure drawn with the Chinese words: a missing key or placeholder fails here, not in a reader's tour."""
+    drawn = figures.draw({n: (d, {}) for n, d in measured.items()}, tmp_path, workers=2, lang="zh")
+    assert sum(len(names) for names in drawn.values()) == sum(len(f) for f in figures.FIGURES.values())
+    for names in drawn.values():
+        for png in names.values():
+            text = svg_text(png.with_suffix(".svg"))
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in text), png.name  # Chinese words on every figure
+            assert "bell" not in text, png.name  # the bell is named in Chinese too
+
+
+def test_one_adam_step_on_one_menu_lowers_its_penalty(kitchen, measured):
+    one = measured[6]["one_step"]
+    assert one["example"] == kitchen.example and len(one["before"]) == len(kitchen.example) + 1  # its courses, bell
+    assert one["penalty_after"] < one["penalty_before"]
+    assert one["before"] != one["after"] and kitchen.ming.final.params == kitchen.run.checkpoint().params  # a copy
+    _, rows = figures.adam_step(measured[6], figures.words("en"))
+    penalties = csv_rows(rows)
+    assert sum(float(r["penalty_after"]) for r in penalties) / len(penalties) == pytest.approx(one["penalty_after"])
+
+
+def test_only_the_terminal_says_how_to_keep_snapshots(words, cache, tmp_path, capsys):
+    ckpt, page = tmp_path / "final-only.json", tmp_path / "tour.html"
+    assert main(["train", "--data", str(words), "--steps", "20", "--out", str(ckpt), "--samples", "0"]) == 0
+    capsys.readouterr()
+    assert main(["tour", "--checkpoint", str(ckpt), "--data", str(words), "--chapter", "6",
+                 "--out", str(tmp_path / "figs"), "--html", str(page)]) == 0
+    assert "--keep-at" in capsys.readouterr().out.replace("\n", " ")
+    assert "keep-at" not in page.read_text(encoding="utf-8")  # the page never tells its reader to pass a flag

@@ -85,8 +85,10 @@ def tour(
     guess = None if no_questions or not (sys.stdin.isatty() and console.is_terminal) else console.input
     told = [story.tell(n, data_by_chapter[n], t) for n in numbers]
     alts = {ch.number: {b.name: b.alt for b in ch.blocks if isinstance(b, story.Figure)} for ch in told}
+    figure_lang = figures.figure_language(lang)
     with console.status(t("tour.drawing")):
-        drawn = figures.draw({n: (data_by_chapter[n], alts[n]) for n in numbers}, out, workers=os.cpu_count() or 1)
+        drawn = figures.draw({n: (data_by_chapter[n], alts[n]) for n in numbers}, out, workers=os.cpu_count() or 1,
+                             lang=figure_lang)
     pngs = {(n, name): path for n, names in drawn.items() for name, path in names.items()}
     for ch in told:
         telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn[ch.number].items()}, guess)
@@ -98,8 +100,8 @@ def tour(
         console.print(telling.rich_table(metaphor_map))
         console.print(t("tour.end"), highlight=False)
     console.print(t("figures.written", count=len(pngs), folder=str(out)), highlight=False)
-    if lang != "en":
-        console.print(t("fig.language_note"), highlight=False)
+    if figure_lang != lang:
+        console.print(t("fig.language_note", family=figures.CJK_FAMILY), highlight=False)
     if html is not None:
         atomic_write_text(html, report.page(t, [intro[0], page_origin(ming, t)], told, pngs, metaphor_map))
         console.print(t("html.written", path=str(html)), highlight=False)

@@ -121,6 +121,16 @@ class ScalarEngine:
                 losses.append(-p_target.log())
         return (1 / len(losses)) * add(losses)
 
+    def course_graph(self, tokens: list[int], pos: int) -> Value:
+        """One course's penalty as a graph: -log p(tokens[pos + 1]) after tokens[: pos + 1]. Its
+        backward() leaves each dial's influence on that one course in the dial's .grad: "too salty"
+        traced back (the tour and the web page)."""
+        cache = self.new_cache()
+        for p in range(pos + 1):
+            logits = self.forward_token(tokens[p], p, cache)
+        exps, total = softmax_exps(logits)
+        return -(exps[tokens[pos + 1]] * total**-1).log()
+
     def loss(self, docs: list[list[int]]) -> float:
         with no_cycle_collector():
             return self.loss_graph(docs).data

@@ -9,6 +9,7 @@ graph use the scalar kitchen, the only one that keeps every intermediate value.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -23,8 +24,7 @@ from ..baseline import baseline_losses
 from ..checkpoint import Checkpoint
 from ..config import GPTConfig, block_of, count_params, dial_name, param_shapes
 from ..engines import make_engine
-from ..engines.scalar import softmax_exps
-from ..sample import cook, course_probabilities, softmax
+from ..sample import cook, course_penalty, course_probabilities, softmax
 from .ming import Ming, initial
 
 # What the article claims, to print beside ours.
@@ -247,11 +247,7 @@ def tracing(k: Kitchen) -> dict:
     probs = course_probabilities(k.run.engine, tok, k.example)
     worst = min(range(len(probs)), key=lambda i: probs[i][1])
     engine = k.scalar()
-    cache = engine.new_cache()
-    for pos in range(worst + 1):
-        logits = engine.forward_token(tokens[pos], pos, cache)
-    exps, total = softmax_exps(logits)
-    penalty = -(exps[tokens[worst + 1]] * total**-1).log()
+    penalty = engine.course_graph(tokens, worst)
     penalty.backward()
     grads = engine.grads()
     flat = [g for name, _ in param_shapes(k.config) for row in grads[name] for g in row]
@@ -296,11 +292,7 @@ def nudge(k: Kitchen, dial: int, by: float, tokens: list[int], course: int) -> f
     params = {name: [list(row) for row in rows] for name, rows in k.ming.final.params.items()}
     name, row, col = locate(k.config, dial)
     params[name][row][col] += by
-    engine = make_engine(k.run.engine.name, k.config, params)
-    cache = engine.new_cache()
-    for pos in range(course + 1):
-        logits = engine.logits(cache, tokens[pos], pos)
-    return -math.log(softmax(logits)[tokens[course + 1]])
+    return course_penalty(make_engine(k.run.engine.name, k.config, params), tokens, course)
 
 
 def training_story(k: Kitchen) -> dict:
@@ -324,8 +316,25 @@ def training_story(k: Kitchen) -> dict:
         "steps": plan.steps, "batch": plan.batch_size, "window": training.RUNNING_WINDOW, "n_val": len(run.val_docs),
         "val_docs": next((v["n_docs"] for v in val.values()), 0),
         "losses": losses, "blind": math.log(k.tokenizer.vocab_size), "stages": stages,
-        "memory": memory(k), "spread": spread(k), "versus": versus_sgd(k),
+        "memory": memory(k), "spread": spread(k), "versus": versus_sgd(k), "one_step": one_step(k),
     }
+
+
+def one_step(k: Kitchen) -> dict:
+    """One real Adam step on the example menu alone, from Ming's final dials, at the run's full step size.
+
+    The sensei starts with no memory (his first step: each dial moves by about the step size, against its
+    own influence), so what moves the dials is this menu's complaint alone. Ming's own dials stay as they are:
+    the step is taken on a copy.
+    """
+    engine = make_engine(k.ming.engine, k.config, copy.deepcopy(k.ming.final.params), None)
+    before = course_probabilities(engine, k.tokenizer, k.example)
+    engine.loss_and_grads([k.run.encode(k.example)])
+    engine.update(k.run.plan.adam(), k.run.plan.lr, 1)
+    after = course_probabilities(engine, k.tokenizer, k.example)
+    return {"example": k.example, "lr": k.run.plan.lr, "before": before, "after": after,
+            "penalty_before": sum(-math.log(p) for _, p in before) / len(before),
+            "penalty_after": sum(-math.log(p) for _, p in after) / len(after)}
 
 
 class PlainSGD:
@@ -379,7 +388,6 @@ def spread(k: Kitchen) -> dict | None:
     snapshot = min(with_moments, key=lambda s: abs(s.run["step"] - k.run.plan.steps / 2))
     t, adam = snapshot.run["step"], Adam()
     names = [name for name, _ in param_shapes(k.config)]
-    m = np.concatenate([np.ravel(snapshot.moments[0][n]) for n in names])
     v = np.concatenate([np.ravel(snapshot.moments[1][n]) for n in names])
     used = v > 0  # dials that have had some influence so far
     typical = np.sqrt(v[used] / (1 - adam.beta2**t))  # each dial's usual influence size (Adam's v)

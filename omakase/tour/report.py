@@ -12,14 +12,14 @@ import re
 from html import escape
 from pathlib import Path
 
-from .story import Catalogue, Chapter, Figure, Para, Question, Summary, Table
+from .story import Catalogue, Chapter, Figure, Hint, Para, Question, Summary, Table
 
 STYLE = """
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #5b5b60; --line: #d9d6cf; --paper: #fbfaf7; --accent: #0072B2; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--paper); color: var(--ink);
        font: 17px/1.6 system-ui, -apple-system, "Segoe UI", "Noto Sans", "PingFang SC", "Microsoft YaHei", sans-serif; }
-main { max-width: 52rem; margin: 0 auto; padding: 1rem 1.1rem 4rem; }
+main { max-width: 52rem; margin: 0 auto; padding: 1rem 1.1rem 4rem; overflow-wrap: break-word; }  /* long links */
 h1 { font-size: 1.7rem; line-height: 1.25; margin: 1.2rem 0 0.6rem; }
 h2 { font-size: 1.3rem; margin: 2.6rem 0 0.6rem; padding-top: 0.8rem; border-top: 2px solid var(--line); }
 p { margin: 0.7rem 0; }
@@ -45,7 +45,8 @@ figcaption { color: var(--muted); font-size: 0.85rem; margin-top: 0.3rem; }
 .question summary span { color: #7a3e9d; margin-right: 0.5rem; }
 .summary span { display: block; font-size: 0.75rem; font-weight: 400; color: var(--muted); text-transform: uppercase; }
 footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; }
-@media (max-width: 600px) { body { font-size: 16px; } h1 { font-size: 1.4rem; } th, td { padding: 0.3rem 0.4rem; } }
+@media (max-width: 600px) { body { font-size: 16px; } h1 { font-size: 1.4rem; } th, td { padding: 0.3rem 0.4rem; }
+  figure svg { min-width: 36rem; } }  /* squeezed to a phone's width, a wide figure's words are too small to read */
 """
 
 
@@ -73,12 +74,16 @@ def page(t: Catalogue, intro: list[str], chapters: list[Chapter], figures: dict[
 def block_html(block, t: Catalogue, png: Path | None) -> str:
     if isinstance(block, Para):
         return f"<p>{escape(block.text)}</p>"
+    if isinstance(block, Hint):  # it names a flag: for the terminal only
+        return ""
     if isinstance(block, Table):
         return table_html(block)
     if isinstance(block, Figure):
         if png is None:
             return ""
-        return f"<figure>{inline_svg(png.with_suffix('.svg'), block.alt)}<figcaption>{escape(block.alt)}</figcaption></figure>"
+        # in a scroll box: on a phone a wide figure keeps a readable size and scrolls sideways instead of shrinking
+        return (f'<figure><div class="scroll">{inline_svg(png.with_suffix(".svg"), block.alt)}</div>'
+                f"<figcaption>{escape(block.alt)}</figcaption></figure>")
     if isinstance(block, Question):  # the answer stays folded until the reader has guessed: no script needed
         return (f'<details class="question"><summary><span>{escape(t("question.label"))}</span>'
                 f"{escape(block.text)}</summary><p><strong>{escape(t('question.answer'))}</strong> "

@@ -60,6 +60,12 @@ class Question:
 
 
 @dataclass
+class Hint:
+    """A sentence for the terminal only: it names a command-line flag, and a reader of the page has no flags."""
+    text: str
+
+
+@dataclass
 class Summary:
     text: str
 
@@ -243,13 +249,19 @@ def training(d: dict, t: Catalogue) -> list:
         Table([t("col.dish"), t("col.running_mean"), t("col.held_out")] + ([t("col.article_growth")] if article else []),
               growth),
         Para(t("ch6.growth_note", window=d["window"], n_val=f"{d['val_docs']:,}")),
-    ] + ([Para(t("ch6.article_growth"))] if article else []) + [
+    ] + ([Hint(t("ch6.keep_at"))] if len(d["stages"]) == 1 else []) + (  # only the final dials: no growth to show
+        [Para(t("ch6.article_growth"))] if article else []) + [
         Figure("loss_curve", t("fig.loss_curve.alt", steps=f"{d['steps']:,}", blind=num(d["blind"]))),
         Para(t("ch6.names")),
         Table([t("col.dish"), t("col.names")], [[f"{s['step']:,}", " ".join(s["names"])] for s in d["stages"]]),
         Figure("stage_names", t("fig.stage_names.alt")),
-        Para(t("ch6.adam")),
     ]
+    one = d["one_step"]
+    lower = one["penalty_after"] < one["penalty_before"]
+    blocks += [Para(t("ch6.one_step" if lower else "ch6.one_step_up", example=one["example"], lr=f"{one['lr']:g}",
+                      before=num(one["penalty_before"]), after=num(one["penalty_after"]))),
+               Figure("adam_step", t("fig.adam_step.alt", example=one["example"])),
+               Para(t("ch6.adam"))]
     memory = d["memory"]
     if memory:
         rows = [[str(i + 1), f"{g:+.4f}", f"{m:+.4f}"]
@@ -300,9 +312,13 @@ def graduation(d: dict, t: Catalogue) -> list:
 
 
 def michelin(d: dict, t: Catalogue) -> list:
-    rows = [[m["name"], str(m["n_layer"]), f"{m['n_embd']:,}", f"{m['vocab']:,}",
-             f"{m['context']:,}", f"{m['formula']:,}", "—" if m["published"] is None else f"{m['published']:,.0f}"]
-            for m in d["models"]]
+    # the first kitchen is the toured Ming, called by his name in the reader's language
+    names = [t("ming") if i == 0 else m["name"] for i, m in enumerate(d["models"])]
+    # two narrow tables rather than one wide one: each fits an 80-column terminal and a phone
+    shapes = [[name, str(m["n_layer"]), f"{m['n_embd']:,}", f"{m['vocab']:,}", f"{m['context']:,}"]
+              for name, m in zip(names, d["models"])]
+    counts = [[name, f"{m['formula']:,}", "—" if m["published"] is None else f"{m['published']:,.0f}"]
+              for name, m in zip(names, d["models"])]
     minute = "—" if d["seconds"] is None else t("ch8.seconds", seconds=f"{d['seconds']:.1f}", engine=d["engine"])
     scale = [[t("ch8.dials"), f"{d['models'][0]['formula']:,}", t("ch8.article_dials")],
              [t("ch8.records"), f"{d['n_docs']:,}", t("ch8.article_records")],
@@ -311,8 +327,8 @@ def michelin(d: dict, t: Catalogue) -> list:
              [t("ch8.time"), minute, t("ch8.article_time")]]
     return [
         Para(t("ch8.cart")),
-        Table([t("col.model"), t("col.layers"), t("col.width"), t("col.vocabulary"),
-               t("col.context"), t("col.formula"), t("col.published")], rows),
+        Table([t("col.model"), t("col.layers"), t("col.width"), t("col.vocabulary"), t("col.context")], shapes),
+        Table([t("col.model"), t("col.formula"), t("col.published")], counts),
         Para(t("ch8.formula", biggest=d["biggest"], factor=f"{d['factor']:,.0f}",
                n_params=f"{d['models'][0]['formula']:,}")),
         Figure("scale", t("fig.scale.alt")),

@@ -6,7 +6,7 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from .story import Catalogue, Chapter, Figure, Para, Question, Summary, Table
+from .story import Catalogue, Chapter, Figure, Hint, Para, Question, Summary, Table
 
 
 def print_chapter(console, chapter: Chapter, t: Catalogue, figure_paths: dict[str, str], guess=None) -> None:
@@ -16,6 +16,8 @@ def print_chapter(console, chapter: Chapter, t: Catalogue, figure_paths: dict[st
     for block in chapter.blocks:
         if isinstance(block, Para):
             console.print(block.text, highlight=False)
+        elif isinstance(block, Hint):
+            console.print(Text(block.text, style="italic"))
         elif isinstance(block, Table):
             console.print(rich_table(block))
         elif isinstance(block, Figure) and block.name in figure_paths:

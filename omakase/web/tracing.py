@@ -10,16 +10,14 @@ that the engine did not do.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 from .. import service
 from ..autograd import TECHNIQUES, Value, count_techniques
 from ..config import block_of, count_params, dial_name, param_shapes
 from ..engines import make_engine
-from ..engines.scalar import softmax_exps
 from ..errors import OmakaseError
-from ..sample import softmax
+from ..sample import course_penalty
 from .kitchen import check_name
 
 NUDGE = 0.001  # the tour's nudge: small enough that the influence predicts the change well
@@ -81,11 +79,7 @@ def course(model: service.Model, name: str) -> dict:
     fast = service.score(model, [name])[0].courses
     worst = min(range(len(fast)), key=lambda i: fast[i].p)  # the course Ming got most wrong
     engine = make_engine("scalar", model.checkpoint)
-    cache = engine.new_cache()
-    for pos in range(worst + 1):
-        logits = engine.forward_token(tokens[pos], pos, cache)
-    exps, total = softmax_exps(logits)
-    penalty = -(exps[tokens[worst + 1]] * total**-1).log()
+    penalty = engine.course_graph(tokens, worst)
     penalty.backward()
     flat = [v.grad for v in engine.flat]
     top = sorted(range(len(flat)), key=lambda i: abs(flat[i]), reverse=True)[:TOP_DIALS]
@@ -137,8 +131,4 @@ def _nudged(model: service.Model, matrix: str, row: int, col: int, tokens: list[
     params = dict(model.checkpoint.params)
     params[matrix] = [list(r) for r in params[matrix]]
     params[matrix][row][col] += NUDGE
-    engine = make_engine("numpy", model.config, params)
-    cache = engine.new_cache()
-    for pos in range(worst + 1):
-        logits = engine.logits(cache, tokens[pos], pos)
-    return -math.log(softmax(logits)[tokens[worst + 1]])
+    return course_penalty(make_engine("numpy", model.config, params), tokens, worst)
