@@ -87,6 +87,24 @@ def atomic_write_bytes(path: str | Path, blob: bytes) -> None:
         raise
 
 
+def reserve(folder: str | Path, stem: str) -> Path:
+    """folder/stem-001.json, stem-002.json, ...: a fresh name, reserved at once.
+
+    The number is taken by creating the file exclusively (an empty placeholder until the
+    checkpoint replaces it), so two runs started together never write the same file.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    i = 1
+    while True:
+        path = folder / f"{stem}-{i:03d}.json"
+        try:
+            with open(path, "x"):
+                return path
+        except FileExistsError:
+            i += 1
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

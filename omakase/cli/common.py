@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..checkpoint import reserve
 from ..errors import OmakaseError
 
 console = Console()  # prose wraps at word boundaries at any width
@@ -16,21 +17,9 @@ RUNS = Path("runs")
 
 
 def next_run_path(stem: str = "ming") -> Path:
-    """runs/ming-001.json, runs/ming-002.json, ...: a fresh name, reserved at once.
-
-    The number is taken by creating the file exclusively (an empty placeholder until the
-    checkpoint replaces it), so two runs started together never write the same file.
-    """
+    """runs/ming-001.json, runs/ming-002.json, ...: a fresh name, reserved at once (checkpoint.reserve)."""
     writable_folder(RUNS, "the runs folder")
-    RUNS.mkdir(parents=True, exist_ok=True)
-    i = 1
-    while True:
-        path = RUNS / f"{stem}-{i:03d}.json"
-        try:
-            with open(path, "x"):
-                return path
-        except FileExistsError:
-            i += 1
+    return reserve(RUNS, stem)
 
 
 def latest_checkpoint() -> Path:

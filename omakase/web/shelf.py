@@ -69,16 +69,8 @@ class Shelf:
         return model
 
     def reserve(self, stem: str = "web") -> Path:
-        """runs/web-NNN.json: a fresh name, taken by creating the file exclusively (as the CLI does)."""
-        self.runs.mkdir(parents=True, exist_ok=True)
-        i = 1
-        while True:
-            path = self.runs / f"{stem}-{i:03d}.json"
-            try:
-                with open(path, "x"):
-                    return path
-            except FileExistsError:
-                i += 1
+        """runs/web-NNN.json: a fresh name, reserved at once (as the CLI reserves its own)."""
+        return ckpt_io.reserve(self.runs, stem)
 
 
 _summaries: dict[tuple, dict] = {}  # (path, mtime) -> summary: the list is asked for often, files change rarely
