@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from omakase.cli import main
 
 
@@ -37,3 +39,17 @@ def test_bad_inputs_get_one_line(target_ckpt, tmp_path, capsys):
     fails_cleanly(capsys, "service", "speculate", "-c", str(target_ckpt), "--out", str(tmp_path / "s"),
                   words="--draft")
     fails_cleanly(capsys, "service", "kv", "-c", str(target_ckpt), "--out", "/proc/report", words="/proc")
+
+
+@pytest.mark.slow
+def test_all_runs_every_hack_into_one_report(target_ckpt, tmp_path, capsys):
+    """`service all` with no draft trains one; without the extra's ONNX it would skip that hack with a line."""
+    out = tmp_path / "all"
+    assert main(["service", "all", "-c", str(target_ckpt), "--repeats", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "trained a draft" in printed and (out / "draft.json").is_file()
+    hacks = [m["hack"] for m in json.loads((out / "all.json").read_text())]
+    assert hacks == ["memory", "kv", "batch", "quantize", "prune", "onnx", "speculate", "drift"]
+    assert (out / "reopened.json").is_file()
+    report = (out / "report.md").read_text()
+    assert report.count("\n## ") == len(hacks) - 1 and "reopens with reopened.json" in report
