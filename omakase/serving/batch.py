@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import OmakaseError
 from .frozen import Served
 from .generate import greedy_cached
 from .report import Measured, Plot
@@ -26,7 +27,8 @@ def prompts(served: Served, n: int) -> torch.Tensor:
     """n requests of PROMPT tokens: the starts of held-out documents long enough to have them."""
     starts = [doc[:PROMPT] for doc in served.held_out if len(doc) > PROMPT]
     if not starts:
-        raise ValueError("no held-out document is long enough to give a request")
+        raise OmakaseError(f"no held-out document has more than {PROMPT} tokens to start a request with; "
+                           f"batching needs longer documents")
     return torch.tensor([starts[i % len(starts)] for i in range(n)])
 
 

@@ -68,6 +68,7 @@ def notes(m: Measured, bound: float) -> list[str]:
            "The tokens differed at some length (float rounding between the two paths changed an argmax).",
            f"Reading the weights ({m.setup['weight_bytes']:,} bytes) at the measured "
            f"{m.setup['memory_bandwidth_GB_s']} GB/s would allow about {bound:,.0f} tokens/s; the cached path "
-           f"reached {max(cached):,.0f} ({max(cached) / bound:.1%} of that bound): per-call overhead, "
-           f"not memory, sets the pace of a model this small."]
+           f"reached {max(cached):,.0f} ({max(cached) / bound:.1%} of that bound)"
+           + (": per-call overhead, not memory, sets the pace of a model this small." if max(cached) < bound / 2
+              else ": reading the weights is what limits it.")]
     return out

@@ -45,7 +45,7 @@ def measure(served, batch: int = 32, progress=None) -> Measured:
     serve, train = rows
     m.notes = [f"After importing PyTorch and reading the checkpoint, training one batch added {train[2]} MiB to the "
                f"process and serving it {serve[2]} MiB"
-               + (f" ({train[2] / serve[2]:.1f}x less to serve)." if serve[2] > 0 else "."),
+               + (f" ({train[2] / serve[2]:.1f}x as much to train)." if train[2] > serve[2] > 0 else "."),
                f"Parameter state alone: {serve[3]:,} bytes to serve, {train[3]:,} to train (dials, gradients and "
                f"Adam's two moments: {train[3] / serve[3]:.0f}x)."]
     return m
