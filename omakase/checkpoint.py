@@ -1,9 +1,10 @@
 """One checkpoint format: a JSON file that freezes a run so nothing is lost.
 
     {
-      "format": "omakase-checkpoint", "version": 1,
+      "format": "omakase-checkpoint", "version": 2,
       "config": {"vocab_size", "n_layer", "n_embd", "n_head", "block_size"},
-      "chars":  the vocabulary, sorted characters (the bell is id len(chars)),
+      "tokenizer": {"kind": "chars", "chars": the vocabulary, sorted characters (the bell is id len(chars))}
+                or {"kind": "bpe", "merges", "special", "pattern"}  (omakase/bpe.py, BPE.to_dict),
       "params": {matrix name: [[row of floats], ...]},   rows are output features
       "adam":   {"m": {...same shapes...}, "v": {...}}  Adam's moments (null before training)
       "run":    {"seed", "steps" (the plan), "step" (steps done), "lr", "warmup",
@@ -13,6 +14,12 @@
                  "losses": every step's training loss,
                  "val": [{"step", "loss", "n_docs"}], the held-out losses measured}
     }
+
+Version 1 held the characters as a top-level "chars" (every checkpoint was
+character-level); it still loads, as a "chars" tokenizer. A BPE checkpoint
+(the assistant's) is refused by `load` unless the caller asks for it with
+allow_bpe=True: Ming's commands (sample, train --resume, tour, service, web)
+speak characters, and one clear line beats a traceback deep in an engine.
 
 Floats are written with repr, so a checkpoint round-trips bit for bit and
 engines are interchangeable. Files are written atomically (temp file, fsync,
@@ -37,10 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import GPTConfig, count_params, param_shapes
+from .bpe import BPE
 from .errors import OmakaseError
 from .tokenizer import Tokenizer
 
-FORMAT, VERSION = "omakase-checkpoint", 1
+FORMAT, VERSION = "omakase-checkpoint", 2
+READS = (1, 2)  # the versions load understands
 
 
 @dataclass
@@ -50,17 +59,18 @@ class Checkpoint:
     params: dict[str, list[list[float]]]
     moments: tuple[dict, dict] | None = None
     run: dict = field(default_factory=dict)
+    bpe: dict | None = None  # BPE.to_dict() when the model reads BPE tokens (then chars is "")
 
     @property
-    def tokenizer(self) -> Tokenizer:
-        return Tokenizer(self.chars)
+    def tokenizer(self) -> Tokenizer | BPE:
+        return BPE.from_dict(self.bpe) if self.bpe is not None else Tokenizer(self.chars)
 
     def to_json(self) -> dict:
         return {
             "format": FORMAT,
             "version": VERSION,
             "config": self.config.to_dict(),
-            "chars": self.chars,
+            "tokenizer": self.bpe if self.bpe is not None else {"kind": "chars", "chars": self.chars},
             "params": self.params,
             "adam": None if self.moments is None else {"m": self.moments[0], "v": self.moments[1]},
             "run": self.run,
@@ -165,7 +175,8 @@ def _load_tensors(path: Path, ref: dict) -> tuple[dict, tuple[dict, dict] | None
     return groups["params"], moments
 
 
-def load(path: str | Path) -> Checkpoint:
+def load(path: str | Path, allow_bpe: bool = False) -> Checkpoint:
+    """The checkpoint at `path`; a BPE checkpoint only with allow_bpe (the character commands cannot use one)."""
     path = Path(path)
     if not path.is_file():
         raise OmakaseError(f"checkpoint {path} does not exist; train one (omakase train) or name an existing checkpoint file")
@@ -175,14 +186,17 @@ def load(path: str | Path) -> Checkpoint:
         raise OmakaseError(f"checkpoint {path} is corrupt or truncated ({e}); retrain it or restore a copy") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise OmakaseError(f"{path} is not an omakase checkpoint (no \"format\": \"{FORMAT}\")")
-    if doc.get("version") != VERSION:
-        raise OmakaseError(f"checkpoint {path} has version {doc.get('version')!r}; this omakase reads version {VERSION}")
+    if doc.get("version") not in READS:
+        raise OmakaseError(f"checkpoint {path} has version {doc.get('version')!r}; this omakase reads versions "
+                           f"{', '.join(map(str, READS))}")
     ref = doc.get("params")
     tensors = _load_tensors(path, ref) if isinstance(ref, dict) and "safetensors" in ref else None
     try:
         config = GPTConfig(**doc["config"])
-        chars = doc["chars"]
-        tokenizer = Tokenizer(chars)
+        chars, bpe = _tokenizer_of(doc)
+        if bpe is not None and not allow_bpe:
+            raise BPECheckpointError(path)
+        tokenizer = BPE.from_dict(bpe) if bpe is not None else Tokenizer(chars)
         if tokenizer.vocab_size != config.vocab_size:
             raise ValueError(f"vocabulary has {tokenizer.vocab_size} tokens but config says {config.vocab_size}")
         params, moments = tensors if tensors else (doc["params"], None)
@@ -195,9 +209,36 @@ def load(path: str | Path) -> Checkpoint:
             _check_shapes(config, moments[0], "adam.m")
             _check_shapes(config, moments[1], "adam.v")
         run = doc.get("run") or {}
+    except BPECheckpointError:
+        raise
     except (KeyError, TypeError, ValueError, OmakaseError) as e:
         raise OmakaseError(f"checkpoint {path} does not match its own config: {e}") from None
-    return Checkpoint(config, chars, params, moments, run)
+    return Checkpoint(config, chars, params, moments, run, bpe)
+
+
+class BPECheckpointError(OmakaseError):
+    def __init__(self, where: str | Path):
+        super().__init__(f"{where} was trained with a BPE tokenizer; use omakase assistant (Ming's character "
+                         f"commands read character checkpoints only)")
+
+
+def require_chars(ckpt: Checkpoint, where: str | Path = "the checkpoint") -> Checkpoint:
+    """`ckpt` if it is character-level; a BPE checkpoint is one clear error for the character-only code."""
+    if ckpt.bpe is not None:
+        raise BPECheckpointError(where)
+    return ckpt
+
+
+def _tokenizer_of(doc: dict) -> tuple[str, dict | None]:
+    """(chars, None) for a character checkpoint, ("", BPE dict) for a BPE one; version 1 is characters."""
+    if doc["version"] == 1:
+        return doc["chars"], None
+    entry = doc["tokenizer"]
+    if entry.get("kind") == "chars":
+        return entry["chars"], None
+    if entry.get("kind") == "bpe":
+        return "", entry
+    raise ValueError(f"tokenizer kind {entry.get('kind')!r} is neither 'chars' nor 'bpe'")
 
 
 def _check_shapes(config: GPTConfig, mats: dict, what: str) -> None:

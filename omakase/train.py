@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import data
 from .adam import Adam
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, require_chars
 from .config import INIT_STD, GPTConfig, check_memory, init_params
 from .engines import engine_class
 from .errors import OmakaseError
@@ -261,6 +261,7 @@ def start(docs: list[str], data_info: dict, plan: Plan, engine: str, n_layer=1, 
 
 def resume(ckpt: Checkpoint, docs: list[str], data_info: dict, engine: str, engine_options: dict | None = None) -> Run:
     """The run a checkpoint froze, ready to go on (docs: the dataset's documents, in file order)."""
+    require_chars(ckpt)  # a BPE checkpoint is the assistant's; these runs speak characters
     r = ckpt.run
     try:
         if r["data"]["sha256"] != data_info["sha256"]:

@@ -60,3 +60,58 @@ def test_a_large_checkpoint_keeps_its_numbers_in_safetensors(tmp_path):
     (tmp_path / "big.safetensors").unlink()
     with pytest.raises(OmakaseError, match="missing"):
         ckpt_io.load(tmp_path / "big.json")
+
+
+def test_version_2_records_the_tokenizer_and_version_1_files_still_load(tmp_path):
+    ck, path = make(tmp_path)
+    doc = json.loads(path.read_text())
+    assert doc["version"] == 2 and doc["tokenizer"] == {"kind": "chars", "chars": "abc"} and "chars" not in doc
+    doc["version"], doc["chars"] = 1, doc.pop("tokenizer")["chars"]  # the file as the first format wrote it
+    old = tmp_path / "v1.json"
+    old.write_text(json.dumps(doc))
+    back = ckpt_io.load(old)
+    assert back.chars == "abc" and back.bpe is None and back.params == ck.params
+    assert back.tokenizer.encode("cab") == [3, 2, 0, 1, 3]
+    doc["version"] = 7
+    old.write_text(json.dumps(doc))
+    with pytest.raises(OmakaseError, match="version 7; this omakase reads versions 1, 2"):
+        ckpt_io.load(old)
+
+
+def bpe_checkpoint(tmp_path):
+    from omakase.bpe import BPE
+
+    bpe = BPE.train("the cat sat on the mat; the cat ate " * 20, 270, specials=["<|doc|>"])
+    cfg = GPTConfig(vocab_size=bpe.vocab_size, n_embd=4, n_head=2, block_size=3)
+    ck = ckpt_io.Checkpoint(cfg, "", init_params(cfg, random.Random(0)), run={"step": 0}, bpe=bpe.to_dict())
+    path = tmp_path / "bpe.json"
+    ckpt_io.save(ck, path)
+    return bpe, ck, path
+
+
+def test_a_bpe_checkpoint_round_trips_when_asked_for(tmp_path):
+    bpe, ck, path = bpe_checkpoint(tmp_path)
+    assert json.loads(path.read_text())["tokenizer"]["kind"] == "bpe"
+    back = ckpt_io.load(path, allow_bpe=True)
+    assert back.params == ck.params and back.bpe == bpe.to_dict()
+    assert back.tokenizer.encode("the cat") == bpe.encode("the cat") and back.tokenizer.special == {"<|doc|>": 269}
+    doc = json.loads(path.read_text())
+    doc["config"]["vocab_size"] += 1  # the vocabulary and the model must agree
+    path.write_text(json.dumps(doc))
+    with pytest.raises(OmakaseError, match="does not match its own config"):
+        ckpt_io.load(path, allow_bpe=True)
+
+
+def test_character_code_refuses_a_bpe_checkpoint_in_one_line(tmp_path, capsys):
+    from omakase import train as training
+    from omakase.cli import main
+
+    _, ck, path = bpe_checkpoint(tmp_path)
+    with pytest.raises(OmakaseError, match="trained with a BPE tokenizer; use omakase assistant"):
+        ckpt_io.load(path)
+    with pytest.raises(OmakaseError, match="trained with a BPE tokenizer"):
+        training.resume(ck, ["the cat"], {"sha256": "x"}, "numpy")
+    for argv in (["info", "-c", str(path)], ["cook", "-c", str(path)], ["train", "--resume", str(path)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "trained with a BPE tokenizer" in err, err
