@@ -12,7 +12,7 @@ import typer
 
 from .. import __version__
 from ..errors import OmakaseError
-from . import lab, measure, model, service, tour, train, web
+from . import assistant, lab, measure, model, service, tour, train, web
 
 app = typer.Typer(
     name="omakase",
@@ -47,6 +47,7 @@ app.command("bench")(measure.bench)
 app.command("service")(service.service)
 app.command("web")(web.web)
 app.add_typer(lab.app, name="lab")
+app.add_typer(assistant.app, name="assistant")
 
 
 def main(argv: list[str] | None = None) -> int:

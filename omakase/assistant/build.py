@@ -1,0 +1,224 @@
+"""Every stage, from the kitchen's internet to an assistant, with every measurement: `omakase assistant build`.
+
+    corpus      the world, its documents and real text, through the pipeline (pipeline.py)
+    tokenizer   BPE trained on the cleaned training documents (../bpe.py)
+    base        the base model pretrained on them (pretrain.py)            -> OUT/base
+    sft         the base model fine-tuned on the labelers' conversations   -> OUT/sft
+    idk         probed, "I don't know" taught for what it got wrong          -> OUT/sft-idk
+    identity    fine-tuned under another name, and with no identity at all -> OUT/sft-<name>, OUT/sft-anonymous
+
+Each stage returns plain data; `build` gathers it into one results dict (report.py
+writes report.json and report.md from it). `PRESETS` holds the sizes: "quick" is
+toy-sized for tests and a first look (the effects need not show), "cpu" is the
+laptop run of 10-20 minutes of pretraining, "gpu" a bigger one for a CUDA machine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from .. import data
+from ..config import GPTConfig, count_params
+from ..errors import OmakaseError
+from . import evaluate, labelers, model, pipeline, smalltalk, tokenview
+from .chat import SPECIALS
+from .documents import write_documents
+from .pretrain import Plan, pretrain
+from .sft import finetune
+from .talk import continue_text, reply
+from .world import make_world
+
+
+@dataclass(frozen=True)
+class Preset:
+    world: str  # world.make_world's size
+    shakespeare: bool  # mix tinyshakespeare in (when it is on this machine or can be downloaded)
+    vocab_size: int
+    n_layer: int
+    n_embd: int
+    n_head: int
+    block_size: int
+    pretrain: Plan
+    sft: Plan
+    probe_samples: int = 3
+    max_questions: int | None = None  # per measured set (None: all); quick runs measure fewer
+
+
+PRESETS = {
+    "quick": Preset("small", False, 512, 2, 64, 4, 96,
+                    Plan(steps=300, batch_size=16, lr=3e-3, warmup=30, eval_every=100, eval_batches=2),
+                    Plan(steps=150, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=10, eval_every=50, eval_batches=2),
+                    probe_samples=2, max_questions=40),
+    "cpu": Preset("default", True, 2048, 4, 192, 6, 128,
+                  Plan(steps=1200, batch_size=32, lr=3e-3, warmup=60, eval_every=200, eval_batches=8),
+                  Plan(steps=300, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=100, eval_batches=4)),
+    "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
+                  Plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
+                  Plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4)),
+}
+OTHER_NAME = "Hana"  # the identity the "knowledge of self" experiment fine-tunes in instead of Ming
+MENU_START = "Tonight's menu"  # the base model, given the start of a menu page, should continue a menu page
+
+
+def corpus(preset: Preset, seed: int, say=print) -> dict:
+    """The world, its documents (+ Shakespeare), through the pipeline; characters counted for now."""
+    world = make_world(seed, preset.world)
+    documents = write_documents(world, seed)
+    mixed = {"restaurant": len(documents)}
+    if preset.shakespeare:
+        try:
+            text = data.read_text(data.resolve("shakespeare"))
+            real = pipeline.real_text_documents(text)
+            documents = documents + real
+            mixed["shakespeare"] = len(real)
+        except OmakaseError as e:
+            say(f"tinyshakespeare is not mixed in: {e}")
+    result = pipeline.run_pipeline(documents, seed)
+    return {"world": world, "documents": documents, "pipeline": result, "mixed": mixed}
+
+
+def conversations(world, seed: int, name: str = "Ming", identity: bool = True, idk=()) -> dict:
+    """The labelers' SFT set, with small talk from chatterbot-corpus when it is installed."""
+    pairs = smalltalk.pairs() if smalltalk.available() else []
+    return labelers.sft_conversations(world, seed, name=name, smalltalk_pairs=pairs, idk=idk, identity=identity)
+
+
+def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dict:
+    """Run every stage into the folder `out`; returns the results (every measured number)."""
+    if preset_name not in PRESETS:
+        raise OmakaseError(f"unknown preset {preset_name!r}; choose one of: {', '.join(PRESETS)}")
+    preset = PRESETS[preset_name]
+    tick = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    results: dict = {"preset": preset_name, "seed": seed}
+
+    # corpus and tokenizer
+    c = corpus(preset, seed, say)
+    world, cleaned = c["world"], c["pipeline"]
+    train_texts = [d.text for d in cleaned.train]
+    seen = pipeline.fact_mentions(cleaned.train)  # fact id -> training documents that state it
+    bpe = _tokenizer(train_texts, preset.vocab_size, tick)
+    counted = pipeline.run_pipeline(c["documents"], seed, count_tokens=bpe.encode)  # the same steps, in tokens
+    results["corpus"] = {"mixed": c["mixed"], "steps": counted.steps, "quality_reasons": counted.quality_reasons,
+                         "train_tokens": counted.steps[-2]["tokens"], "val_tokens": counted.steps[-1]["tokens"],
+                         "mentions": _mentions_by_bucket(world, seen)}
+    results["tokenizer"] = {"vocab_size": bpe.vocab_size, "merges": len(bpe.merges),
+                            "bytes_per_token": _bytes_per_token(bpe, [d.text for d in cleaned.val]),
+                            "strawberry": tokenview.strawberry(bpe).sentence(), "view": "tokens.html"}
+    bpe.save(out / "tokenizer.json")
+    sample = f"{tokenview.strawberry(bpe).question}\n\n{cleaned.train[0].text[:400]}"
+    (out / "tokens.html").write_text(tokenview.html(bpe, sample, "How the assistant's BPE cuts text"), encoding="utf-8")
+
+    # base model
+    config = GPTConfig(vocab_size=bpe.vocab_size, n_layer=preset.n_layer, n_embd=preset.n_embd,
+                       n_head=preset.n_head, block_size=preset.block_size)
+    base = model.new_model(config, seed)
+    plan = replace(preset.pretrain, seed=seed)
+    history = pretrain(base, bpe, train_texts, [d.text for d in cleaned.val], plan,
+                       progress=lambda step, h, lr: tick("pretrain", step, plan.steps))
+    results["base"] = {"parameters": count_params(config), "config": config.to_dict(), "plan": vars(plan),
+                       "history": history.to_dict(), "tokens_per_second": history.tokens_per_second}
+    model.save(out / "base", base, bpe, {"stage": "base", "preset": preset_name, "seed": seed})
+
+    # SFT
+    questions = labelers.fact_questions(world, seed)
+    sft_set = conversations(world, seed)
+    sft_model, sft_history = _finetuned(base, bpe, sft_set, preset, seed, "sft", tick)
+    model.save(out / "sft", sft_model, bpe, {"stage": "sft", "preset": preset_name, "seed": seed})
+    results["sft"] = {"counts": sft_set["counts"], "history": sft_history}
+
+    # the notes' claims, measured
+    held_out = _cap(questions.held_out, preset.max_questions)
+    unknown = _cap(labelers.unknown_questions(world), preset.max_questions)
+    harmful = _cap(labelers.refusals(seed=seed).held_out, preset.max_questions)
+    results["examples"] = _examples(base, sft_model, bpe, world, seed)
+    base_answers = evaluate.ask(base, bpe, [q.text for q in held_out], progress=lambda d, t: tick("base format", d, t))
+    sft_answers = evaluate.ask(sft_model, bpe, [q.text for q in held_out], progress=lambda d, t: tick("knowledge", d, t))
+    unknown_answers = evaluate.ask(sft_model, bpe, [q.text for q in unknown],
+                                   progress=lambda d, t: tick("hallucination", d, t))
+    results["format"] = {"base": evaluate.in_format(base_answers), "sft": evaluate.in_format(sft_answers)}
+    results["harmful"] = {name: evaluate.polite_refusals(evaluate.ask(m, bpe, [q.text for q in harmful]))
+                          for name, m in (("base", base), ("sft", sft_model))}
+    results["knowledge"] = {"sft": evaluate.knowledge(held_out, sft_answers, seen)}
+    results["hallucination"] = {"sft": {"invented": evaluate.confident_inventions(unknown_answers),
+                                        "refused": evaluate.refusals(unknown_answers)}}
+
+    # Karpathy's mitigation: probe, teach "I don't know" where it is wrong, fine-tune again
+    probed = _cap(labelers.probe_questions(world, seed), preset.max_questions)
+    wrong = evaluate.probe(sft_model, bpe, probed, preset.probe_samples, seed=seed)
+    idk_set = conversations(world, seed, idk=wrong)
+    idk_model, idk_history = _finetuned(base, bpe, idk_set, preset, seed, "sft-idk", tick)
+    model.save(out / "sft-idk", idk_model, bpe, {"stage": "sft", "variant": "idk", "preset": preset_name, "seed": seed})
+    idk_known = evaluate.ask(idk_model, bpe, [q.text for q in held_out])
+    idk_unknown = evaluate.ask(idk_model, bpe, [q.text for q in unknown])
+    results["knowledge"]["sft-idk"] = evaluate.knowledge(held_out, idk_known, seen)
+    results["hallucination"]["sft-idk"] = {"invented": evaluate.confident_inventions(idk_unknown),
+                                           "refused": evaluate.refusals(idk_unknown)}
+    results["idk"] = {"probed": len(probed), "wrong": len(wrong), "history": idk_history}
+
+    # knowledge of self: the name follows the SFT data
+    prompts = _cap(labelers.identity_prompts(held_out=True), preset.max_questions)
+    selves = {"Ming": sft_model}
+    for name, identity in ((OTHER_NAME, True), ("anonymous", False)):
+        variant = conversations(world, seed, name=OTHER_NAME if identity else "Ming", identity=identity)
+        selves[name], _ = _finetuned(base, bpe, variant, preset, seed, f"sft-{name.lower()}", tick)
+    results["identity"] = {}
+    for label, m in selves.items():
+        answers = evaluate.ask(m, bpe, prompts)
+        results["identity"][label] = {"Ming": evaluate.mentions(answers, "Ming"),
+                                      OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
+                                      "example": answers[0].reply}
+    results["seconds"] = time.perf_counter() - started
+    return results
+
+
+def _tokenizer(texts: list[str], vocab_size: int, tick):
+    from ..bpe import BPE
+
+    return BPE.train("\n".join(texts), vocab_size, specials=SPECIALS,
+                     progress=lambda done, total: tick("tokenizer", done, total))
+
+
+def _finetuned(base, bpe, sft_set: dict, preset: Preset, seed: int, stage: str, tick):
+    """A copy of the base model fine-tuned on one SFT set (the base model itself is left as it was)."""
+    import copy
+
+    tuned = copy.deepcopy(base)
+    plan = replace(preset.sft, seed=seed)
+    history, cut = finetune(tuned, bpe, sft_set["train"], sft_set["val"], plan,
+                            progress=lambda step, h, lr: tick(stage, step, plan.steps))
+    return tuned, {"history": history.to_dict(), "cut": cut, "plan": vars(plan)}
+
+
+def _mentions_by_bucket(world, counts) -> dict:
+    """How often the kept training documents state each fact, by the bucket it was written for."""
+    out: dict[int, list[int]] = {}
+    for fact in world.facts():
+        out.setdefault(fact.bucket, []).append(counts.get(fact.id, 0))
+    return {b: {"facts": len(v), "mean": sum(v) / len(v), "min": min(v), "max": max(v)} for b, v in sorted(out.items())}
+
+
+def _bytes_per_token(bpe, texts: list[str]) -> float:
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    n_tokens = sum(len(bpe.encode(t)) for t in texts)
+    return n_bytes / n_tokens if n_tokens else float("nan")
+
+
+def _examples(base, sft_model, bpe, world, seed: int) -> list[dict]:
+    """The notes' examples, base and instruct side by side; and the base model as a document simulator."""
+    rows = []
+    for q in labelers.base_vs_instruct(world, seed=seed):
+        conversation = [{"role": "user", "content": q.text}]
+        rows.append({"prompt": q.text, "labelers": q.reply, "base": reply(base, bpe, conversation).text,
+                     "sft": reply(sft_model, bpe, conversation).text})
+    rows.append({"prompt": MENU_START, "labelers": "", "base": continue_text(base, bpe, MENU_START).text,
+                 "sft": continue_text(sft_model, bpe, MENU_START).text, "document": True})
+    return rows
+
+
+def _cap(items: list, n: int | None) -> list:
+    """At most n items, evenly spaced through the list (every bucket and kind keeps its share)."""
+    if n is None or len(items) <= n:
+        return items
+    return [items[i * len(items) // n] for i in range(n)]

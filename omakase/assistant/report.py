@@ -1,0 +1,154 @@
+"""The assistant's report: report.json (every number) and report.md (tables, examples, figures) from build's results.
+
+Every sentence with a number is computed from the results; a rate is printed as
+its share with the 95% bootstrap interval and the number of questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+
+from ..report import PALETTE, Report, pyplot
+from .evaluate import Rate
+
+
+def jsonable(x):
+    """Results with dataclasses (Rate) and tuples turned into JSON's dicts and lists."""
+    if dataclasses.is_dataclass(x):
+        return jsonable(dataclasses.asdict(x))
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    return x
+
+
+def rate(r: Rate | dict) -> str:
+    r = Rate(**r) if isinstance(r, dict) else r  # report.json's rates are dicts
+    return f"{r.share:.0%} [{r.low:.0%}, {r.high:.0%}] (n={r.n})"
+
+
+def running(values: list[float], window: int = 50) -> list[float]:
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def write(results: dict, report: Report, command: str) -> None:
+    r = results
+    report.json("report.json", jsonable(r) | {"command": command})
+    report.add("# From base model to assistant", "",
+               f"Made by `{command}` in {r['seconds'] / 60:.1f} minutes on {platform.machine()} "
+               f"({platform.processor() or platform.system()}), preset `{r['preset']}`, seed {r['seed']}. "
+               "Rates are shares of held-out questions with their 95% bootstrap interval.", "")
+    _corpus(r, report)
+    _models(r, report)
+    _claims(r, report)
+    report.write()
+
+
+def _corpus(r: dict, report: Report) -> None:
+    c = r["corpus"]
+    report.add("## 1. The kitchen's internet", "",
+               "Documents mixed in: " + ", ".join(f"{n:,} {kind}" for kind, n in c["mixed"].items()) + ". "
+               "Each step of the pipeline, in documents and BPE tokens:", "")
+    rows = [[s["step"], f"{s['documents']:,}", f"{s['tokens']:,}", f"{s['removed']:,}"] for s in c["steps"]]
+    report.table(["step", "documents", "tokens", "removed"], rows)
+    report.csv("pipeline.csv", ["step", "documents", "tokens", "removed"],
+               [[s["step"], s["documents"], s["tokens"], s["removed"]] for s in c["steps"]])
+    if c["quality_reasons"]:
+        report.add("Removed by the quality filter: " + ", ".join(f"{n} ({why})" for why, n in c["quality_reasons"].items()) + ".", "")
+    report.add("How often the kept training documents state each fact, by the bucket it was written for:", "")
+    report.table(["bucket", "facts", "mean mentions", "min", "max"],
+                 [[b, m["facts"], f"{m['mean']:.1f}", m["min"], m["max"]] for b, m in c["mentions"].items()])
+    t = r["tokenizer"]
+    report.add("## 2. Word-pieces", "",
+               f"A byte-level BPE of {t['vocab_size']:,} tokens ({t['merges']:,} merges) trained on the training "
+               f"documents: {t['bytes_per_token']:.2f} bytes per token on the validation documents.", "")
+    report.add(t["strawberry"], "", f"Any text, cut into coloured pieces with their ids: [{t['view']}]({t['view']}) "
+               f"(and `omakase assistant tokens TEXT`).", "")
+
+
+def _models(r: dict, report: Report) -> None:
+    b = r["base"]
+    h = b["history"]
+    cfg = b["config"]
+    val = h["val"]
+    report.add("## 3. The base model", "",
+               f"{b['parameters']:,} parameters ({cfg['n_layer']} layers, width {cfg['n_embd']}, {cfg['n_head']} heads, "
+               f"context {cfg['block_size']} tokens), {b['plan']['steps']:,} steps of {b['plan']['batch_size']} windows: "
+               f"{h['tokens']:,} tokens in {h['seconds']:.0f} s of training ({b['tokens_per_second']:,.0f} tokens/s). "
+               f"Training loss, mean of the last 50 steps: {sum(h['losses'][-50:]) / len(h['losses'][-50:]):.3f}; "
+               f"held-out loss: {val[-1][1]:.3f}.", "")
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    axes[0].plot(running(h["losses"]), color=PALETTE[0], label="training (mean of 50 steps)")
+    axes[0].plot([s for s, _ in val], [v for _, v in val], "o-", color=PALETTE[1], label="held out")
+    axes[0].set(title="pretraining", xlabel="step", ylabel="loss")
+    axes[0].legend()
+    sft = r["sft"]["history"]["history"]
+    axes[1].plot(running(sft["losses"], 20), color=PALETTE[0], label="training (mean of 20 steps)")
+    axes[1].plot([s for s, _ in sft["val"]], [v for _, v in sft["val"]], "o-", color=PALETTE[1], label="held out")
+    axes[1].set(title="SFT (assistant tokens only)", xlabel="step", ylabel="loss")
+    axes[1].legend()
+    report.csv("pretrain_loss.csv", ["step", "training loss", "held-out loss"],
+               [[i + 1, x, dict(val).get(i + 1, "")] for i, x in enumerate(h["losses"])])
+    report.figure(fig, "loss.png", "Loss while pretraining and while fine-tuning (data: pretrain_loss.csv, report.json)")
+    report.add("## 4. Base and assistant, side by side", "")
+    report.table(["prompt", "what the labelers would write", "base model", "after SFT"],
+                 [[_cell(e["prompt"] + (" (as a document)" if e.get("document") else "")), _cell(e["labelers"]),
+                   _cell(e["base"]), _cell(e["sft"])] for e in r["examples"]])
+    f, harm = r["format"], r["harmful"]
+    report.add(f"Held-out questions answered in the assistant format (a reply that closes its turn): "
+               f"base {rate(f['base'])}, after SFT {rate(f['sft'])}. Held-out harmful requests declined politely: "
+               f"base {rate(harm['base'])}, after SFT {rate(harm['sft'])}.", "")
+    counts = r["sft"]["counts"]
+    report.add("SFT conversations: " + ", ".join(f"{n:,} {kind}" for kind, n in counts.items()) + ".", "")
+
+
+def _claims(r: dict, report: Report) -> None:
+    k = r["knowledge"]
+    report.add("## 5. Knowledge lives in the parameters", "",
+               "Accuracy on held-out questions (never trained on) about facts by how many training documents stated "
+               "them: the count, rounded to the nearest of 1, 3, 10 and 30 on a log scale (0: the validation split "
+               "took every document that stated it):", "")
+    buckets = sorted(k["sft"]["by_seen"])
+    rows = [[model] + [rate(k[model]["by_seen"][b]) for b in buckets] + [rate(k[model]["all"])] for model in k]
+    report.table(["model"] + [f"seen ~{b}x" for b in buckets] + ["all"], rows)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for i, model in enumerate(k):
+        rates = [k[model]["by_seen"][b] for b in buckets]
+        xs = [j + (i - 0.5) * 0.3 for j in range(len(buckets))]
+        ax.errorbar(xs, [x.share for x in rates], yerr=[[x.share - x.low for x in rates], [x.high - x.share for x in rates]],
+                    fmt="o", color=PALETTE[i], label=model, capsize=3)
+    ax.set_xticks(range(len(buckets)), [f"~{b}x" for b in buckets])
+    ax.set(xlabel="documents that stated the fact", ylabel="accuracy", ylim=(0, 1))
+    ax.legend()
+    report.csv("knowledge.csv", ["model", "seen", "accuracy", "low", "high", "n"],
+               [[m, b, x.share, x.low, x.high, x.n] for m in k for b, x in k[m]["by_seen"].items()])
+    report.figure(fig, "knowledge.png", "Accuracy by how often the fact was seen, 95% intervals (data: knowledge.csv)")
+    h = r["hallucination"]
+    i = r["idk"]
+    report.add("## 6. Hallucination, and Karpathy's mitigation", "",
+               f"Questions about dishes that do not exist: answered anyway (a confident invention) "
+               f"{rate(h['sft']['invented'])}, refused {rate(h['sft']['refused'])}. "
+               f"Probing the SFT model on {i['probed']:,} questions it was not taught found {i['wrong']:,} it got wrong at "
+               f"least once; teaching \"I don't know\" for those and fine-tuning again gives:", "")
+    report.table(["model", "invented (unknown dishes)", "refused (unknown dishes)", "accuracy (known facts)"],
+                 [[m, rate(h[m]["invented"]), rate(h[m]["refused"]), rate(k[m]["all"])] for m in h])
+    report.add("## 7. Knowledge of self", "",
+               "Held-out identity questions; the share of answers that give each name:", "")
+    ident = r["identity"]
+    names = [n for n in next(iter(ident.values())) if n != "example"]
+    report.table(["fine-tuned as"] + names + ["first answer"],
+                 [[label] + [rate(v[n]) for n in names] + [_cell(v["example"])] for label, v in ident.items()])
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ⏎ ").strip() or "(nothing)"

@@ -1,0 +1,180 @@
+"""`omakase assistant`: from base model to assistant (build every stage, chat, see the tokens).
+
+Thin: check the inputs before any work, call omakase.assistant, show progress and the answers.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..errors import OmakaseError
+from .common import console, writable_folder
+
+app = typer.Typer(help="From base model to assistant: pretraining, the chat menu and SFT, measured.",
+                  no_args_is_help=True)
+RUNS = Path("assistant-runs")
+NEEDS = ('omakase assistant needs PyTorch and the assistant extra: install PyTorch\'s CPU build first '
+         '(see the README), then from the checkout: pip install -e ".[assistant]"')
+
+
+def _need_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise OmakaseError(NEEDS) from None
+
+
+@app.command()
+def build(
+    quick: bool = typer.Option(False, "--quick", help="Toy sizes: every stage in a few minutes (the effects need not show)."),
+    preset: str = typer.Option("cpu", "--preset", help="cpu (10-20 min of pretraining on 2 cores), gpu, or quick."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the models and the report (default: a new assistant-runs/build-NNN)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the world, the data and the models."),
+    force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a build."),
+) -> None:
+    """Run every stage (corpus, BPE, base model, SFT, the measurements) and write report.md and report.json."""
+    from ..report import Report, next_report_dir
+
+    preset = "quick" if quick else preset
+    _need_torch()
+    from ..assistant import build as building
+    from ..assistant import report as reporting
+
+    if preset not in building.PRESETS:
+        raise OmakaseError(f"unknown preset {preset!r}; choose one of: {', '.join(building.PRESETS)}")
+    if out is not None:
+        writable_folder(out, f"the build folder {out}")
+        if (out / "base").exists() and not force:
+            raise OmakaseError(f"{out} already holds a build; pass --force to overwrite it or choose another --out")
+    report = Report(out if out is not None else next_report_dir("build", RUNS), force)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        results = building.build(preset, report.dir, seed, tick, say=console.print)
+    command = "omakase assistant build " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 2 \
+        else "omakase assistant build"
+    reporting.write(results, report, command.strip())
+    console.print(f"models and report in {report.dir}/ (report.md, report.json); "
+                  f"talk to the assistant: omakase assistant chat --model {report.dir}/sft")
+
+
+@app.command()
+def chat(
+    model: Optional[Path] = typer.Option(None, "--model", help="A stage folder (DIR/sft, DIR/base, ...); default: the newest build's sft."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="One question, one answer (no REPL)."),
+    temperature: float = typer.Option(0.0, "--temperature", help="The risk dial: 0 always picks the likeliest token."),
+    top_k: int = typer.Option(0, "--top-k", help="Sample only among the k likeliest tokens (0: all)."),
+    max_new: int = typer.Option(96, "--max-new", help="Tokens an answer may take at most."),
+    show_tokens: bool = typer.Option(False, "--show-tokens", help="Show the conversation token by token, trained tokens marked."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Talk to a model: a REPL, or one answer with --prompt. The base model continues documents; SFT models answer."""
+    if temperature < 0:
+        raise OmakaseError(f"--temperature must be >= 0, got {temperature}")
+    if top_k < 0 or max_new < 1:
+        raise OmakaseError("--top-k must be >= 0 and --max-new >= 1")
+    if prompt is not None and not prompt.strip():
+        raise OmakaseError("--prompt is empty; ask something")
+    _need_torch()
+    from ..assistant import model as models
+    from ..assistant.chat import render, token_rows
+    from ..assistant.talk import reply
+
+    loaded = models.load(model if model is not None else _newest_sft())
+    conversation: list[dict] = []
+
+    def answer(text: str) -> None:
+        conversation.append({"role": "user", "content": text})
+        said = reply(loaded.model, loaded.bpe, conversation, max_new, temperature, top_k, seed)
+        conversation.append({"role": "assistant", "content": said.text})
+        console.print(said.text if said.text.strip() else "[dim](nothing)[/dim]", markup=False, highlight=False)
+        if not said.stopped:
+            console.print(f"[dim](no end token within {max_new} tokens or the context)[/dim]")
+        if show_tokens:
+            r = render(conversation, loaded.bpe)
+            rows = token_rows(r.ids, r.mask, loaded.bpe)
+            console.print(" ".join(f"[{'bold green' if t else 'dim'}]{piece!r}:{i}[/]" for i, piece, t in rows),
+                          highlight=False)
+
+    if prompt is not None:
+        answer(prompt)
+        return
+    console.print(f"{loaded.run.get('stage', '?')} model from {loaded.path}; an empty line or Ctrl-D ends.")
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not line.strip():
+            break
+        try:
+            answer(line)
+        except OmakaseError as e:  # a too-long conversation ends the chat with one line, not a traceback
+            console.print(f"[red]{e}[/red]")
+            break
+
+
+@app.command()
+def tokens(
+    text: str = typer.Argument(..., help="The text to cut into word-pieces."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A stage folder or tokenizer.json (default: the newest build's)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the view as a self-contained HTML page."),
+    force: bool = typer.Option(False, "--force"),
+) -> None:
+    """Show how the BPE cuts TEXT into pieces, each with its id (try: "how many r in strawberry")."""
+    if not text.strip():
+        raise OmakaseError("the text is empty; give something to tokenize")
+    from ..assistant import tokenview
+    from .common import writable
+
+    if html is not None:
+        writable(html, force, "the HTML view")
+    bpe = _tokenizer(model)
+    console.print(tokenview.terminal(bpe, text, ids=True))
+    console.print(f"{len(bpe.encode(text))} tokens for {len(text.encode('utf-8'))} bytes ({bpe.describe()})")
+    if html is not None:
+        html.write_text(tokenview.html(bpe, text), encoding="utf-8")
+        console.print(f"wrote {html}")
+
+
+def _builds() -> list[Path]:
+    return sorted((p for p in RUNS.glob("build-*") if (p / "sft" / "model.json").is_file()),
+                  key=lambda p: p.stat().st_mtime)
+
+
+def _newest_sft() -> Path:
+    found = _builds()
+    if not found:
+        raise OmakaseError("no assistant in ./assistant-runs; make one with omakase assistant build (--quick for a "
+                           "toy one) or pass --model DIR/sft")
+    return found[-1] / "sft"
+
+
+def _tokenizer(model: Path | None):
+    from ..bpe import BPE
+
+    if model is None:
+        found = [p for p in sorted(RUNS.glob("build-*/tokenizer.json"), key=lambda p: p.stat().st_mtime)]
+        if not found:
+            raise OmakaseError("no tokenizer in ./assistant-runs; make one with omakase assistant build or pass --model")
+        return BPE.load(found[-1])
+    if model.is_file():
+        return BPE.load(model)
+    if (model / "tokenizer.json").is_file():
+        return BPE.load(model / "tokenizer.json")
+    _need_torch()
+    from ..assistant import model as models
+
+    return models.load(model).bpe

@@ -1,0 +1,50 @@
+"""`omakase assistant`: bad input is one line (exit 2) before any work; `build --quick` runs every stage (slow)."""
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+
+from omakase.cli import main  # noqa: E402
+
+
+def one_line_error(capsys, argv, *words):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    for w in words:
+        assert w in err, err
+
+
+def test_bad_input_is_one_line(in_tmp, capsys):
+    one_line_error(capsys, ["assistant", "build", "--preset", "huge"], "unknown preset 'huge'")
+    one_line_error(capsys, ["assistant", "stage"], "No such command")
+    one_line_error(capsys, ["assistant", "chat", "--prompt", "  "], "--prompt is empty")
+    one_line_error(capsys, ["assistant", "chat", "--prompt", "hi"], "no assistant in ./assistant-runs")
+    one_line_error(capsys, ["assistant", "chat", "--model", "nowhere", "--prompt", "hi"], "holds no assistant model")
+    one_line_error(capsys, ["assistant", "chat", "--temperature", "-1"], "--temperature must be >= 0")
+    one_line_error(capsys, ["assistant", "tokens", ""], "the text is empty")
+    one_line_error(capsys, ["assistant", "tokens", "hello"], "no tokenizer in ./assistant-runs")
+    (in_tmp / "taken").mkdir()
+    (in_tmp / "taken" / "base").mkdir()
+    one_line_error(capsys, ["assistant", "build", "--quick", "--out", "taken"], "already holds a build", "--force")
+
+
+@pytest.mark.slow
+def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
+    assert main(["assistant", "build", "--quick", "--out", "b"]) == 0
+    results = json.loads((in_tmp / "b" / "report.json").read_text())
+    for key in ("corpus", "tokenizer", "base", "sft", "format", "harmful", "knowledge", "hallucination", "idk", "identity"):
+        assert key in results
+    for stage in ("base", "sft", "sft-idk"):
+        assert (in_tmp / "b" / stage / "model.json").is_file()
+    report = (in_tmp / "b" / "report.md").read_text()
+    assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report
+    capsys.readouterr()
+    assert main(["assistant", "chat", "--prompt", "Who are you?", "--show-tokens"]) == 0  # the newest build's sft
+    out = capsys.readouterr().out
+    assert "<|assistant|>" in out.replace("'", "")
+    assert main(["assistant", "tokens", "How many r's are in strawberry?", "--html", "t.html"]) == 0
+    assert (in_tmp / "t.html").read_text().count("<span") >= 3
+    one_line_error(capsys, ["assistant", "chat", "--model", "b/base", "--prompt", "word " * 200], "reads at most 96")
