@@ -23,7 +23,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("folder", nargs="?")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--strategies", default="ABCD")
+    ap.add_argument("--strategies", default="ABCDF")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = ap.parse_args()
 

@@ -1,5 +1,8 @@
-"""Four ways to cut a code file into chunks, each a line range (1-based, inclusive).
+"""Five ways to cut a code file into chunks, each a line range (1-based, inclusive).
 
+    F  function windows (the default): each function and method its own chunk under a header
+                    (path, class, signature), the code between them kept, anything longer than the
+                    embedder reads cut into overlapping windows that fit (function_windows.py)
     A  functions    whole top-level functions and classes; the code between them in runs
     B  blocks       semantic blocks of at most 10 lines (mostly 5-10): consecutive statements
                     packed along the syntax tree
@@ -30,10 +33,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OmakaseError
+from . import function_windows as fw
 from . import ignore
+from .coverage import Reader
 
 LANGUAGES = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".sql": "sql"}
-STRATEGIES = {"A": "functions", "B": "blocks", "C": "windows", "D": "cast"}
+STRATEGIES = {"A": "functions", "B": "blocks", "C": "windows", "D": "cast", "F": "function windows"}
+DEFAULT_STRATEGY = "F"
 BLOCK_MAX = 10  # lines; packing small pieces up to this leaves most blocks at 5-10 lines
 WINDOW = 20
 CAST_BUDGET = 600  # non-whitespace characters, comfortably under MiniLM's 256 word pieces
@@ -52,7 +58,12 @@ class Chunk:
     path: str
     start: int
     end: int
-    text: str
+    text: str  # the file's lines start..end: what is stored, shown and searched by words
+    header: str = ""  # read by the embedder before the text (strategy F: path, class, signature)
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.header}\n{self.text}" if self.header else self.text
 
     @property
     def lines(self) -> int:
@@ -105,11 +116,15 @@ def decode_source(data: bytes, rel: str) -> str:
 
 # ---------------------------------------------------------------- parsing into a tree of line ranges
 
-def python_tree(source: str, path: str) -> list[Node]:
+def parse_python(source: str, path: str) -> ast.Module:
     try:
-        module = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError as e:  # Python 2, a merge conflict, a template
         raise ParseError(f"{path} line {e.lineno}: Python syntax error ({e.msg})") from None
+
+
+def python_tree(source: str, path: str) -> list[Node]:
+    module = parse_python(source, path)
 
     def node(n) -> Node:
         start = min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])])
@@ -286,7 +301,16 @@ def pack(pieces: list[tuple[int, int]], fits) -> list[tuple[int, int]]:
     return out
 
 
-CHUNKERS = {"A": functions, "B": blocks, "C": windows, "D": cast}
+def function_windows(source: str, lang: str, rel: str, lines: list[str], reader: Reader) -> list[tuple[int, int, str]]:
+    """F: (start, end, header) of each window; see function_windows.py."""
+    if lang == "python":
+        units = fw.python_units(parse_python(source, rel), lines)
+    else:
+        units = fw.tree_units(PARSERS[lang](source, rel), lines, lang)
+    return [w for u in units for w in fw.windows(u, lines, rel, reader)]
+
+
+CHUNKERS = {"A": functions, "B": blocks, "C": windows, "D": cast, "F": function_windows}  # F reads source, not a tree
 
 
 def check_strategy(strategy: str) -> str:
@@ -296,8 +320,18 @@ def check_strategy(strategy: str) -> str:
     return strategy
 
 
-def chunk_source(source: str, rel: str, strategy: str, on_parse_error=None) -> list[Chunk]:
-    """The chunks of one file's text.
+def source_lines(source: str) -> list[str]:
+    """A file's lines as chunk line numbers count them."""
+    # lines end at \n, \r\n or \r, as for the parsers and editors; str.splitlines would also cut at
+    # form feeds and U+2028 (common in minified JavaScript) and shift every line number after them
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the final newline ends the last line, it does not start another
+    return lines
+
+
+def chunk_source(source: str, rel: str, strategy: str, on_parse_error=None, reader: Reader | None = None) -> list[Chunk]:
+    """The chunks of one file's text. Strategy F needs the embedder's `reader` (coverage.py).
 
     Code that does not parse raises ParseError, unless `on_parse_error` is given: then it is
     told why in one line and the file is cut into windows, which need no syntax.
@@ -306,26 +340,27 @@ def chunk_source(source: str, rel: str, strategy: str, on_parse_error=None) -> l
     lang = language_of(rel)
     if lang is None:
         raise OmakaseError(f"{rel}: not a Python, JavaScript or SQL file")
-    # lines end at \n, \r\n or \r, as for the parsers and editors; str.splitlines would also cut at
-    # form feeds and U+2028 (common in minified JavaScript) and shift every line number after them
+    if strategy == "F" and reader is None:
+        raise ValueError("strategy F cuts to the embedder's window: pass the embedder's reader")
     source = source.replace("\r\n", "\n").replace("\r", "\n")
-    lines = source.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the final newline ends the last line, it does not start another
+    lines = source_lines(source)
     if not any(line.strip() for line in lines):
         return []
     try:
-        ranges = CHUNKERS[strategy](PARSERS[lang](source, rel), lines)
+        if strategy == "F":
+            ranges = function_windows(source, lang, rel, lines, reader)
+        else:
+            ranges = CHUNKERS[strategy](PARSERS[lang](source, rel), lines)
     except ParseError as e:
         ranges = _windows_instead(e, lines, on_parse_error)
     except RecursionError:  # a tree too deep to walk: a long `a + b + ...` chain, nested arrays in minified JS
         ranges = _windows_instead(ParseError(f"{rel}: nested too deeply to parse"), lines, on_parse_error)
     chunks, seen = [], set()
-    for start, end in ranges:
+    for start, end, *header in ranges:  # F adds each window's header
         start, end = trim(lines, start, min(end, len(lines)))
         if start <= end and (start, end) not in seen:  # statements sharing a line share its range
             seen.add((start, end))
-            chunks.append(Chunk(rel, start, end, "\n".join(lines[start - 1 : end])))
+            chunks.append(Chunk(rel, start, end, "\n".join(lines[start - 1 : end]), *header))
     return chunks
 
 
@@ -336,10 +371,10 @@ def _windows_instead(error: ParseError, lines: list[str], on_parse_error) -> lis
     return windows([], lines)
 
 
-def chunk_file(path: Path, rel: str, strategy: str) -> list[Chunk]:
+def chunk_file(path: Path, rel: str, strategy: str, reader: Reader | None = None) -> list[Chunk]:
     """Strict: a file that cannot be read or parsed stops the caller with one line."""
     try:
-        return chunk_source(decode_source(Path(path).read_bytes(), rel), rel, strategy)
+        return chunk_source(decode_source(Path(path).read_bytes(), rel), rel, strategy, reader=reader)
     except (Unreadable, ParseError) as e:
         raise OmakaseError(f"{e}; fix it or leave the file out") from None
 

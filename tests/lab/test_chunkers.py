@@ -124,12 +124,15 @@ def test_chunking_cli_on_a_tiny_folder(tmp_path, minilm, capsys):
     assert main(["lab", "chunking", "--code", str(code), "--queries", str(queries), "--k", "7", "--budget", "5",
                  "--out", str(out)]) == 0
     res = json.loads((out / "chunking.json").read_text())
-    assert set(res["strategies"]) == set("ABCD")
+    assert set(res["strategies"]) == set("ABCDF")
     a = res["strategies"]["A"]
     assert a["chunks"] == 7
-    for v in res["strategies"].values():  # k = 7 retrieves every chunk, so every relevant line
-        assert v["metrics"]["recall@k"][0] == 1.0
+    assert res["strategies"]["F"]["chunks"] == 9  # the class's two methods and its own line apart
+    for v in res["strategies"].values():
+        if v["chunks"] <= 7:  # k = 7 retrieves every chunk, so every relevant line
+            assert v["metrics"]["recall@k"][0] == 1.0
         assert 0 <= v["metrics"]["IoU@N"][0] <= 1
+        assert v["lines_seen"] == 1.0  # every chunk here is shorter than 256 word pieces
     assert (out / "chunking.png").exists()
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"_id": "q1", "text": "x", "relevant": [{"path": "nope.py", "start_line": 1, "end_line": 2}]}) + "\n")

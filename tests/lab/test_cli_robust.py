@@ -45,7 +45,7 @@ def test_cli_index_warns_counts_and_goes_on(tmp_path, fake_model, capsys):
 def test_bad_flags_are_refused_before_the_model_loads(tmp_path, no_model, capsys):
     repo, db = make_repo(tmp_path / "repo"), str(tmp_path / "db")
     assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--strategy", "Z") == \
-        "unknown chunking strategy 'Z'; choose from A, B, C, D"
+        "unknown chunking strategy 'Z'; choose from A, B, C, D, F"
     assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--embedder", "bert") == \
         "unknown embedder 'bert'; choose minilm or ming"
     assert one_line_error(capsys, "lab", "index", str(repo), "--db", db, "--embedder", "ming").startswith(
@@ -61,7 +61,7 @@ def test_bad_flags_are_refused_before_the_model_loads(tmp_path, no_model, capsys
     assert "--resamples" in one_line_error(capsys, "lab", "eval", "--resamples", "0", "--out", str(tmp_path / "e"))
     assert "--seed" in one_line_error(capsys, "lab", "eval", "--seed", "-1", "--out", str(tmp_path / "e"))
     assert one_line_error(capsys, "lab", "chunking", "--strategies", "", "--out", str(tmp_path / "c")) == \
-        "--strategies is empty; give some of ABCD"
+        "--strategies is empty; give some of ABCDF"
     assert not (tmp_path / "s").exists() and not (tmp_path / "e").exists()  # nothing written either
 
 
@@ -73,7 +73,7 @@ def test_a_wrong_database_is_refused_before_the_model_loads(tmp_path, fake_model
 
     monkeypatch.setattr(embedders, "make_embedder", lambda *a: pytest.fail("the model was loaded"))
     assert one_line_error(capsys, "lab", "index", str(repo), "--db", str(db)) == (
-        "this database was built with chunking strategy B (blocks), not A (functions); "
+        "this database was built with chunking strategy B (blocks), not F (function windows); "
         "index with strategy B again, or into a new database folder")
     other = make_repo(tmp_path / "other")
     assert one_line_error(capsys, "lab", "index", str(other), "--db", str(db), "--strategy", "B") == (
@@ -92,17 +92,14 @@ def test_a_wrong_database_is_refused_before_the_model_loads(tmp_path, fake_model
         "this Chroma database has no 'omakase_code' collection; index a folder into it first"
 
 
-def test_ctrl_c_during_indexing_says_a_rerun_resumes(tmp_path, fake_embedder_class, monkeypatch, capsys):
-    import omakase.lab.embedders as embedders
-
+def test_ctrl_c_during_indexing_says_a_rerun_resumes(tmp_path, fake_model, ctrl_c_on_write, capsys):
     repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
-    monkeypatch.setattr(embedders, "make_embedder", lambda name, checkpoint=None: fake_embedder_class(name, interrupt_on_call=2))
+    ctrl_c_on_write(2)  # the first file is written, the second is not
     assert main(["lab", "index", str(repo), "--db", str(db)]) == 130
     err = capsys.readouterr().err.strip()
     assert err == ("omakase: interrupted; every file finished so far is saved, and chunks are written by id, "
                    "so running the same command again resumes where this run stopped")
     assert not (db / store.LOCK).exists()
-    monkeypatch.setattr(embedders, "make_embedder", lambda name, checkpoint=None: fake_embedder_class(name))
     assert main(["lab", "index", str(repo), "--db", str(db)]) == 0
     assert "2 files: 1 indexed, 1 unchanged" in capsys.readouterr().out
 

@@ -70,8 +70,8 @@ def test_several_queries_as_arguments_share_one_model(db, fake_model, capsys):
     code, out, _ = run(capsys, "mean_of_prices", "debounce", "--k", "2", "--db", str(db))
     assert code == 0 and len(fake_model) == 1
     lines = out.splitlines()
-    assert lines[0] == "'mean_of_prices': dense, top 2 of 12 chunks"
-    assert lines[3] == "'debounce': dense, top 2 of 12 chunks"
+    assert lines[0] == "'mean_of_prices': dense, top 2 of 11 chunks"
+    assert lines[3] == "'debounce': dense, top 2 of 11 chunks"
     assert len(lines) == 6
     for result_line in lines[1:3] + lines[4:6]:
         place, sig, score = [x.strip() for x in result_line.split("  ") if x]  # path:line  signature  score
@@ -91,8 +91,8 @@ def test_interactive_answers_line_by_line_until_an_empty_line(db, fake_model, ca
     code, out, err = run(capsys, "--db", str(db), "--k", "1", stdin=stdin, monkeypatch=monkeypatch)
     assert code == 0 and len(fake_model) == 1
     assert [line for line in out.splitlines() if line.startswith("'")] == [
-        "'debounce': dense, top 1 of 12 chunks", "'PriceBook': dense, top 1 of 12 chunks"]
-    assert err.count("search> ") == 3 and "dense search over 12 chunks" in err  # prompts go to stderr
+        "'debounce': dense, top 1 of 11 chunks", "'PriceBook': dense, top 1 of 11 chunks"]
+    assert err.count("search> ") == 3 and "dense search over 11 chunks" in err  # prompts go to stderr
     # --interactive reads a pipe line by line too, until its end
     code, out, err = run(capsys, "-i", "--json", "--method", "bm25", "--db", str(db),
                          stdin=io.StringIO("debounce\nPriceBook"), monkeypatch=monkeypatch)
@@ -123,12 +123,12 @@ def test_json_is_one_object_per_query_and_nothing_else(db, fake_model, capsys):
     assert code == 0 and err == "" and len(answers) == 2
     a = answers[0]
     assert set(a) == {"query", "method", "k", "searched", "results"}
-    assert (a["query"], a["method"], a["k"], a["searched"], len(a["results"])) == ("debounce", "hybrid", 3, 12, 3)
+    assert (a["query"], a["method"], a["k"], a["searched"], len(a["results"])) == ("debounce", "hybrid", 3, 11, 3)
     for r in a["results"]:
         assert set(r) == {"path", "line", "start_line", "end_line", "score", "signature", "method"}
         assert isinstance(r["score"], float) and r["method"] == "hybrid"
     r = next(r for r in a["results"] if r["path"] == "web/debounce.js")
-    assert (r["line"], r["start_line"], r["end_line"]) == (2, 2, 5)
+    assert (r["line"], r["start_line"], r["end_line"]) == (2, 1, 5)  # the comment on line 1 describes it
     assert r["signature"] == "export function debounce(fn, wait) {"
     assert [x["score"] for x in a["results"]] == sorted((x["score"] for x in a["results"]), reverse=True)
 
@@ -184,7 +184,7 @@ def test_the_stored_vectors_must_be_the_models(db, fake_embedder_class):
 
 def test_path_glob_filter(searcher):
     answer = searcher.search("debounce", 10, "dense", search.check_filters(["web/*.js"]))
-    assert answer.searched == 4 and {r.path for r in answer.results} == {
+    assert answer.searched == 3 and {r.path for r in answer.results} == {
         "web/debounce.js", "web/debounce.test.js", "web/debounce.spec.js"}
     two = search.check_filters(["sql/*", "stats.py"])  # any glob may match
     assert {r.path for r in searcher.search("totals", 10, "bm25", two).results} == {"sql/reports.sql"}
@@ -214,9 +214,9 @@ def test_filters_are_applied_before_the_top_k(searcher):
     answer = searcher.search("mean_of_prices", 1, "dense", search.Filters(no_tests=True))
     assert [r.path for r in answer.results] == ["stats.py"]  # not an empty list left over from the top 1
     sql = searcher.scope(search.check_filters(langs=["sql"]))
-    assert (sql.paths, sql.ids, sql.size) == ({"sql/reports.sql"}, ["sql/reports.sql:2-2"], 1)  # Chroma asked among these
+    assert (sql.paths, sql.ids, sql.size) == ({"sql/reports.sql"}, ["sql/reports.sql:1-2"], 1)  # Chroma asked among these
     every = searcher.scope(search.check_filters(["*"]))
-    assert (every.paths, every.ids, every.size) == (None, None, 12)  # a filter that keeps all is no filter
+    assert (every.paths, every.ids, every.size) == (None, None, 11)  # a filter that keeps all is no filter
 
 
 def test_cli_filters(db, fake_model, capsys):
@@ -250,7 +250,8 @@ def test_signature_is_the_definition_line_not_a_decorator_or_comment(path, text,
 def test_results_show_the_signature_and_jump_to_its_line(searcher):
     r = next(r for r in searcher.search("mean_of_prices", 10, "dense").results if r.path == "stats.py"
              and "mean" in r.signature)
-    assert (r.start_line, r.line, r.end_line, r.signature) == (5, 6, 7, "def mean_of_prices(prices):")  # @ on 5
+    # the chunk starts at the comment above (4), then the decorator (5); the result jumps to the def (6)
+    assert (r.start_line, r.line, r.end_line, r.signature) == (4, 6, 7, "def mean_of_prices(prices):")
 
 
 # ---------------------------------------------------------------- --check-exact
