@@ -12,7 +12,9 @@ from omakase.autograd import TECHNIQUES
 from omakase.cli import main
 from omakase.cli.tour import default_engine
 from omakase.config import count_params, param_shapes
-from omakase.tour import chapters, figures, report, story
+from omakase.tour import chapters, drawing, gallery, report, story
+from omakase.tour.chapters import (CHAPTERS, ch1_records, ch2_courses, ch3_assembly_line, ch5_tracing, ch6_training,
+                                   ch7_graduation, ch8_michelin)
 from omakase.tour.ming import prepare
 
 # Made-up words, no "emma" among them: the tour must pick its own example and say so.
@@ -52,7 +54,7 @@ def measured(kitchen):
 def drawn(measured, tmp_path_factory):
     """Every chapter's figures, drawn once: {(chapter, figure name): PNG path}."""
     out = tmp_path_factory.mktemp("figures")
-    drawn = figures.draw({n: (d, {}) for n, d in measured.items()}, out, workers=2)  # as the tour draws them
+    drawn = gallery.draw({n: (d, {}) for n, d in measured.items()}, out, workers=2)  # as the tour draws them
     return {(n, name): png for n, names in drawn.items() for name, png in names.items()}
 
 
@@ -109,7 +111,7 @@ def test_training_stages_and_adams_habits(kitchen, measured):
     d = measured[6]
     assert [s["step"] for s in d["stages"]] == [1, SMALL.steps]
     assert d["stages"][0]["running_mean"] == d["losses"][0]
-    assert all(s["val"] is not None and len(s["names"]) == chapters.NAMES_PER_STAGE for s in d["stages"])
+    assert all(s["val"] is not None and len(s["names"]) == ch6_training.NAMES_PER_STAGE for s in d["stages"])
     # Adam's memory as the tour records it is exactly the m the engine kept for that dial.
     memory = d["memory"]
     m = np.concatenate([np.ravel(kitchen.ming.final.moments[0][n]) for n, _ in param_shapes(kitchen.config)])
@@ -121,7 +123,7 @@ def test_training_stages_and_adams_habits(kitchen, measured):
 def test_graduation_and_scale(kitchen, measured):
     d = measured[7]
     assert d["greedy_same"]
-    assert [m["temperature"] for m in d["menus"]] == list(chapters.TEMPERATURES)
+    assert [m["temperature"] for m in d["menus"]] == list(ch7_graduation.TEMPERATURES)
     assert all(0 <= m["invented"] <= m["n"] for m in d["menus"])
     assert all(sum(p) == pytest.approx(1.0) for p in d["distribution"]["probs"])
     models = {m["name"]: m for m in measured[8]["models"]}
@@ -136,7 +138,7 @@ def test_figures_are_images_with_their_data(drawn):
         assert ET.parse(png.with_suffix(".svg")).getroot().tag.endswith("svg")
         lines = png.with_suffix(".csv").read_text().splitlines()
         assert len(lines) >= 2, name
-    assert len(drawn) == sum(len(f) for f in figures.FIGURES.values())
+    assert len(drawn) == sum(len(c.FIGURES) for c in CHAPTERS)
 
 
 class Tags(HTMLParser):
@@ -184,7 +186,7 @@ def test_a_tour_of_a_custom_dataset_through_the_command(words, cache, tmp_path, 
     assert main(["tour", "--data", str(words), "--out", str(out), "--html", str(page)]) == 0
     text = capsys.readouterr().out
     assert "emma" in text and "8 · From cart to Michelin" in text
-    assert len(list(out.glob("*.png"))) == sum(len(f) for f in figures.FIGURES.values())
+    assert len(list(out.glob("*.png"))) == sum(len(c.FIGURES) for c in CHAPTERS)
     html = page.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>")
     body = html[html.index("<body>"):]  # the style sheet has its own "--" (CSS variables)
@@ -253,9 +255,7 @@ def test_cards_alike_are_measured_against_the_random_cards(measured):
 
 
 def test_the_scale_chart_plots_published_counts(measured):
-    from omakase.tour import figures
-
-    fig, rows = figures.scale(measured[8], figures.words("en"))
+    fig, rows = ch8_michelin.scale(measured[8], drawing.words("en"))
     bars = [patch.get_width() for patch in fig.axes[0].patches]
     assert bars[1:] == [m["published"] for m in measured[8]["models"][1:]]  # GPT-2 and GPT-3 as published
     assert bars[0] == measured[8]["models"][0]["formula"]  # Ming's count is exact
@@ -274,16 +274,14 @@ def test_every_chapter_ends_with_a_question_answered_by_the_model(measured, draw
 
 
 def test_question_answers_are_computed_from_the_chapter(measured):
-    from omakase.tour import questions
-
     t = story.Catalogue("en")
     d1 = measured[1]
-    assert f"{sum(len(w) > len(d1['example']) for w in WORDS):,} of them" in questions.records(d1, t)[1]
+    assert f"{sum(len(w) > len(d1['example']) for w in WORDS):,} of them" in ch1_records.question(d1, t)[1]
     d6 = dict(measured[6], losses=[3.0] + [1.0] * 9)  # halfway to the best dish is 2.0: crossed at dish 3
-    assert questions.training(d6, t)[1].startswith("After 3 dishes")
+    assert ch6_training.question(d6, t)[1].startswith("After 3 dishes")
     d5 = measured[5]
     name, _, influence = d5["dials"][0]
-    assert f"goes {'up' if influence > 0 else 'down'}" in questions.tracing(d5, t)[1]
+    assert f"goes {'up' if influence > 0 else 'down'}" in ch5_tracing.question(d5, t)[1]
     # the nudge test is measured, and backpropagation's influence predicts it (to first order)
     assert d5["nudged_change"] == pytest.approx(influence * d5["nudge"], rel=0.05)
 
@@ -316,11 +314,11 @@ def test_menus_longer_than_the_block_are_counted_not_cut_silently(measured):
 
 def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(measured, tmp_path):
     d = measured[8]
-    first = figures.draw({8: (d, {})}, tmp_path)[8]["scale"]
+    first = gallery.draw({8: (d, {})}, tmp_path)[8]["scale"]
     stamp = first.stat().st_mtime_ns
-    assert figures.draw({8: (d, {})}, tmp_path)[8]["scale"].stat().st_mtime_ns == stamp  # same data: kept
+    assert gallery.draw({8: (d, {})}, tmp_path)[8]["scale"].stat().st_mtime_ns == stamp  # same data: kept
     changed = dict(d, models=[dict(d["models"][0], formula=d["models"][0]["formula"] + 1)] + d["models"][1:])
-    figures.draw({8: (changed, {})}, tmp_path)
+    gallery.draw({8: (changed, {})}, tmp_path)
     assert first.stat().st_mtime_ns != stamp  # other data: drawn again
     assert str(d["models"][0]["formula"] + 1) in (tmp_path / "ch8-scale.csv").read_text()
 
@@ -332,18 +330,18 @@ def csv_rows(rows: list[list]) -> list[dict]:
 
 def test_the_records_figure_counts_every_menu(kitchen, measured):
     d = measured[1]
-    _, rows = figures.records(d, figures.words("en"))
+    _, rows = ch1_records.records(d, drawing.words("en"))
     lengths = {r["courses"]: r["value"] for r in csv_rows(rows) if r["kind"] == "menus_of_this_length"}
     assert sum(lengths.values()) == d["n_docs"] == len(WORDS)
     assert lengths == {n: sum(len(w) == n for w in WORDS) for n in {len(w) for w in WORDS}}
     assert sum(c for n, c in lengths.items() if n > d["example_courses"]) == d["longer"]  # what the title says
     sample = [r["value"] for r in csv_rows(rows) if r["kind"] == "sample_menu"]
-    assert sample == kitchen.run.train_docs[: chapters.RECORD_SAMPLE] and set(sample) <= set(WORDS)
+    assert sample == kitchen.run.train_docs[: ch1_records.RECORD_SAMPLE] and set(sample) <= set(WORDS)
 
 
 def test_the_card_map_has_one_point_per_course_and_measured_distances(kitchen, measured):
     d = measured[2]
-    _, rows = figures.card_map(d, figures.words("en"))
+    _, rows = ch2_courses.card_map(d, drawing.words("en"))
     points = csv_rows(rows)
     for when in ("before", "after"):
         mine = [r for r in points if r["when"] == when]
@@ -366,7 +364,7 @@ def test_the_card_map_has_one_point_per_course_and_measured_distances(kitchen, m
 
 def test_the_assembly_line_figure_shows_the_traced_numbers(kitchen, measured):
     d = measured[3]
-    _, rows = figures.assembly_line(d, figures.words("en"))
+    _, rows = ch3_assembly_line.assembly_line(d, drawing.words("en"))
     by_station = {}
     for r in csv_rows(rows):
         by_station.setdefault(r["station"], []).append(r["value"])
@@ -375,7 +373,7 @@ def test_the_assembly_line_figure_shows_the_traced_numbers(kitchen, measured):
         assert math.dist(by_station[key], [0] * kitchen.config.n_embd) == pytest.approx(d[key])  # the story's sizes
     assert by_station["vote"] == [p for _, p in d["vote"]]
     # the supporting roles: every size the chart shows is the data's, and each spoonful is a real difference
-    _, rows = figures.supporting_roles(d, figures.words("en"))
+    _, rows = ch3_assembly_line.supporting_roles(d, drawing.words("en"))
     assert [r["size"] for r in csv_rows(rows)] == [d["embedding"], d["cleansed"], d["added"], d["after_attention"],
                                                     d["mlp_added"], d["after_mlp"]]
     s = d["stations"]
@@ -387,11 +385,11 @@ def test_the_back_kitchen_is_measured_over_many_courses(kitchen, measured):
     d = measured[3]
     typical = d["typical"]
     assert 0 < typical["share"] < 1 and typical["width"] == d["width"]
-    docs = (kitchen.run.val_docs or kitchen.run.train_docs)[: chapters.TYPICAL_NAMES]
+    docs = (kitchen.run.val_docs or kitchen.run.train_docs)[: ch3_assembly_line.TYPICAL_NAMES]
     assert typical["menus"] == len(docs)
     assert len(typical["passed"]) == sum(min(len(kitchen.run.encode(doc)) - 1, kitchen.config.block_size)
                                          for doc in docs)  # every course of every menu
-    _, rows = figures.back_kitchen_typical(d, figures.words("en"))
+    _, rows = ch3_assembly_line.back_kitchen_typical(d, drawing.words("en"))
     counts = {r["ideas_passed"]: r["courses"] for r in csv_rows(rows)}
     assert sum(counts.values()) == len(typical["passed"])
     assert sum(i * c for i, c in counts.items()) / (len(typical["passed"]) * d["width"]) == pytest.approx(
@@ -402,7 +400,7 @@ def test_the_dial_wall_holds_every_dial_once(kitchen, measured):
     from omakase.config import params_per_block
 
     d = measured[5]
-    _, rows = figures.dial_wall(d, figures.words("en"))
+    _, rows = ch5_tracing.dial_wall(d, drawing.words("en"))
     dials = csv_rows(rows)
     assert len(dials) == count_params(kitchen.config)
     per_station = {}
@@ -418,11 +416,11 @@ def test_the_dial_wall_holds_every_dial_once(kitchen, measured):
 def test_the_trace_chain_relay_and_nudge_are_computed(measured):
     d = measured[5]
     assert d["relay"]["influence"] == d["relay"]["first"] * d["relay"]["second"] == 6  # traced, not written
-    _, rows = figures.trace_chain(d, figures.words("en"))
+    _, rows = ch5_tracing.trace_chain(d, drawing.words("en"))
     values = {r["quantity"]: r["value"] for r in csv_rows(rows)}
     assert (values["salt"], values["sugar"], values["blend"], values["taste"]) == (2, 3, 6, 8)
     assert (values["d_salt"], values["d_sugar"], values["relay_influence"]) == (4, 2, 6)
-    _, rows = figures.nudge_test(d, figures.words("en"))
+    _, rows = ch5_tracing.nudge_test(d, drawing.words("en"))
     (nudge,) = csv_rows(rows)
     assert nudge["dial"] == d["dials"][0][0] and nudge["measured_change"] == d["nudged_change"]
     assert nudge["measured_change"] == pytest.approx(nudge["influence"] * nudge["nudge"], rel=0.05)
@@ -433,16 +431,16 @@ def test_adam_is_compared_with_plain_sgd_from_the_same_start(kitchen, measured):
 
     d = measured[6]
     v = d["versus"]
-    assert len(v["sgd"]) == v["steps"] == min(chapters.SGD_STEPS, SMALL.steps)
+    assert len(v["sgd"]) == v["steps"] == min(ch6_training.SGD_STEPS, SMALL.steps)
     assert v["sgd"][0] == d["losses"][0]  # same start, same first menu: the same first penalty
     assert v["sgd"][1:] != d["losses"][1 : v["steps"]]  # then another sensei
-    assert chapters.PlainSGD().rule(1.0, 2.0, 0.0, 0.0, 0.1, 1) == (1.0 - 0.1 * 2.0, 0.0, 0.0)
+    assert ch6_training.PlainSGD().rule(1.0, 2.0, 0.0, 0.0, 0.1, 1) == (1.0 - 0.1 * 2.0, 0.0, 0.0)
     run = kitchen.run
     assert v["baselines"] == baseline_losses([run.encode(w) for w in run.train_docs],
                                              [run.encode(w) for w in run.val_docs],
                                              kitchen.config.vocab_size, kitchen.config.block_size)
     assert v["article"] == []  # WORDS is not names.txt
-    _, rows = figures.adam_vs_sgd(d, figures.words("en"))
+    _, rows = ch6_training.adam_vs_sgd(d, drawing.words("en"))
     series = csv_rows(rows)
     sgd = [r["value"] for r in series if r["series"] == "sgd_running_mean"]
     assert len(sgd) == v["steps"] and sgd[-1] == pytest.approx(v["sgd_mean"])
@@ -457,7 +455,7 @@ def test_names_under_each_temperature_are_the_ones_cooked_at_it(measured):
     dist = d["distribution"]
     cooked = {m["temperature"]: m["names"] for m in d["menus"]}
     assert dist["names"] == [cooked[t][:3] for t in dist["temperatures"]]
-    _, rows = figures.temperature(d, figures.words("en"))
+    _, rows = ch7_graduation.temperature(d, drawing.words("en"))
     assert rows[-1] == ["cooked"] + [" ".join(names) for names in dist["names"]]
 
 
@@ -467,7 +465,7 @@ def test_every_figure_has_its_place_in_the_story(measured, lang):
     for n, d in measured.items():
         blocks = story.tell(n, d, t).blocks
         shown = [b.name for b in blocks if isinstance(b, story.Figure)]
-        assert sorted(shown) == sorted(f.__name__ for f in figures.FIGURES[n]) and all(
+        assert sorted(shown) == sorted(f.__name__ for f in CHAPTERS[n - 1].FIGURES) and all(
             b.alt for b in blocks if isinstance(b, story.Figure)), n
         # a figure that would give the question away comes after the answer
         asked = next(i for i, b in enumerate(blocks) if isinstance(b, story.Question))
@@ -512,19 +510,19 @@ def svg_text(path) -> str:
 
 
 def test_chinese_figures_are_labelled_in_chinese_when_the_font_is_there(measured, tmp_path, monkeypatch):
-    monkeypatch.setattr(figures, "has_cjk_font", lambda: True)
-    assert figures.figure_language("zh") == "zh"
-    png = figures.draw({8: (measured[8], {})}, tmp_path, lang=figures.figure_language("zh"))[8]["scale"]
+    monkeypatch.setattr(drawing, "has_cjk_font", lambda: True)
+    assert drawing.figure_language("zh") == "zh"
+    png = gallery.draw({8: (measured[8], {})}, tmp_path, lang=drawing.figure_language("zh"))[8]["scale"]
     words = svg_text(png.with_suffix(".svg"))
     assert "从小吃车到米其林" in words and "阿明" in words and "From cart to Michelin" not in words
-    english = figures.draw({8: (measured[8], {})}, tmp_path / "en", lang="en")[8]["scale"]
+    english = gallery.draw({8: (measured[8], {})}, tmp_path / "en", lang="en")[8]["scale"]
     assert "From cart to Michelin" in svg_text(english.with_suffix(".svg"))
 
 
 def test_without_a_cjk_font_chinese_figures_fall_back_to_english_with_one_notice(words, cache, tmp_path, capsys,
                                                                                   monkeypatch):
-    monkeypatch.setattr(figures, "has_cjk_font", lambda: False)
-    assert figures.figure_language("zh") == "en" and figures.figure_language("en") == "en"
+    monkeypatch.setattr(drawing, "has_cjk_font", lambda: False)
+    assert drawing.figure_language("zh") == "en" and drawing.figure_language("en") == "en"
     out = tmp_path / "figs"
     assert main(["tour", "--data", str(words), "--chapter", "8", "--lang", "zh", "--out", str(out)]) == 0
     text = capsys.readouterr().out.replace("\n", "")  # the notice wraps like any prose
@@ -536,8 +534,8 @@ def test_without_a_cjk_font_chinese_figures_fall_back_to_english_with_one_notice
 
 def test_every_figure_word_is_in_both_catalogues_and_draws_in_chinese(measured, tmp_path):
     """Each figure drawn with the Chinese words: a missing key or placeholder fails here, not in a reader's tour."""
-    drawn = figures.draw({n: (d, {}) for n, d in measured.items()}, tmp_path, workers=2, lang="zh")
-    assert sum(len(names) for names in drawn.values()) == sum(len(f) for f in figures.FIGURES.values())
+    drawn = gallery.draw({n: (d, {}) for n, d in measured.items()}, tmp_path, workers=2, lang="zh")
+    assert sum(len(names) for names in drawn.values()) == sum(len(c.FIGURES) for c in CHAPTERS)
     for names in drawn.values():
         for png in names.values():
             text = svg_text(png.with_suffix(".svg"))
@@ -550,7 +548,7 @@ def test_one_adam_step_on_one_menu_lowers_its_penalty(kitchen, measured):
     assert one["example"] == kitchen.example and len(one["before"]) == len(kitchen.example) + 1  # its courses, bell
     assert one["penalty_after"] < one["penalty_before"]
     assert one["before"] != one["after"] and kitchen.ming.final.params == kitchen.run.checkpoint().params  # a copy
-    _, rows = figures.adam_step(measured[6], figures.words("en"))
+    _, rows = ch6_training.adam_step(measured[6], drawing.words("en"))
     penalties = csv_rows(rows)
     assert sum(float(r["penalty_after"]) for r in penalties) / len(penalties) == pytest.approx(one["penalty_after"])
 
@@ -563,3 +561,52 @@ def test_only_the_terminal_says_how_to_keep_snapshots(words, cache, tmp_path, ca
                  "--out", str(tmp_path / "figs"), "--html", str(page)]) == 0
     assert "--keep-at" in capsys.readouterr().out.replace("\n", " ")
     assert "keep-at" not in page.read_text(encoding="utf-8")  # the page never tells its reader to pass a flag
+
+
+def test_chapters_are_one_module_each_in_order(measured):
+    """CHAPTERS is every chapter module in the order told, each with its measurement, story, question, figures."""
+    import pkgutil
+
+    from omakase.tour import chapters as package
+
+    modules = sorted((int(m.name[2:].split("_")[0]), m.name) for m in pkgutil.iter_modules(package.__path__))
+    assert [c.__name__.rsplit(".", 1)[1] for c in CHAPTERS] == [name for _, name in modules]  # none left out
+    assert [number for number, _ in modules] == list(range(1, len(CHAPTERS) + 1))  # ch1_, ch2_, ... in order
+    entries = story.Catalogue("en").entries
+    assert all(f"ch{n}.title" in entries and f"ch{n}.summary" in entries for n in range(1, len(CHAPTERS) + 1))
+    assert f"ch{len(CHAPTERS) + 1}.title" not in entries
+    names = [make.__name__ for c in CHAPTERS for make in c.FIGURES]
+    assert len(names) == len(set(names))  # a figure's name is its file's: unique in the tour
+    for n, chapter in enumerate(CHAPTERS, 1):
+        assert callable(chapter.measure) and callable(chapter.tell) and callable(chapter.question), n
+        assert chapter.FIGURES and all(callable(make) for make in chapter.FIGURES), n
+        told = story.tell(n, measured[n], story.Catalogue("en"))
+        assert told.title.startswith(f"{n} ·")
+        assert [b for b in told.blocks if isinstance(b, story.Question)] == [
+            story.Question(*chapter.question(measured[n], story.Catalogue("en")))]
+
+
+def test_a_change_to_a_chapters_code_redraws_its_figures_only(measured, tmp_path, monkeypatch):
+    chapters_drawn = {7: (measured[7], {}), 8: (measured[8], {})}
+    first = gallery.draw(chapters_drawn, tmp_path)
+    stamps = {name: png.stat().st_mtime_ns for names in first.values() for name, png in names.items()}
+    source = gallery.source(ch8_michelin)  # read once, as a tour reads it
+    monkeypatch.setitem(gallery._sources, ch8_michelin.__file__, source + b"\n# changed")
+    again = gallery.draw(chapters_drawn, tmp_path)
+    assert again[7]["temperature"].stat().st_mtime_ns == stamps["temperature"]  # chapter 7's code is the same
+    assert again[8]["scale"].stat().st_mtime_ns != stamps["scale"]
+
+
+def test_the_scorecard_scores_chapter_3s_moment(measured):
+    assert (measured[4]["truth"], measured[4]["p_truth"]) == (measured[3]["truth"], measured[3]["p_truth"])
+
+
+def test_measuring_and_keeping_figures_import_no_matplotlib():
+    """matplotlib is imported only to draw: a tour whose figures are all kept never pays for it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import omakase.cli.tour, omakase.tour.gallery, omakase.tour.chapters; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "[]"

@@ -23,8 +23,10 @@ from ..checkpoint import atomic_write_text
 from ..config import count_params
 from ..engines import engine_class
 from ..errors import OmakaseError
-from ..tour import chapters as measuring
-from ..tour import report, story, telling
+from ..tour import drawing, report, story, telling
+from ..tour.chapters import CHAPTERS
+from ..tour.gallery import Gallery
+from ..tour.kitchen import open_kitchen
 from ..tour.ming import prepare
 from .common import console, writable
 
@@ -40,7 +42,7 @@ def default_engine() -> str:
 
 def tour(
     lang: str = typer.Option("en", "--lang", help="Language of the story: en or zh."),
-    chapter: Optional[int] = typer.Option(None, "--chapter", help="Tell only this chapter (1-8)."),
+    chapter: Optional[int] = typer.Option(None, "--chapter", help=f"Tell only this chapter (1-{len(CHAPTERS)})."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c",
                                               help="Tour another trained Ming instead of training one."),
     data: Optional[str] = typer.Option(None, "--data", help="Records, one per line (default: names.txt)."),
@@ -56,18 +58,18 @@ def tour(
     """The kitchen tour: how ChatGPT works, shown with a tiny GPT trained on this machine a moment ago."""
     if lang not in story.LANGUAGES:
         raise OmakaseError(f"--lang must be one of {', '.join(story.LANGUAGES)}, got {lang!r}")
-    if chapter is not None and chapter not in story.TELLERS:
-        raise OmakaseError(f"--chapter must be a number from 1 to {len(story.TELLERS)}, got {chapter}")
+    if chapter is not None and not 1 <= chapter <= len(CHAPTERS):
+        raise OmakaseError(f"--chapter must be a number from 1 to {len(CHAPTERS)}, got {chapter}")
     if out.exists() and not out.is_dir():
         raise OmakaseError(f"--out {out} is a file; give a folder for the figures")
     if html is not None:
         writable(html, force, "--html file")
-    from ..tour import figures  # matplotlib: only the tour draws, so only the tour pays for importing it
 
     engine = engine or default_engine()
     engine_class(engine)  # an unknown engine fails here, before any training
     t = story.Catalogue(lang)
-    numbers = [chapter] if chapter else sorted(story.TELLERS)
+    numbers = [chapter] if chapter else range(1, len(CHAPTERS) + 1)
+    figure_lang = drawing.figure_language(lang)
 
     with Progress(TextColumn(t("tour.training")), BarColumn(), MofNCompleteColumn(), console=console,
                   transient=True) as progress:
@@ -79,16 +81,20 @@ def tour(
     for line in intro:
         console.print(line, highlight=False)
 
-    kitchen = measuring.open_kitchen(ming)
-    data_by_chapter = measuring.measure(kitchen, numbers)
+    kitchen = open_kitchen(ming)
+    # a drawing process per core, but no more than there are figures (a single one is drawn right here)
+    workers = min(os.cpu_count() or 1, sum(len(CHAPTERS[n - 1].FIGURES) for n in numbers))
+    with Gallery(out, workers, lang=figure_lang) as gallery:
+        told, drawn = [], {}
+        for n in numbers:  # each chapter's figures are drawn while the next chapter is measured
+            data_of_chapter = CHAPTERS[n - 1].measure(kitchen)
+            told.append(story.tell(n, data_of_chapter, t))
+            alts = {b.name: b.alt for b in told[-1].blocks if isinstance(b, story.Figure)}
+            drawn[n] = gallery.add(n, data_of_chapter, alts)
+        with console.status(t("tour.drawing")):
+            gallery.finish()
     # a guess is waited for only when someone is there to type it
     guess = None if no_questions or not (sys.stdin.isatty() and console.is_terminal) else console.input
-    told = [story.tell(n, data_by_chapter[n], t) for n in numbers]
-    alts = {ch.number: {b.name: b.alt for b in ch.blocks if isinstance(b, story.Figure)} for ch in told}
-    figure_lang = figures.figure_language(lang)
-    with console.status(t("tour.drawing")):
-        drawn = figures.draw({n: (data_by_chapter[n], alts[n]) for n in numbers}, out, workers=os.cpu_count() or 1,
-                             lang=figure_lang)
     pngs = {(n, name): path for n, names in drawn.items() for name, path in names.items()}
     for ch in told:
         telling.print_chapter(console, ch, t, {name: str(path) for name, path in drawn[ch.number].items()}, guess)
@@ -101,7 +107,7 @@ def tour(
         console.print(t("tour.end"), highlight=False)
     console.print(t("figures.written", count=len(pngs), folder=str(out)), highlight=False)
     if figure_lang != lang:
-        console.print(t("fig.language_note", family=figures.CJK_FAMILY), highlight=False)
+        console.print(t("fig.language_note", family=drawing.CJK_FAMILY), highlight=False)
     if html is not None:
         atomic_write_text(html, report.page(t, [intro[0], page_origin(ming, t)], told, pngs, metaphor_map))
         console.print(t("html.written", path=str(html)), highlight=False)

@@ -1,9 +1,9 @@
 """The tour's predict-then-reveal questions, asked of a checkpoint the page has open.
 
-The questions and their answers are the tour's own (tour/questions.py, worded by the
-tour's catalogue): each chapter's data is measured on the chosen Ming by the tour's
-chapters.py, so the page and `omakase tour --checkpoint` ask and answer alike. The
-route gives the question first and the answer only with a guess.
+The questions and their answers are the tour's own (each chapter module's `question`
+in tour/chapters/, worded by the tour's catalogue): each chapter's data is measured on
+the chosen Ming by that chapter's `measure`, so the page and `omakase tour --checkpoint`
+ask and answer alike. The route gives the question first and the answer only with a guess.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ..tour import chapters, ming
-from ..tour import questions as asking
 from ..tour.story import Catalogue
 
-CHAPTERS = tuple(sorted(asking.ASKERS))
+CHAPTERS = tuple(range(1, len(chapters.CHAPTERS) + 1))
 KEEP = 64  # measured chapters held (a chapter takes up to a few seconds to measure)
 _cache: OrderedDict[tuple, dict] = OrderedDict()
 _lock = threading.Lock()
@@ -37,10 +36,10 @@ def _measured(path: Path, chapter: int) -> dict:
 
 
 def ask(path: Path, chapter: int, lang: str) -> dict:
-    question, _ = asking.ASKERS[chapter](_measured(path, chapter), Catalogue(lang))
+    question, _ = chapters.CHAPTERS[chapter - 1].question(_measured(path, chapter), Catalogue(lang))
     return {"chapter": chapter, "question": question}
 
 
 def reveal(path: Path, chapter: int, lang: str, guess: str) -> dict:
-    question, answer = asking.ASKERS[chapter](_measured(path, chapter), Catalogue(lang))
+    question, answer = chapters.CHAPTERS[chapter - 1].question(_measured(path, chapter), Catalogue(lang))
     return {"chapter": chapter, "question": question, "guess": guess, "answer": answer}

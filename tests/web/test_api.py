@@ -288,7 +288,8 @@ def test_shutting_down_saves_a_running_training(tmp_path):
 
 
 def test_questions_are_the_tours_asked_first_and_answered_only_with_a_guess(client, runs_dir):
-    from omakase.tour import chapters, ming, questions
+    from omakase.tour import chapters, ming
+    from omakase.tour.chapters import ch4_scorecard
     from omakase.tour.story import Catalogue
 
     asked = ok(client.get("/api/question", params={"checkpoint": "ming-001", "chapter": 4, "lang": "zh"}))
@@ -296,7 +297,7 @@ def test_questions_are_the_tours_asked_first_and_answered_only_with_a_guess(clie
     bad(client.get("/api/answer", params={"checkpoint": "ming-001", "chapter": 4, "lang": "zh"}))  # no guess
     got = ok(client.get("/api/answer", params={"checkpoint": "ming-001", "chapter": 4, "lang": "zh", "guess": "1"}))
     kitchen = chapters.open_kitchen(ming.prepare(None, str(runs_dir / "ming-001.json"), "numpy"))
-    expected = questions.scorecard(chapters.measure(kitchen, [4])[4], Catalogue("zh"))
+    expected = ch4_scorecard.question(chapters.measure(kitchen, [4])[4], Catalogue("zh"))
     assert (got["question"], got["answer"]) == expected == (asked["question"], got["answer"])
     for params in ({"chapter": 0}, {"chapter": 9}, {"chapter": 1, "lang": "fr"}, {"chapter": 1, "guess": "x" * 201}):
         bad(client.get("/api/answer", params={"guess": "1", **params}))

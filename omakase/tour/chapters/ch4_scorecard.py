@@ -1,0 +1,66 @@
+"""Chapter 4, the diner's scorecard: the penalty (cross-entropy) of a bet, and of chapter 3's moment."""
+
+from __future__ import annotations
+
+import math
+
+from ..drawing import BLUE, GREEN, ORANGE, VERMILLION, subplots
+from ..kitchen import ARTICLE, Kitchen
+from ..story import Catalogue, Figure, Para, Question, Table, course, kitchen_table, num, pct
+from .ch3_assembly_line import moment
+
+
+def measure(k: Kitchen) -> dict:
+    """Penalties computed from first principles, the blindfolded guess, and chapter 3's moment scored."""
+    vocab = k.tokenizer.vocab_size
+    losses = k.ming.final.run.get("losses") or []
+    _, truth, probs, _ = moment(k)  # the scalar kitchen serves it again: a few courses, a moment's work
+    return {
+        "penalties": [(p, math.log(1 / p)) for p in (1.0, 0.1, 0.001)],
+        "vocab": vocab, "blind": math.log(vocab), "article_blind": ARTICLE["blind"],
+        "step1": losses[0] if losses else None,
+        "truth": k.tokenizer.label(truth), "p_truth": probs[truth], "penalty": -math.log(probs[truth]),
+    }
+
+
+def tell(d: dict, t: Catalogue) -> list:
+    words = ("certain", "ten", "tenth_of_one")
+    rows = [[pct(p), num(penalty), t("whose.computed"), t(f"ch4.article_{w}")]
+            for (p, penalty), w in zip(d["penalties"], words)]
+    blocks = [
+        Para(t("ch4.penalty")),
+        Table([t("col.bet"), t("col.penalty"), t("col.whose"), t("col.article_says")], rows),
+        Para(t("ch4.blindfold", vocab=d["vocab"], blind=num(d["blind"]))),
+        kitchen_table(t, [("blind", num(d["blind"], 4), "computed"), ("blind", f"{d['article_blind']}", "article")]
+                      + ([("first_dish", num(d["step1"], 4), "ours")] if d["step1"] is not None else [])),
+    ]
+    if d["step1"] is not None:
+        gap = d["step1"] - d["blind"]  # "close to the blindfold" only when it is; otherwise which side
+        key = "ch4.first_dish" if abs(gap) < 0.25 else "ch4.first_dish_far" if gap > 0 else "ch4.first_dish_less"
+        blocks.append(Para(t(key, step1=num(d["step1"]), blind=num(d["blind"]))))
+    blocks += [Para(t("ch4.moment", truth=course(t, d["truth"]), p_truth=pct(d["p_truth"]), penalty=num(d["penalty"]))),
+               Figure("penalty", t("fig.penalty.alt")), Question(*question(d, t))]
+    return blocks
+
+
+def question(d: dict, t) -> tuple[str, str]:
+    return t("q4.ask"), t("q4.answer", penalty=f"{math.log(2):.2f}")
+
+
+def penalty(d: dict, w):
+    fig, ax = subplots(figsize=(5.5, 3))
+    ps = [10 ** (-3.2 + 3.2 * i / 200) for i in range(201)]
+    ax.plot(ps, [-math.log(p) for p in ps], color=BLUE)
+    for p, pen in d["penalties"]:
+        ax.plot([p], [pen], "o", color=VERMILLION)
+        ax.annotate(f"{100 * p:g}%: {pen:.2f}", (p, pen), textcoords="offset points", xytext=(6, 4))
+    ax.axhline(d["blind"], color=ORANGE, linestyle="--",
+               label=w("penalty.blind", vocab=d["vocab"], blind=f"{d['blind']:.2f}"))
+    ax.plot([d["p_truth"]], [d["penalty"]], "s", color=GREEN, label=w("penalty.ming", truth=d["truth"]))
+    ax.set(xscale="log", xlim=(4e-4, 3), xlabel=w("penalty.x"), ylabel=w("penalty_axis"), title=w("penalty.title"))
+    ax.legend(frameon=False, fontsize=8)
+    rows = [["probability", "penalty", "what"]] + [[p, pen, "computed"] for p, pen in d["penalties"]]
+    return fig, rows + [[1 / d["vocab"], d["blind"], "blindfolded"], [d["p_truth"], d["penalty"], "ming"]]
+
+
+FIGURES = [penalty]
