@@ -50,9 +50,9 @@ PRESETS = {
                     Plan(steps=300, batch_size=16, lr=3e-3, warmup=30, eval_every=100, eval_batches=2),
                     Plan(steps=150, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=10, eval_every=50, eval_batches=2),
                     probe_samples=2, max_questions=40),
-    "cpu": Preset("default", True, 2048, 4, 192, 6, 128,
-                  Plan(steps=1200, batch_size=32, lr=3e-3, warmup=60, eval_every=200, eval_batches=8),
-                  Plan(steps=300, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=100, eval_batches=4)),
+    "cpu": Preset("default", True, 2048, 4, 160, 4, 128,
+                  Plan(steps=900, batch_size=32, lr=3e-3, warmup=50, eval_every=150, eval_batches=8),
+                  Plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4)),
     "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
                   Plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
                   Plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4)),
@@ -84,16 +84,21 @@ def conversations(world, seed: int, name: str = "Ming", identity: bool = True, i
     return labelers.sft_conversations(world, seed, name=name, smalltalk_pairs=pairs, idk=idk, identity=identity)
 
 
-def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dict:
-    """Run every stage into the folder `out`; returns the results (every measured number)."""
-    if preset_name not in PRESETS:
-        raise OmakaseError(f"unknown preset {preset_name!r}; choose one of: {', '.join(PRESETS)}")
-    preset = PRESETS[preset_name]
-    tick = progress or (lambda stage, done, total: None)
-    started = time.perf_counter()
-    results: dict = {"preset": preset_name, "seed": seed}
+def preset_of(name: str) -> Preset:
+    if name not in PRESETS:
+        raise OmakaseError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]
 
-    # corpus and tokenizer
+
+def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -> tuple[dict, dict]:
+    """The corpus, the tokenizer and the base model, written into `out` (tokenizer.json, tokens.html, base/).
+
+    Returns (results, state): the measured numbers, and what the later stages read
+    (the world, the base model, the tokenizer, the facts' training mentions).
+    """
+    preset = preset_of(preset_name)
+    tick = tick or (lambda stage, done, total: None)
+    results: dict = {"preset": preset_name, "seed": seed}
     c = corpus(preset, seed, say)
     world, cleaned = c["world"], c["pipeline"]
     train_texts = [d.text for d in cleaned.train]
@@ -110,7 +115,6 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
     sample = f"{tokenview.strawberry(bpe).question}\n\n{cleaned.train[0].text[:400]}"
     (out / "tokens.html").write_text(tokenview.html(bpe, sample, "How the assistant's BPE cuts text"), encoding="utf-8")
 
-    # base model
     config = GPTConfig(vocab_size=bpe.vocab_size, n_layer=preset.n_layer, n_embd=preset.n_embd,
                        n_head=preset.n_head, block_size=preset.block_size)
     base = model.new_model(config, seed)
@@ -120,13 +124,36 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
     results["base"] = {"parameters": count_params(config), "config": config.to_dict(), "plan": vars(plan),
                        "history": history.to_dict(), "tokens_per_second": history.tokens_per_second}
     model.save(out / "base", base, bpe, {"stage": "base", "preset": preset_name, "seed": seed})
+    return results, {"world": world, "base": base, "bpe": bpe, "seen": seen, "preset": preset}
+
+
+def sft_stage(base, bpe, world, preset: Preset, seed: int, tick=None, name: str = "Ming", identity: bool = True,
+              idk=(), stage: str = "sft"):
+    """A copy of the base model fine-tuned on the labelers' conversations; (model, what trained it)."""
+    import copy
+
+    tick = tick or (lambda stage, done, total: None)
+    sft_set = conversations(world, seed, name=name, identity=identity, idk=idk)
+    tuned = copy.deepcopy(base)  # the base model stays as it was, for the next variant
+    plan = replace(preset.sft, seed=seed)
+    history, cut = finetune(tuned, bpe, sft_set["train"], sft_set["val"], plan,
+                            progress=lambda step, h, lr: tick(stage, step, plan.steps))
+    return tuned, {"history": history.to_dict(), "cut": cut, "plan": vars(plan), "counts": sft_set["counts"],
+                   "name": name, "identity": identity}
+
+
+def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dict:
+    """Run every stage into the folder `out`; returns the results (every measured number)."""
+    preset = preset_of(preset_name)
+    tick = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    results, state = pretrain_stage(preset_name, out, seed, tick, say)
+    world, base, bpe, seen = state["world"], state["base"], state["bpe"], state["seen"]
 
     # SFT
     questions = labelers.fact_questions(world, seed)
-    sft_set = conversations(world, seed)
-    sft_model, sft_history = _finetuned(base, bpe, sft_set, preset, seed, "sft", tick)
+    sft_model, results["sft"] = sft_stage(base, bpe, world, preset, seed, tick)
     model.save(out / "sft", sft_model, bpe, {"stage": "sft", "preset": preset_name, "seed": seed})
-    results["sft"] = {"counts": sft_set["counts"], "history": sft_history}
 
     # the notes' claims, measured
     held_out = _cap(questions.held_out, preset.max_questions)
@@ -147,22 +174,20 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
     # Karpathy's mitigation: probe, teach "I don't know" where it is wrong, fine-tune again
     probed = _cap(labelers.probe_questions(world, seed), preset.max_questions)
     wrong = evaluate.probe(sft_model, bpe, probed, preset.probe_samples, seed=seed)
-    idk_set = conversations(world, seed, idk=wrong)
-    idk_model, idk_history = _finetuned(base, bpe, idk_set, preset, seed, "sft-idk", tick)
+    idk_model, idk_info = sft_stage(base, bpe, world, preset, seed, tick, idk=wrong, stage="sft-idk")
     model.save(out / "sft-idk", idk_model, bpe, {"stage": "sft", "variant": "idk", "preset": preset_name, "seed": seed})
     idk_known = evaluate.ask(idk_model, bpe, [q.text for q in held_out])
     idk_unknown = evaluate.ask(idk_model, bpe, [q.text for q in unknown])
     results["knowledge"]["sft-idk"] = evaluate.knowledge(held_out, idk_known, seen)
     results["hallucination"]["sft-idk"] = {"invented": evaluate.confident_inventions(idk_unknown),
                                            "refused": evaluate.refusals(idk_unknown)}
-    results["idk"] = {"probed": len(probed), "wrong": len(wrong), "history": idk_history}
+    results["idk"] = {"probed": len(probed), "wrong": len(wrong), "sft": idk_info}
 
     # knowledge of self: the name follows the SFT data
     prompts = _cap(labelers.identity_prompts(held_out=True), preset.max_questions)
     selves = {"Ming": sft_model}
-    for name, identity in ((OTHER_NAME, True), ("anonymous", False)):
-        variant = conversations(world, seed, name=OTHER_NAME if identity else "Ming", identity=identity)
-        selves[name], _ = _finetuned(base, bpe, variant, preset, seed, f"sft-{name.lower()}", tick)
+    selves[OTHER_NAME], _ = sft_stage(base, bpe, world, preset, seed, tick, name=OTHER_NAME, stage="sft-other-name")
+    selves["anonymous"], _ = sft_stage(base, bpe, world, preset, seed, tick, identity=False, stage="sft-anonymous")
     results["identity"] = {}
     for label, m in selves.items():
         answers = evaluate.ask(m, bpe, prompts)
@@ -178,17 +203,6 @@ def _tokenizer(texts: list[str], vocab_size: int, tick):
 
     return BPE.train("\n".join(texts), vocab_size, specials=SPECIALS,
                      progress=lambda done, total: tick("tokenizer", done, total))
-
-
-def _finetuned(base, bpe, sft_set: dict, preset: Preset, seed: int, stage: str, tick):
-    """A copy of the base model fine-tuned on one SFT set (the base model itself is left as it was)."""
-    import copy
-
-    tuned = copy.deepcopy(base)
-    plan = replace(preset.sft, seed=seed)
-    history, cut = finetune(tuned, bpe, sft_set["train"], sft_set["val"], plan,
-                            progress=lambda step, h, lr: tick(stage, step, plan.steps))
-    return tuned, {"history": history.to_dict(), "cut": cut, "plan": vars(plan)}
 
 
 def _mentions_by_bucket(world, counts) -> dict:

@@ -91,7 +91,7 @@ def _models(r: dict, report: Report) -> None:
     axes[0].plot([s for s, _ in val], [v for _, v in val], "o-", color=PALETTE[1], label="held out")
     axes[0].set(title="pretraining", xlabel="step", ylabel="loss")
     axes[0].legend()
-    sft = r["sft"]["history"]["history"]
+    sft = r["sft"]["history"]
     axes[1].plot(running(sft["losses"], 20), color=PALETTE[0], label="training (mean of 20 steps)")
     axes[1].plot([s for s, _ in sft["val"]], [v for _, v in sft["val"]], "o-", color=PALETTE[1], label="held out")
     axes[1].set(title="SFT (assistant tokens only)", xlabel="step", ylabel="loss")

@@ -46,28 +46,83 @@ def build(
     from ..assistant import build as building
     from ..assistant import report as reporting
 
-    if preset not in building.PRESETS:
-        raise OmakaseError(f"unknown preset {preset!r}; choose one of: {', '.join(building.PRESETS)}")
+    building.preset_of(preset)
     if out is not None:
         writable_folder(out, f"the build folder {out}")
         if (out / "base").exists() and not force:
             raise OmakaseError(f"{out} already holds a build; pass --force to overwrite it or choose another --out")
     report = Report(out if out is not None else next_report_dir("build", RUNS), force)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True) as progress:
-        tasks: dict[str, int] = {}
-
-        def tick(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with _progress() as tick:
         results = building.build(preset, report.dir, seed, tick, say=console.print)
     command = "omakase assistant build " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 2 \
         else "omakase assistant build"
     reporting.write(results, report, command.strip())
     console.print(f"models and report in {report.dir}/ (report.md, report.json); "
                   f"talk to the assistant: omakase assistant chat --model {report.dir}/sft")
+
+
+@app.command()
+def pretrain(
+    quick: bool = typer.Option(False, "--quick", help="Toy sizes (a minute or two)."),
+    preset: str = typer.Option("cpu", "--preset", help="cpu, gpu, or quick."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder (default: a new assistant-runs/build-NNN)."),
+    seed: int = typer.Option(0, "--seed"),
+    force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a base model."),
+) -> None:
+    """Stage 1-3 alone: the corpus through the pipeline, the BPE, and the base model (OUT/base)."""
+    preset = "quick" if quick else preset
+    _need_torch()
+    from ..assistant import build as building
+    from ..assistant.talk import continue_text
+    from ..report import next_report_dir
+
+    building.preset_of(preset)
+    folder = _fresh(out, "base", force) if out is not None else next_report_dir("build", RUNS)
+    with _progress() as tick:
+        results, state = building.pretrain_stage(preset, folder, seed, tick, say=console.print)
+    h = results["base"]["history"]
+    console.print(f"base model: {results['base']['parameters']:,} parameters, {h['tokens']:,} tokens in "
+                  f"{h['seconds']:.0f} s ({results['base']['tokens_per_second']:,.0f} tokens/s); training loss "
+                  f"(mean of the last 50 steps) {sum(h['losses'][-50:]) / len(h['losses'][-50:]):.3f}, "
+                  f"held-out loss {h['val'][-1][1]:.3f}")
+    start = building.MENU_START
+    said = continue_text(state["base"], state["bpe"], start)
+    console.print(f"given {start!r}, it continues: {said.text!r}", highlight=False)
+    console.print(f"saved {folder}/base; next: omakase assistant sft --model {folder}/base")
+
+
+@app.command()
+def sft(
+    model: Path = typer.Option(..., "--model", help="The base model's folder (DIR/base)."),
+    name: str = typer.Option("Ming", "--name", help="The name the identity conversations teach."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder of the fine-tuned model (default: DIR/sft)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
+) -> None:
+    """Stage 4 alone: fine-tune a base model on the labelers' conversations (switching the menu)."""
+    if not name.strip():
+        raise OmakaseError("--name is empty; give the assistant a name")
+    _need_torch()
+    from ..assistant import build as building
+    from ..assistant import model as models
+    from ..assistant.talk import reply
+    from ..assistant.world import make_world
+
+    loaded = models.load(model, "base")
+    preset = building.preset_of(loaded.run.get("preset", "cpu"))
+    seed = int(loaded.run.get("seed", 0))
+    target = _fresh(out if out is not None else model.parent / "sft", "", force)
+    world = make_world(seed, preset.world)  # the world the base model read: the same seed and size
+    with _progress() as tick:
+        tuned, info = building.sft_stage(loaded.model, loaded.bpe, world, preset, seed, tick, name=name)
+    models.save(target, tuned, loaded.bpe, {"stage": "sft", "preset": loaded.run.get("preset"), "seed": seed,
+                                            "name": name})
+    val = info["history"]["val"]
+    console.print(f"SFT: {sum(info['counts'].values()):,} conversations ("
+                  + ", ".join(f"{n:,} {k}" for k, n in info["counts"].items())
+                  + f"); held-out loss on the assistant's tokens {val[0][1]:.3f} -> {val[-1][1]:.3f}")
+    said = reply(tuned, loaded.bpe, [{"role": "user", "content": "Who are you?"}])
+    console.print(f"'Who are you?' -> {said.text!r}", highlight=False)
+    console.print(f"saved {target}; talk to it: omakase assistant chat --model {target}")
 
 
 @app.command()
@@ -147,6 +202,35 @@ def tokens(
     if html is not None:
         html.write_text(tokenview.html(bpe, text), encoding="utf-8")
         console.print(f"wrote {html}")
+
+
+def _fresh(folder: Path, inside: str, force: bool) -> Path:
+    """A folder to write a model into, refused before any work if one is there (unless --force)."""
+    writable_folder(folder, f"the folder {folder}")
+    taken = folder / inside / "model.json" if inside else folder / "model.json"
+    if taken.exists() and not force:
+        raise OmakaseError(f"{taken} already exists; pass --force to overwrite it or choose another --out")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class _progress:
+    """A rich progress display with one bar per stage: `with _progress() as tick: tick(stage, done, total)`."""
+
+    def __enter__(self):
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        self.progress = Progress(*columns, console=console, transient=True)
+        self.progress.__enter__()
+        self.tasks: dict[str, int] = {}
+        return self.tick
+
+    def tick(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
 
 
 def _builds() -> list[Path]:

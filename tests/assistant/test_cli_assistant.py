@@ -20,6 +20,9 @@ def one_line_error(capsys, argv, *words):
 def test_bad_input_is_one_line(in_tmp, capsys):
     one_line_error(capsys, ["assistant", "build", "--preset", "huge"], "unknown preset 'huge'")
     one_line_error(capsys, ["assistant", "stage"], "No such command")
+    one_line_error(capsys, ["assistant", "pretrain", "--preset", "huge"], "unknown preset 'huge'")
+    one_line_error(capsys, ["assistant", "sft", "--model", "nowhere"], "holds no assistant model")
+    one_line_error(capsys, ["assistant", "sft", "--model", "nowhere", "--name", " "], "--name is empty")
     one_line_error(capsys, ["assistant", "chat", "--prompt", "  "], "--prompt is empty")
     one_line_error(capsys, ["assistant", "chat", "--prompt", "hi"], "no assistant in ./assistant-runs")
     one_line_error(capsys, ["assistant", "chat", "--model", "nowhere", "--prompt", "hi"], "holds no assistant model")
@@ -48,3 +51,8 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     assert main(["assistant", "tokens", "How many r's are in strawberry?", "--html", "t.html"]) == 0
     assert (in_tmp / "t.html").read_text().count("<span") >= 3
     one_line_error(capsys, ["assistant", "chat", "--model", "b/base", "--prompt", "word " * 200], "reads at most 96")
+    # the stage commands: an SFT model is not a base model; a base model fine-tunes into a new folder
+    one_line_error(capsys, ["assistant", "sft", "--model", "b/sft"], "holds the 'sft' model; this step needs 'base'")
+    one_line_error(capsys, ["assistant", "sft", "--model", "b/base"], "b/sft/model.json already exists")
+    assert main(["assistant", "sft", "--model", "b/base", "--name", "Hana", "--out", "b/hana"]) == 0
+    assert "Who are you?" in capsys.readouterr().out and (in_tmp / "b" / "hana" / "model.json").is_file()
