@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from .. import data
 from ..config import GPTConfig, count_params
+from ..engines.torch import pick_device
 from ..errors import OmakaseError
 from . import evaluate, labelers, model, pipeline, smalltalk, tokenview
 from .chat import SPECIALS
@@ -117,7 +118,7 @@ def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -
 
     config = GPTConfig(vocab_size=bpe.vocab_size, n_layer=preset.n_layer, n_embd=preset.n_embd,
                        n_head=preset.n_head, block_size=preset.block_size)
-    base = model.new_model(config, seed)
+    base = model.new_model(config, seed).to(pick_device("auto"))  # CUDA when there is one
     plan = replace(preset.pretrain, seed=seed)
     history = pretrain(base, bpe, train_texts, [d.text for d in cleaned.val], plan,
                        progress=lambda step, h, lr: tick("pretrain", step, plan.steps))

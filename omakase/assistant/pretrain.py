@@ -97,6 +97,8 @@ def fixed_windows(tokens, block_size: int, n: int):
 def loss_of(model, inputs, targets):
     import torch.nn.functional as F
 
+    device = model.w("wte").device  # batches are made on the CPU; the model may sit on a GPU
+    inputs, targets = inputs.to(device), targets.to(device)
     logits = model(inputs)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE)
 
@@ -141,7 +143,7 @@ def train(model, next_batch, plan: Plan, val_batches=(), progress=None) -> Histo
         optimizer.step()
         history.seconds += time.perf_counter() - began  # training time only: evaluations are not counted
         history.losses.append(loss.item())
-        history.tokens += int((targets != IGNORE).sum())
+        history.tokens += int((targets != IGNORE).sum())  # targets stay on the CPU: no device sync
         if val_batches and (step + 1 == plan.steps or (step + 1) % plan.eval_every == 0):
             history.val.append((step + 1, held_out_loss(model, val_batches)))
         if progress:

@@ -41,7 +41,8 @@ def sample(model, prompt_ids: list[int], max_new: int, temperature: float = 0.0,
     out: list[int] = []
     with torch.inference_mode():
         cache = new_cache(model, 1)
-        logits = model(torch.tensor([prompt_ids]), cache, 0)[0, -1]
+        device = model.w("wte").device
+        logits = model(torch.tensor([prompt_ids], device=device), cache, 0)[0, -1]
         pos = len(prompt_ids)
         while len(out) < max_new:
             token = pick(logits, temperature, top_k, generator)
@@ -50,7 +51,7 @@ def sample(model, prompt_ids: list[int], max_new: int, temperature: float = 0.0,
                 return out, True
             if pos >= block:
                 break
-            logits = model(torch.tensor([[token]]), cache, pos)[0, -1]
+            logits = model(torch.tensor([[token]], device=device), cache, pos)[0, -1]
             pos += 1
     return out, False
 
