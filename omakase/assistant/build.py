@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from .. import data
 from ..config import GPTConfig, count_params
 from ..engines.torch import pick_device
+from ..serving.timing import machine
 from ..errors import OmakaseError
 from . import evaluate, labelers, model, pipeline, smalltalk, tokenview
 from .chat import SPECIALS
@@ -196,6 +197,7 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
                                       OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
                                       "example": answers[0].reply}
     results["seconds"] = time.perf_counter() - started
+    results["machine"] = machine()
     return results
 
 

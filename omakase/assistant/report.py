@@ -39,13 +39,22 @@ def running(values: list[float], window: int = 50) -> list[float]:
     return out
 
 
+def rates(x):
+    """report.json's results with every {share, low, high, n} made a Rate again (to write the report from it)."""
+    if isinstance(x, dict):
+        return Rate(**x) if set(x) == {"share", "low", "high", "n"} else {k: rates(v) for k, v in x.items()}
+    return [rates(v) for v in x] if isinstance(x, list) else x
+
+
 def write(results: dict, report: Report, command: str) -> None:
     r = results
     report.json("report.json", jsonable(r) | {"command": command})
+    m = r.get("machine") or {}
+    where = (f"{m['cpu']}, {m['cores']} cores, PyTorch {m['torch']} with {m['torch_threads']} threads"
+             + (f", {m['cuda']}" if m.get("cuda") else "") if m else platform.machine())
     report.add("# From base model to assistant", "",
-               f"Made by `{command}` in {r['seconds'] / 60:.1f} minutes on {platform.machine()} "
-               f"({platform.processor() or platform.system()}), preset `{r['preset']}`, seed {r['seed']}. "
-               "Rates are shares of held-out questions with their 95% bootstrap interval.", "")
+               f"Made by `{command}` in {r['seconds'] / 60:.1f} minutes on {where}, preset `{r['preset']}`, "
+               f"seed {r['seed']}. Rates are shares of held-out questions with their 95% bootstrap interval.", "")
     _corpus(r, report)
     _models(r, report)
     _claims(r, report)
@@ -117,7 +126,7 @@ def _claims(r: dict, report: Report) -> None:
                "Accuracy on held-out questions (never trained on) about facts by how many training documents stated "
                "them: the count, rounded to the nearest of 1, 3, 10 and 30 on a log scale (0: the validation split "
                "took every document that stated it):", "")
-    buckets = sorted(k["sft"]["by_seen"])
+    buckets = sorted(k["sft"]["by_seen"], key=int)  # JSON's keys are strings
     rows = [[model] + [rate(k[model]["by_seen"][b]) for b in buckets] + [rate(k[model]["all"])] for model in k]
     report.table(["model"] + [f"seen ~{b}x" for b in buckets] + ["all"], rows)
     plt = pyplot()

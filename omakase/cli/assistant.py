@@ -62,6 +62,33 @@ def build(
 
 
 @app.command()
+def report(
+    folder: Path = typer.Argument(..., help="A build folder (holding report.json)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write report.md and its figures here (default: FOLDER)."),
+) -> None:
+    """Write report.md (tables, figures) again from a build's report.json, without training anything."""
+    import json
+
+    from ..assistant import report as reporting
+    from ..report import Report
+
+    source = folder / "report.json"
+    if not source.is_file():
+        raise OmakaseError(f"{source} does not exist; give a folder made by omakase assistant build")
+    try:
+        results = reporting.rates(json.loads(source.read_text(encoding="utf-8")))
+        command = results.pop("command")
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise OmakaseError(f"{source} is not a build's report ({e}); build again") from None
+    target = Report(out if out is not None else folder, force=True)  # the same numbers, written again
+    try:
+        reporting.write(results, target, command)
+    except (KeyError, TypeError) as e:
+        raise OmakaseError(f"{source} lacks {e} (made by another version of omakase); build again") from None
+    console.print(f"wrote {target.dir}/report.md")
+
+
+@app.command()
 def pretrain(
     quick: bool = typer.Option(False, "--quick", help="Toy sizes (a minute or two)."),
     preset: str = typer.Option("cpu", "--preset", help="cpu, gpu, or quick."),

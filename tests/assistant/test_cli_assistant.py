@@ -29,6 +29,7 @@ def test_bad_input_is_one_line(in_tmp, capsys):
     one_line_error(capsys, ["assistant", "chat", "--temperature", "-1"], "--temperature must be >= 0")
     one_line_error(capsys, ["assistant", "tokens", ""], "the text is empty")
     one_line_error(capsys, ["assistant", "tokens", "hello"], "no tokenizer in ./assistant-runs")
+    one_line_error(capsys, ["assistant", "report", "nowhere"], "report.json does not exist")
     (in_tmp / "taken").mkdir()
     (in_tmp / "taken" / "base").mkdir()
     one_line_error(capsys, ["assistant", "build", "--quick", "--out", "taken"], "already holds a build", "--force")
@@ -44,6 +45,8 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
         assert (in_tmp / "b" / stage / "model.json").is_file()
     report = (in_tmp / "b" / "report.md").read_text()
     assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report
+    assert main(["assistant", "report", "b", "--out", "again"]) == 0  # the report, written again from report.json
+    assert (in_tmp / "again" / "report.md").read_text() == report
     capsys.readouterr()
     assert main(["assistant", "chat", "--prompt", "Who are you?", "--show-tokens"]) == 0  # the newest build's sft
     out = capsys.readouterr().out
