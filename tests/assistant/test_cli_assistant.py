@@ -48,10 +48,10 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     assert main(["assistant", "report", "b", "--out", "again"]) == 0  # the report, written again from report.json
     assert (in_tmp / "again" / "report.md").read_text() == report
     capsys.readouterr()
-    assert main(["assistant", "chat", "--prompt", "Who are you?", "--show-tokens"]) == 0  # the newest build's sft
+    assert main(["assistant", "chat", "--model", "b/sft", "--prompt", "Who are you?", "--show-tokens"]) == 0
     out = capsys.readouterr().out
     assert "<|assistant|>" in out.replace("'", "")
-    assert main(["assistant", "tokens", "How many r's are in strawberry?", "--html", "t.html"]) == 0
+    assert main(["assistant", "tokens", "How many r's are in strawberry?", "--model", "b", "--html", "t.html"]) == 0
     assert (in_tmp / "t.html").read_text().count("<span") >= 3
     one_line_error(capsys, ["assistant", "chat", "--model", "b/base", "--prompt", "word " * 200], "reads at most 96")
     # the stage commands: an SFT model is not a base model; a base model fine-tunes into a new folder
