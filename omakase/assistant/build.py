@@ -10,7 +10,7 @@
 Each stage returns plain data; `build` gathers it into one results dict (report.py
 writes report.json and report.md from it). `PRESETS` holds the sizes: "quick" is
 toy-sized for tests and a first look (the effects need not show), "cpu" is the
-laptop run of 10-20 minutes of pretraining, "gpu" a bigger one for a CUDA machine.
+laptop run (docs/assistant.md: under an hour on 2 cores), "gpu" a bigger one for a CUDA machine.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ def _need_torch() -> None:
 
 @app.command()
 def build(
-    quick: bool = typer.Option(False, "--quick", help="Toy sizes: every stage in a few minutes (the effects need not show)."),
-    preset: str = typer.Option("cpu", "--preset", help="cpu (10-20 min of pretraining on 2 cores), gpu, or quick."),
+    quick: bool = typer.Option(False, "--quick", help="Toy sizes: every stage, small (the effects need not show)."),
+    preset: str = typer.Option("cpu", "--preset", help="cpu (the laptop run of docs/assistant.md), gpu (bigger, for a CUDA machine), or quick."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the models and the report (default: a new assistant-runs/build-NNN)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the world, the data and the models."),
     force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a build."),
@@ -90,7 +90,7 @@ def report(
 
 @app.command()
 def pretrain(
-    quick: bool = typer.Option(False, "--quick", help="Toy sizes (a minute or two)."),
+    quick: bool = typer.Option(False, "--quick", help="Toy sizes."),
     preset: str = typer.Option("cpu", "--preset", help="cpu, gpu, or quick."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder (default: a new assistant-runs/build-NNN)."),
     seed: int = typer.Option(0, "--seed"),
