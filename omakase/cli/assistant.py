@@ -181,7 +181,7 @@ def chat(
         conversation.append({"role": "user", "content": text})
         said = reply(loaded.model, loaded.bpe, conversation, max_new, temperature, top_k, seed)
         conversation.append({"role": "assistant", "content": said.text})
-        console.print(said.text if said.text.strip() else "[dim](nothing)[/dim]", markup=False, highlight=False)
+        console.print(said.text if said.text.strip() else "(nothing)", markup=False, highlight=False)
         if not said.stopped:
             console.print(f"[dim](no end token within {max_new} tokens or the context)[/dim]")
         if show_tokens:
