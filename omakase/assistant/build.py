@@ -110,11 +110,12 @@ def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -
     results["corpus"] = {"mixed": c["mixed"], "steps": counted.steps, "quality_reasons": counted.quality_reasons,
                          "train_tokens": counted.steps[-2]["tokens"], "val_tokens": counted.steps[-1]["tokens"],
                          "mentions": _mentions_by_bucket(world, seen)}
+    strawberry = tokenview.strawberry(bpe)
     results["tokenizer"] = {"vocab_size": bpe.vocab_size, "merges": len(bpe.merges),
                             "bytes_per_token": _bytes_per_token(bpe, [d.text for d in cleaned.val]),
-                            "strawberry": tokenview.strawberry(bpe).sentence(), "view": "tokens.html"}
+                            "strawberry": strawberry.sentence(), "view": "tokens.html"}
     bpe.save(out / "tokenizer.json")
-    sample = f"{tokenview.strawberry(bpe).question}\n\n{cleaned.train[0].text[:400]}"
+    sample = f"{strawberry.question}\n\n{cleaned.train[0].text[:400]}"
     (out / "tokens.html").write_text(tokenview.html(bpe, sample, "How the assistant's BPE cuts text"), encoding="utf-8")
 
     config = GPTConfig(vocab_size=bpe.vocab_size, n_layer=preset.n_layer, n_embd=preset.n_embd,

@@ -24,8 +24,7 @@ def jsonable(x):
     return x
 
 
-def rate(r: Rate | dict) -> str:
-    r = Rate(**r) if isinstance(r, dict) else r  # report.json's rates are dicts
+def rate(r: Rate) -> str:
     return f"{r.share:.0%} [{r.low:.0%}, {r.high:.0%}] (n={r.n})"
 
 
@@ -96,15 +95,8 @@ def _models(r: dict, report: Report) -> None:
                f"held-out loss: {val[-1][1]:.3f}.", "")
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    axes[0].plot(running(h["losses"]), color=PALETTE[0], label="training (mean of 50 steps)")
-    axes[0].plot([s for s, _ in val], [v for _, v in val], "o-", color=PALETTE[1], label="held out")
-    axes[0].set(title="pretraining", xlabel="step", ylabel="loss")
-    axes[0].legend()
-    sft = r["sft"]["history"]
-    axes[1].plot(running(sft["losses"], 20), color=PALETTE[0], label="training (mean of 20 steps)")
-    axes[1].plot([s for s, _ in sft["val"]], [v for _, v in sft["val"]], "o-", color=PALETTE[1], label="held out")
-    axes[1].set(title="SFT (assistant tokens only)", xlabel="step", ylabel="loss")
-    axes[1].legend()
+    _loss_panel(axes[0], h, 50, "pretraining")
+    _loss_panel(axes[1], r["sft"]["history"], 20, "SFT (assistant tokens only)")
     report.csv("pretrain_loss.csv", ["step", "training loss", "held-out loss"],
                [[i + 1, x, dict(val).get(i + 1, "")] for i, x in enumerate(h["losses"])])
     report.figure(fig, "loss.png", "Loss while pretraining and while fine-tuning (data: pretrain_loss.csv, report.json)")
@@ -118,6 +110,14 @@ def _models(r: dict, report: Report) -> None:
                f"base {rate(harm['base'])}, after SFT {rate(harm['sft'])}.", "")
     counts = r["sft"]["counts"]
     report.add("SFT conversations: " + ", ".join(f"{n:,} {kind}" for kind, n in counts.items()) + ".", "")
+
+
+def _loss_panel(ax, history: dict, window: int, title: str) -> None:
+    """One training's loss: the running mean of its steps and its held-out evaluations."""
+    ax.plot(running(history["losses"], window), color=PALETTE[0], label=f"training (mean of {window} steps)")
+    ax.plot([s for s, _ in history["val"]], [v for _, v in history["val"]], "o-", color=PALETTE[1], label="held out")
+    ax.set(title=title, xlabel="step", ylabel="loss")
+    ax.legend()
 
 
 def _claims(r: dict, report: Report) -> None:
