@@ -189,6 +189,15 @@ class Run:
         return rng
 
 
+def running_means(losses: list[float], window: int = RUNNING_WINDOW) -> list[float]:
+    """At each step, the mean of the last `window` losses (fewer at the start): the curve a chart draws."""
+    out, total = [], 0.0
+    for i, x in enumerate(losses):
+        total += x - (losses[i - window] if i >= window else 0.0)
+        out.append(total / min(i + 1, window))
+    return out
+
+
 def mean_loss(engine, token_lists: list[list[int]], progress=None) -> float:
     """Token-weighted mean of -log p(next) over many documents, engine.eval_batch of them at a time.
 

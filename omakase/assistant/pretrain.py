@@ -47,10 +47,6 @@ class History:
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
 
-    def running_mean(self, window: int = 50) -> float:
-        last = self.losses[-window:]
-        return sum(last) / len(last) if last else math.nan
-
     def to_dict(self) -> dict:
         return {"losses": self.losses, "val": self.val, "tokens": self.tokens, "seconds": self.seconds}
 

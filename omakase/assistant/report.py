@@ -10,6 +10,7 @@ import dataclasses
 import platform
 
 from ..report import PALETTE, Report, pyplot
+from ..train import running_means
 from .evaluate import Rate
 
 
@@ -26,16 +27,6 @@ def jsonable(x):
 
 def rate(r: Rate) -> str:
     return f"{r.share:.0%} [{r.low:.0%}, {r.high:.0%}] (n={r.n})"
-
-
-def running(values: list[float], window: int = 50) -> list[float]:
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
 
 
 def rates(x):
@@ -114,7 +105,7 @@ def _models(r: dict, report: Report) -> None:
 
 def _loss_panel(ax, history: dict, window: int, title: str) -> None:
     """One training's loss: the running mean of its steps and its held-out evaluations."""
-    ax.plot(running(history["losses"], window), color=PALETTE[0], label=f"training (mean of {window} steps)")
+    ax.plot(running_means(history["losses"], window), color=PALETTE[0], label=f"training (mean of {window} steps)")
     ax.plot([s for s, _ in history["val"]], [v for _, v in history["val"]], "o-", color=PALETTE[1], label="held out")
     ax.set(title=title, xlabel="step", ylabel="loss")
     ax.legend()

@@ -17,7 +17,7 @@ from ..config import block_of, count_params, param_shapes
 from ..engines import make_engine
 from ..errors import OmakaseError
 from ..sample import softmax
-from ..train import RUNNING_WINDOW
+from ..train import running_means
 
 TOP = 5  # candidates shown in every vote
 CURVE_POINTS = 400  # a stored curve is thinned to about this many points for the page
@@ -41,14 +41,6 @@ def thin(values: list[float], points: int = CURVE_POINTS) -> list[list[float]]:
     """[[step, value], ...] with at most about `points` points: every k-th step (steps count from 1)."""
     every = max(1, math.ceil(len(values) / points))
     return [[i + 1, values[i]] for i in range(0, len(values), every)]
-
-
-def running_means(losses: list[float], window: int = RUNNING_WINDOW) -> list[float]:
-    out, total = [], 0.0
-    for i, x in enumerate(losses):
-        total += x - (losses[i - window] if i >= window else 0.0)
-        out.append(total / min(i + 1, window))
-    return out
 
 
 def describe(model: service.Model) -> dict:

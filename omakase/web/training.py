@@ -19,7 +19,6 @@ from .. import train as training
 from ..config import count_params, settings_for
 from ..errors import OmakaseError
 from ..sample import cook
-from .kitchen import running_means
 
 SNAPSHOTS = 10  # held-out loss and names this many times per run (and at the end)
 SNAPSHOT_NAMES = 5
@@ -176,7 +175,7 @@ class Session:
             return {"state": self.state, "step": 0, "steps": 0}
         losses = run.losses[:]  # a copy taken at once: the thread may append meanwhile
         since = max(0, min(since, len(losses)))
-        means = running_means(losses[max(0, since - training.RUNNING_WINDOW):])[-(len(losses) - since):] \
+        means = training.running_means(losses[max(0, since - training.RUNNING_WINDOW):])[-(len(losses) - since):] \
             if len(losses) > since else []
         elapsed = (self.seconds if self.state in ("done", "stopped", "failed") else
                    time.perf_counter() - self.started if self.started else 0.0)
