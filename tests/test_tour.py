@@ -3,6 +3,7 @@
 import math
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,6 +180,19 @@ def test_the_cache_is_reused_and_retrain_ignores_it(words, cache, kitchen):
     assert again.record["watched"] == kitchen.ming.record["watched"]
     fresh = prepare(str(words), None, default_engine(), retrain=True, plan=SMALL)
     assert fresh.origin == "trained" and fresh.final.params == kitchen.ming.final.params
+
+
+def test_a_remembered_measurement_is_read_back_by_the_next_tour(words, cache, kitchen):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"loss": 1 / 3, "pair": (1, 2)}
+
+    first = kitchen.ming.remember("example", compute)
+    again = prepare(str(words), None, default_engine(), plan=SMALL).remember("example", compute)
+    assert first == again == {"loss": 1 / 3, "pair": [1, 2]} and len(calls) == 1  # both as JSON gives it back
+    assert (Path(kitchen.ming.where) / "example.json").is_file()
 
 
 def test_a_tour_of_a_custom_dataset_through_the_command(words, cache, tmp_path, capsys):

@@ -71,20 +71,22 @@ def tour(
     numbers = [chapter] if chapter else range(1, len(CHAPTERS) + 1)
     figure_lang = drawing.figure_language(lang)
 
-    with Progress(TextColumn(t("tour.training")), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
-        task = progress.add_task("train", total=None)
-        ming = prepare(data, str(checkpoint) if checkpoint else None, engine, retrain,
-                       on_step=lambda step, steps: progress.update(task, completed=step, total=steps))
-    intro = [t("tour.intro", n_params=f"{count_params(ming.final.config):,}"), origin(ming, t)]
-    console.print(f"[bold]{t('tour.title')}[/]")
-    for line in intro:
-        console.print(line, highlight=False)
-
-    kitchen = open_kitchen(ming)
     # a drawing process per core, but no more than there are figures (a single one is drawn right here)
     workers = min(os.cpu_count() or 1, sum(len(CHAPTERS[n - 1].FIGURES) for n in numbers))
     with Gallery(out, workers, lang=figure_lang) as gallery:
+        if gallery.missing(numbers):  # figures will be drawn: the drawing processes get ready while Ming trains
+            gallery.start()
+        with Progress(TextColumn(t("tour.training")), BarColumn(), MofNCompleteColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("train", total=None)
+            ming = prepare(data, str(checkpoint) if checkpoint else None, engine, retrain,
+                           on_step=lambda step, steps: progress.update(task, completed=step, total=steps))
+        intro = [t("tour.intro", n_params=f"{count_params(ming.final.config):,}"), origin(ming, t)]
+        console.print(f"[bold]{t('tour.title')}[/]")
+        for line in intro:
+            console.print(line, highlight=False)
+
+        kitchen = open_kitchen(ming)
         told, drawn = [], {}
         for n in numbers:  # each chapter's figures are drawn while the next chapter is measured
             data_of_chapter = CHAPTERS[n - 1].measure(kitchen)

@@ -7,9 +7,10 @@ metadata too.
 
 Drawing is most of a first tour's time, so it overlaps the rest: worker
 processes (matplotlib holds the GIL: threads would not help) draw a chapter's
-figures while the next chapter is measured. They are forked once this process
-has imported matplotlib and drawn a first small figure, so they start with
-everything loaded (done once, not once per worker). A figure whose data, words
+figures while the next chapter is measured. Each worker imports matplotlib and
+draws a first small figure to nowhere as it starts; when the folder lacks some
+of the figures, `start` is called before Ming is trained, so the workers get
+ready while he trains. A figure whose data, words
 and code are unchanged since it was written (the manifest says so) is kept as it
 is, so an English tour whose figures are all kept never imports matplotlib (a
 Chinese one asks matplotlib's font list whether it can draw Chinese).
@@ -28,7 +29,7 @@ from pathlib import Path
 from . import drawing
 from .chapters import CHAPTERS
 
-# What drawing needs, imported before the drawing processes are forked
+# What drawing needs, imported by each drawing process as it starts
 PRELOAD = ["matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg"]
 MANIFEST = ".figures.json"  # in the output folder: what each figure was drawn from
 MATPLOTLIB = version("matplotlib")  # a new matplotlib may draw differently: it redraws every figure
@@ -105,16 +106,22 @@ class Gallery:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
+    def missing(self, numbers) -> bool:
+        """Whether any figure of these chapters is not in the folder yet (then drawing is certain)."""
+        return any(f"ch{n}-{make.__name__}" not in self.manifest for n in numbers for make in CHAPTERS[n - 1].FIGURES)
+
     def start(self) -> None:
-        """Get ready to draw here, then fork the drawing processes (when there are several) from this one."""
+        """Start the drawing processes (when there are several), each getting ready as it starts."""
         if self.workers > 1 and self.pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            get_ready(self.lang)
-            # forked, the workers inherit all of that; where there is no fork (Windows) each gets ready on its own
+            # forked (where there is fork), the workers inherit numpy and omakase already imported; each
+            # imports matplotlib itself, which costs nothing while Ming trains in this process
             fork = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=fork)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=fork, initializer=get_ready,
+                                            initargs=(self.lang,))
+            self.pool.submit(int)  # the workers start now (and get ready) rather than at the first figure
 
     def add(self, number: int, d: dict, alts: dict[str, str]) -> dict[str, Path]:
         """Chapter `number`'s figures from its data and alt texts: drawn (or queued) when changed, else kept.

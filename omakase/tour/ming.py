@@ -44,11 +44,27 @@ class Ming:
     engine: str  # the engine that computes the bulk of the tour (training, cooking, held-out loss)
     origin: str  # "trained", "cached" or "checkpoint"
     record: dict = field(default_factory=dict)  # {"seconds", "watched": {...}} when the tour trained Ming
-    where: str = ""  # the cache folder or the checkpoint file it came from
+    where: str = ""  # the cache folder it was saved to or read from, or the checkpoint file it came from
 
     def run(self) -> training.Run:
         """The final run, with its shuffled records, tokenizer, engine and random stream."""
         return training.resume(self.final, self.docs, self.data_info, self.engine)
+
+    def remember(self, name: str, compute):
+        """`compute()`, kept as name.json in the cache folder of a trained or cached Ming, so the next tour
+        reads it instead (a checkpoint's Ming computes it every time: its folder is the user's).
+
+        The value goes through JSON either way, so a first tour and the next one see the same thing.
+        """
+        if self.origin == "checkpoint" or not self.where:
+            return json.loads(json.dumps(compute()))
+        path = Path(self.where) / f"{name}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # not there yet, or damaged: computed again
+            value = json.dumps(compute())
+            atomic_write_text(path, value)
+            return json.loads(value)
 
 
 def prepare(data: str | None, checkpoint: str | None, engine: str, retrain: bool = False,
@@ -63,6 +79,7 @@ def prepare(data: str | None, checkpoint: str | None, engine: str, retrain: bool
         if cached is not None:
             return cached
     ming = _train(docs, info, plan, engine, on_step)
+    ming.where = str(folder)
     for step, snapshot in ming.stages.items():
         ckpt_io.save(snapshot, folder / f"step-{step:04d}.json")
     atomic_write_text(folder / "record.json", json.dumps(ming.record))
