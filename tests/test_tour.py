@@ -106,6 +106,9 @@ def test_the_worked_example_and_six_techniques(kitchen, measured):
     grads = [abs(g) for _, _, g in d["dials"]]
     assert grads == sorted(grads, reverse=True) and grads[0] > 0
     assert all(0 <= index < count_params(kitchen.config) for _, index, _ in d["dials"])
+    fig, rows = ch5_tracing.techniques(d, drawing.words("en"))
+    assert fig.axes[0].get_yscale() == "linear"  # the counts on a linear scale, as the article draws them
+    assert dict(rows[1:]) == d["techniques"]
 
 
 def test_training_stages_and_adams_habits(kitchen, measured):
@@ -273,6 +276,9 @@ def test_the_scale_chart_plots_published_counts(measured):
     bars = [patch.get_width() for patch in fig.axes[0].patches]
     assert bars[1:] == [m["published"] for m in measured[8]["models"][1:]]  # GPT-2 and GPT-3 as published
     assert bars[0] == measured[8]["models"][0]["formula"]  # Ming's count is exact
+    shape, published = ch8_michelin.MICROGPT  # Karpathy's published count is what our formula gives his shape
+    assert count_params(shape) == published
+    assert measured[8]["models"][0]["published"] == (published if measured[8]["vocab"] == 27 else None)
 
 
 @pytest.mark.parametrize("lang", story.LANGUAGES)
