@@ -4,6 +4,8 @@
     tokenizer   BPE trained on the cleaned training documents (../bpe.py)
     base        the base model pretrained on them (pretrain.py)            -> OUT/base
     sft         the base model fine-tuned on the labelers' conversations   -> OUT/sft
+    tools       the same conversations, with facts looked up by search and
+                bills added up by the calculator                             -> OUT/sft-tools
     idk         probed, "I don't know" taught for what it got wrong          -> OUT/sft-idk
     identity    fine-tuned under another name, and with no identity at all -> OUT/sft-<name>, OUT/sft-anonymous
 
@@ -15,6 +17,7 @@ laptop run (docs/assistant.md: under an hour on 2 cores), "gpu" a bigger one for
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, replace
 
@@ -24,11 +27,14 @@ from ..engines.torch import pick_device
 from ..serving.timing import machine
 from ..errors import OmakaseError
 from . import evaluate, labelers, model, pipeline, smalltalk, tokenview
+from .bills import bill_conversations, bill_questions, is_right_total
+from .calculator import calculator_tool
 from .chat import SPECIALS
 from .documents import write_documents
 from .pretrain import Plan, pretrain
 from .sft import finetune
 from .talk import continue_text, reply
+from .tools import LIBRARY, TOOL_SPECIALS, search_answer, search_tool
 from .world import make_world
 
 
@@ -45,13 +51,15 @@ class Preset:
     sft: Plan
     probe_samples: int = 3
     max_questions: int | None = None  # per measured set (None: all); quick runs measure fewer
+    bills: int = 300  # training bills in the SFT set (answered without tools, or with the calculator)
+    search_chars: int = 240  # a search result's length: it must fit the block beside the question and answer
 
 
 PRESETS = {
     "quick": Preset("small", False, 512, 2, 64, 4, 96,
                     Plan(steps=300, batch_size=16, lr=3e-3, warmup=30, eval_every=100, eval_batches=2),
                     Plan(steps=150, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=10, eval_every=50, eval_batches=2),
-                    probe_samples=2, max_questions=40),
+                    probe_samples=2, max_questions=40, bills=100, search_chars=120),
     "cpu": Preset("default", True, 2048, 4, 160, 4, 128,
                   Plan(steps=900, batch_size=32, lr=3e-3, warmup=50, eval_every=150, eval_batches=8),
                   Plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4)),
@@ -80,10 +88,17 @@ def corpus(preset: Preset, seed: int, say=print) -> dict:
     return {"world": world, "documents": documents, "pipeline": result, "mixed": mixed}
 
 
-def conversations(world, seed: int, name: str = "Ming", identity: bool = True, idk=()) -> dict:
-    """The labelers' SFT set, with small talk from chatterbot-corpus when it is installed."""
+def conversations(world, seed: int, name: str = "Ming", identity: bool = True, idk=(), bills: int = 0,
+                  search=None) -> dict:
+    """The labelers' SFT set, with small talk from chatterbot-corpus when it is installed, and `bills`
+    bill questions. With a `search` tool the labelers use the tools: taught facts are looked up first
+    (where the search finds them) and bills are added up by the calculator; the questions are the same."""
     pairs = smalltalk.pairs() if smalltalk.available() else []
-    return labelers.sft_conversations(world, seed, name=name, smalltalk_pairs=pairs, idk=idk, identity=identity)
+    billed = bill_conversations(bill_questions(world, seed, n=bills), calculator=search is not None) if bills else []
+    extra = [("bill", c[0]["content"], c[1]["content"]) for c in billed]
+    answer = (lambda q: search_answer(q, search)) if search is not None else None
+    return labelers.sft_conversations(world, seed, name=name, smalltalk_pairs=pairs, idk=idk, identity=identity,
+                                      answer=answer, extra=extra)
 
 
 def preset_of(name: str) -> Preset:
@@ -110,6 +125,10 @@ def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -
     results["corpus"] = {"mixed": c["mixed"], "steps": counted.steps, "quality_reasons": counted.quality_reasons,
                          "train_tokens": counted.steps[-2]["tokens"], "val_tokens": counted.steps[-1]["tokens"],
                          "mentions": _mentions_by_bucket(world, seen)}
+    # what the search tool reads: every kept restaurant document (validation ones too: a search finds what
+    # the model never read), saved for `assistant chat`
+    library = [d.text for d in cleaned.train + cleaned.val if d.kind != "shakespeare"]
+    (out / LIBRARY).write_text(json.dumps(library), encoding="utf-8")
     strawberry = tokenview.strawberry(bpe)
     results["tokenizer"] = {"vocab_size": bpe.vocab_size, "merges": len(bpe.merges),
                             "bytes_per_token": _bytes_per_token(bpe, [d.text for d in cleaned.val]),
@@ -127,16 +146,18 @@ def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -
     results["base"] = {"parameters": count_params(config), "config": config.to_dict(), "plan": vars(plan),
                        "history": history.to_dict(), "tokens_per_second": history.tokens_per_second}
     model.save(out / "base", base, bpe, {"stage": "base", "preset": preset_name, "seed": seed})
-    return results, {"world": world, "base": base, "bpe": bpe, "seen": seen, "preset": preset}
+    return results, {"world": world, "base": base, "bpe": bpe, "seen": seen, "preset": preset,
+                     "search": search_tool(library, max_chars=preset.search_chars)}
 
 
 def sft_stage(base, bpe, world, preset: Preset, seed: int, tick=None, name: str = "Ming", identity: bool = True,
-              idk=(), stage: str = "sft"):
-    """A copy of the base model fine-tuned on the labelers' conversations; (model, what trained it)."""
+              idk=(), stage: str = "sft", search=None):
+    """A copy of the base model fine-tuned on the labelers' conversations (using the tools when `search`
+    is given); (model, what trained it)."""
     import copy
 
     tick = tick or (lambda stage, done, total: None)
-    sft_set = conversations(world, seed, name=name, identity=identity, idk=idk)
+    sft_set = conversations(world, seed, name=name, identity=identity, idk=idk, bills=preset.bills, search=search)
     tuned = copy.deepcopy(base)  # the base model stays as it was, for the next variant
     plan = replace(preset.sft, seed=seed)
     history, cut = finetune(tuned, bpe, sft_set["train"], sft_set["val"], plan,
@@ -197,15 +218,42 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
         results["identity"][label] = {"Ming": evaluate.mentions(answers, "Ming"),
                                       OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
                                       "example": answers[0].reply}
+    results["tools"] = tools_stage(out, base, sft_model, bpe, world, preset_name, seed, state["search"], held_out,
+                                   seen, tick)
+    results["knowledge"]["sft-tools (search)"] = results["tools"].pop("knowledge")
     results["seconds"] = time.perf_counter() - started
     results["machine"] = machine()
     return results
 
 
+def tools_stage(out, base, sft_model, bpe, world, preset_name: str, seed: int, search, held_out, seen, tick) -> dict:
+    """The base model fine-tuned to use the tools (-> OUT/sft-tools), against the SFT model without them:
+    held-out bills (a set of dishes no training bill has) and held-out fact questions, by how often the
+    fact was seen in pretraining."""
+    preset = preset_of(preset_name)
+    tools_model, info = sft_stage(base, bpe, world, preset, seed, tick, stage="sft-tools", search=search)
+    model.save(out / "sft-tools", tools_model, bpe, {"stage": "sft", "variant": "tools", "preset": preset_name,
+                                                     "seed": seed})
+    bills = _cap(bill_questions(world, seed, held_out=True), preset.max_questions)
+    asked = [b.text for b in bills]
+    tools = {"calc": calculator_tool, "search": search}
+    plain = evaluate.ask(sft_model, bpe, asked, progress=lambda d, t: tick("bills", d, t))
+    with_calc = evaluate.ask(tools_model, bpe, asked, tools=tools, progress=lambda d, t: tick("bills+calc", d, t))
+    facts = evaluate.ask(tools_model, bpe, [q.text for q in held_out], tools=tools,
+                         progress=lambda d, t: tick("facts+search", d, t))
+    return {"sft": info,
+            "bills": {"sft": evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, plain)]),
+                      "sft-tools": evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, with_calc)]),
+                      "called": evaluate.Rate.of([any(c.tool == "calc" for c in a.calls) for a in with_calc]),
+                      "example": {"question": asked[0], "sft": plain[0].reply, "sft-tools": with_calc[0].shown}},
+            "searched": evaluate.Rate.of([any(c.tool == "search" for c in a.calls) for a in facts]),
+            "knowledge": evaluate.knowledge(held_out, facts, seen)}
+
+
 def _tokenizer(texts: list[str], vocab_size: int, tick):
     from ..bpe import BPE
 
-    return BPE.train("\n".join(texts), vocab_size, specials=SPECIALS,
+    return BPE.train("\n".join(texts), vocab_size, specials=SPECIALS + TOOL_SPECIALS,
                      progress=lambda done, total: tick("tokenizer", done, total))
 
 

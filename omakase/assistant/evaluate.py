@@ -9,11 +9,12 @@ and how many questions it stands on.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ..lab.significance import bootstrap_ci
 from . import labelers
 from .talk import reply
+from .tools import reply_with_tools
 
 MAX_NEW = 48  # tokens an answer may take; answers in the SFT data are a sentence or two
 
@@ -37,18 +38,27 @@ class Rate:
 @dataclass
 class Answer:
     question: str
-    reply: str
+    reply: str  # what the guest reads (tool calls and results left out)
     stopped: bool  # the model closed its turn with <|end|>
+    calls: list = field(default_factory=list)  # the tool calls it made (tools.ToolCall), when it had tools
+    shown: str = ""  # the whole turn as written, calls and results included
 
 
 def ask(model, bpe, questions: list[str], system: str | None = None, max_new: int = MAX_NEW,
-        temperature: float = 0.0, seed: int = 0, progress=None) -> list[Answer]:
-    """Each question as a one-turn conversation; the model's reply to each."""
+        temperature: float = 0.0, seed: int = 0, progress=None, tools: dict | None = None) -> list[Answer]:
+    """Each question as a one-turn conversation; the model's reply to each (its tool calls run by the
+    orchestrator when `tools` maps "calc"/"search" to tools: see tools.reply_with_tools)."""
     out = []
     for i, text in enumerate(questions):
         conversation = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
-        said = reply(model, bpe, conversation, max_new, temperature, seed=seed + i)
-        out.append(Answer(text, said.text, said.stopped))
+        if tools is None:
+            said = reply(model, bpe, conversation, max_new, temperature, seed=seed + i)
+            calls = []
+        else:
+            said = reply_with_tools(model, bpe, conversation, tools, max_new, temperature, seed=seed + i)
+            calls = said.calls
+        ids = said.ids[:-1] if said.stopped else said.ids
+        out.append(Answer(text, said.text, said.stopped, calls, bpe.decode(ids)))
         if progress:
             progress(i + 1, len(questions))
     return out

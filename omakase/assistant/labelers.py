@@ -328,14 +328,17 @@ def _turns(qa: list[tuple[str, str]], system: str | None = None) -> list[dict]:
 
 def sft_conversations(world: World, seed: int = 0, name: str = "Ming", smalltalk_pairs=(), idk=(),
                       identity: bool = True, identity_n: int = 120, refusal_n: int = 120, smalltalk_n: int | None = 200,
-                      two_turn_share: float = 0.25, system_share: float = 0.2, val_share: float = VAL_SHARE) -> dict:
+                      two_turn_share: float = 0.25, system_share: float = 0.2, val_share: float = VAL_SHARE,
+                      answer=None, extra=()) -> dict:
     """Every SFT conversation, shuffled, split into train and val (for the fine-tuning's held-out loss):
     fact Q&A of the training split (a share joined in two-turn conversations), identity (unless
     `identity` is False: the "anonymous" model), refusals, small talk, and "I don't know" for
     the questions in `idk` (probe or training questions; a training fact's answers are then
     dropped). At most `smalltalk_n` small-talk pairs are used (a seeded sample, None for all:
     chatterbot-corpus has thousands, which would drown the rest). With identity, `system_share` of the conversations open with a system prompt naming
-    the assistant. Returns {"train", "val": conversations, "kinds", "val_kinds": their kinds,
+    the assistant. `answer(question)`, if given, writes the assistant's turn for a taught fact question
+    (the tools variant looks the fact up with a search call first); `extra` holds (kind, user, assistant)
+    triples mixed in like the rest (bills, for instance). Returns {"train", "val": conversations, "kinds", "val_kinds": their kinds,
     "counts", "val_counts": conversations per kind}."""
     if not 0.0 <= val_share < 1.0:
         raise OmakaseError(f"val_share must be in [0, 1), got {val_share}")
@@ -352,13 +355,14 @@ def sft_conversations(world: World, seed: int = 0, name: str = "Ming", smalltalk
     r.shuffle(train)
     while train:
         take = 2 if len(train) >= 2 and r.random() < two_turn_share else 1
-        items.append(("fact", [(q.text, q.reply) for q in train[:take]]))
+        items.append(("fact", [(q.text, answer(q) if answer else q.reply) for q in train[:take]]))
         train = train[take:]
     items += [("idk", [(q.text, idk_answer(q))]) for q in idk]
     if identity:
         items += [("identity", [(q.text, q.reply)]) for q in
                   identity_conversations(world.master, world.name, name, identity_n, seed).train]
     items += [("refusal", [(q.text, q.reply)]) for q in refusals(refusal_n, seed).train]
+    items += [(kind, [(user, assistant)]) for kind, user, assistant in extra]
     chat = smalltalk(smalltalk_pairs)
     if smalltalk_n is not None and len(chat) > smalltalk_n:
         chat = r.sample(chat, smalltalk_n)

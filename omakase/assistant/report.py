@@ -48,6 +48,8 @@ def write(results: dict, report: Report, command: str) -> None:
     _corpus(r, report)
     _models(r, report)
     _claims(r, report)
+    if "tools" in r:
+        _tools(r, report)
     report.write()
 
 
@@ -124,7 +126,7 @@ def _claims(r: dict, report: Report) -> None:
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for i, model in enumerate(k):
         rates = [k[model]["by_seen"][b] for b in buckets]
-        xs = [j + (i - 0.5) * 0.3 for j in range(len(buckets))]
+        xs = [j + (i - (len(k) - 1) / 2) * 0.2 for j in range(len(buckets))]  # models side by side
         ax.errorbar(xs, [x.share for x in rates], yerr=[[x.share - x.low for x in rates], [x.high - x.share for x in rates]],
                     fmt="o", color=PALETTE[i], label=model, capsize=3)
     ax.set_xticks(range(len(buckets)), [f"~{b}x" for b in buckets])
@@ -152,3 +154,22 @@ def _claims(r: dict, report: Report) -> None:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ⏎ ").strip() or "(nothing)"
+
+
+def _tools(r: dict, report: Report) -> None:
+    t = r["tools"]
+    b = t["bills"]
+    k = r["knowledge"]
+    report.add("## 8. Tools", "",
+               "The same SFT conversations, with the labelers using tools: taught facts looked up with "
+               "`<|search|>` first (where the search finds them), bills added up with `<|calc|>`. The orchestrator "
+               "runs each call and writes its result; the model never writes a result.", "")
+    report.table(["held-out question", "SFT, no tools", "SFT with tools"],
+                 [["bill for dishes never billed together in training (right total)", rate(b["sft"]), rate(b["sft-tools"])],
+                  ["fact question (right answer)", rate(k["sft"]["all"]), rate(k["sft-tools (search)"]["all"])]])
+    report.add(f"The tools model called the calculator on {rate(b['called'])} of the bills and searched on "
+               f"{rate(t['searched'])} of the fact questions. Accuracy on facts by how often they were seen is in the "
+               "table of section 5 (row sft-tools (search)).", "")
+    e = b["example"]
+    report.table(["bill", "SFT, no tools", "SFT with tools (as written)"],
+                 [[_cell(e["question"]), _cell(e["sft"]), _cell(e["sft-tools"])]])

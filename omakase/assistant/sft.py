@@ -3,16 +3,18 @@
 Nothing about the network changes: the same loss, the same optimizer (pretrain.train),
 a smaller learning rate. Only the data does: conversations in the chat format
 (chat.py), where the targets outside the assistant's turns are -1, so the model
-is graded only on how it answers. After a few hundred steps it answers in the
-format, with the labelers' manners: that is all "becoming an assistant" is.
+is graded only on how it answers (its tool calls included, but not the results
+the orchestrator gives back: tools.render_with_tools). After a few hundred steps
+it answers in the format, with the labelers' manners: that is all "becoming an
+assistant" is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .chat import render
 from .pretrain import IGNORE, Plan, train
+from .tools import render_with_tools
 
 
 @dataclass
@@ -38,7 +40,7 @@ def examples(conversations: list[list[dict]], bpe, block_size: int) -> Examples:
     lengths = torch.zeros(len(conversations), dtype=torch.long)
     cut = 0
     for row, conversation in enumerate(conversations):
-        r = render(conversation, bpe)
+        r = render_with_tools(conversation, bpe)  # chat.render, plus tool calls (results untrained)
         if len(r.ids) > block_size + 1:
             cut += 1
         ids, mask = r.ids[:block_size + 1], r.mask[:block_size + 1]

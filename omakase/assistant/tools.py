@@ -44,6 +44,7 @@ MAX_RESULT_TOKENS = 64  # a result longer than this is cut (the whole reply live
 SEARCH_K = 4  # sentences a search returns: a dish's name is in many sentences, the one with the asked fact
 # is often not the first (its words are "comes from", the question's "origin"); 4 fit in the block
 SEARCH_CHARS = 240  # a search result: a few sentences, not whole documents
+LIBRARY = "library.json"  # in an assistant build's folder: the documents its search tool reads
 MARKERS = re.compile("(" + "|".join(re.escape(s) for s in TOOL_SPECIALS) + ")")
 
 Tool = Callable[[str], str]
@@ -67,6 +68,25 @@ class SaidWithTools:
     calls: list[ToolCall] = field(default_factory=list)
 
 
+def has_tool_tokens(bpe) -> bool:
+    return all(s in bpe.special for s in TOOL_SPECIALS)
+
+
+def kitchen_tools(build_folder) -> dict[str, Tool]:
+    """The tools of an assistant build: the calculator, and the search over the documents the build saved
+    in LIBRARY; without that file (a model folder moved on its own) there is no "search"."""
+    import json
+    from pathlib import Path
+
+    from .calculator import calculator_tool
+
+    try:
+        library = json.loads((Path(build_folder) / LIBRARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"calc": calculator_tool}
+    return {"calc": calculator_tool, "search": search_tool(library)}
+
+
 def check_tokenizer(bpe) -> None:
     missing = [s for s in TOOL_SPECIALS if s not in bpe.special]
     if missing:
@@ -88,9 +108,8 @@ def render_with_tools(conversation: list[dict], bpe, reply: bool = False) -> Ren
     Mask 1 on what the model writes (its words, its calls, <|end|>), 0 on the results
     between <|result|> and <|/result|> (the orchestrator writes those). Markers in system
     or user messages stay plain bytes: a guest cannot forge a call or a result. A
-    conversation without markers renders exactly as chat.render does.
+    conversation without markers renders exactly as chat.render does, with any tokenizer.
     """
-    check_tokenizer(bpe)
     ids, mask = [bpe.special[DOC]], [0]
     for i, message in enumerate(conversation):
         role = message.get("role")
@@ -118,6 +137,7 @@ def _assistant_tokens(content: str, bpe, number: int) -> tuple[list[int], list[i
     expect = None  # the marker that must come next: a call's closer, <|result|> or <|/result|>
     for part in MARKERS.split(content):
         if part in TOOL_SPECIALS:
+            check_tokenizer(bpe)  # only a call needs the tool tokens
             if part != expect and not (expect is None and part in OPENERS):
                 raise OmakaseError(f"message {number}: {part} where {expect or 'text or a call'} belongs; write "
                                    f"calls as {CALC}3*4{CALC_END}{RESULT}12{RESULT_END}")
@@ -169,7 +189,8 @@ def reply_with_tools(model, bpe, conversation: list[dict], tools: dict[str, Tool
     reason = "length"
     with torch.inference_mode():
         cache = new_cache(model, 1)
-        logits = model(torch.tensor([prompt]), cache, 0)[0, -1]
+        device = model.w("wte").device  # CUDA when the model is there
+        logits = model(torch.tensor([prompt], device=device), cache, 0)[0, -1]
         pos = len(prompt)  # the position of the next token fed to the model
         while sum(written) < max_new:
             logits = logits.clone()
@@ -196,7 +217,7 @@ def reply_with_tools(model, bpe, conversation: list[dict], tools: dict[str, Tool
                 calls.append(ToolCall(tool, query, result))
                 new += feed[1:]
                 written += [False] * (len(feed) - 1)
-            logits = model(torch.tensor([feed]), cache, pos)[0, -1]
+            logits = model(torch.tensor([feed], device=device), cache, pos)[0, -1]
             pos += len(feed)
     stopped = reason == "end"
     return SaidWithTools(bpe.decode(visible(new[:-1] if stopped else new, bpe)), new, written, prompt, stopped,
@@ -280,18 +301,14 @@ def search_tool(documents: list[str], k: int = SEARCH_K, method: str = "bm25", m
     return search
 
 
-def search_conversations(questions, search: Tool) -> tuple[list[list[dict]], int]:
-    """Fact questions (labelers.Question) answered through the search tool, as SFT data: the
-    question itself is the query, then the result, then the labelers' reply. Only where the
-    result states the answer (a labeler does not answer from a result that lacks it); returns
-    the conversations and how many questions were skipped for that."""
-    out = []
-    for q in questions:
-        result = search(q.text)
-        if states(q.answer, result):
-            out.append([{"role": "user", "content": q.text},
-                        {"role": "assistant", "content": call_text("search", q.text, result) + q.reply}])
-    return out, len(questions) - len(out)
+def search_answer(question, search: Tool) -> str:
+    """How the labelers answer a fact question (labelers.Question) with the search tool: the question
+    itself is the query, then the result, then their reply. Only where the result states the answer (a
+    labeler does not answer from a result that lacks it); otherwise the plain reply, with no call."""
+    result = search(question.text)
+    if states(question.answer, result):
+        return call_text("search", question.text, result) + question.reply
+    return question.reply
 
 
 def _cut(text: str, n: int) -> str:

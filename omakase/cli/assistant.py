@@ -38,7 +38,7 @@ def build(
     seed: int = typer.Option(0, "--seed", help="Seed of the world, the data and the models."),
     force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a build."),
 ) -> None:
-    """Run every stage (corpus, BPE, base model, SFT, the measurements) and write report.md and report.json."""
+    """Run every stage (corpus, BPE, base model, SFT, tools, the measurements) and write report.md and report.json."""
     from ..report import Report, next_report_dir
 
     preset = "quick" if quick else preset
@@ -58,7 +58,7 @@ def build(
         else "omakase assistant build"
     reporting.write(results, report, command.strip())
     console.print(f"models and report in {report.dir}/ (report.md, report.json); "
-                  f"talk to the assistant: omakase assistant chat --model {report.dir}/sft")
+                  f"talk to the assistant (with its tools): omakase assistant chat --model {report.dir}/sft-tools")
 
 
 @app.command()
@@ -154,15 +154,20 @@ def sft(
 
 @app.command()
 def chat(
-    model: Optional[Path] = typer.Option(None, "--model", help="A stage folder (DIR/sft, DIR/base, ...); default: the newest build's sft."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A stage folder (DIR/sft-tools, DIR/sft, DIR/base, ...); "
+                                         "default: the newest build's sft-tools (or sft)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="One question, one answer (no REPL)."),
     temperature: float = typer.Option(0.0, "--temperature", help="The risk dial: 0 always picks the likeliest token."),
     top_k: int = typer.Option(0, "--top-k", help="Sample only among the k likeliest tokens (0: all)."),
     max_new: int = typer.Option(96, "--max-new", help="Tokens an answer may take at most."),
-    show_tokens: bool = typer.Option(False, "--show-tokens", help="Show the conversation token by token, trained tokens marked."),
+    show_tokens: bool = typer.Option(False, "--show-tokens", help="Show the conversation token by token, trained "
+                                     "tokens marked (tool calls and results included)."),
+    no_tools: bool = typer.Option(False, "--no-tools", help="Run no tool: every call the model writes is answered "
+                                  "'refused' (to compare with and without the calculator and the search)."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Talk to a model: a REPL, or one answer with --prompt. The base model continues documents; SFT models answer."""
+    """Talk to a model: a REPL, or one answer with --prompt. The base model continues documents; SFT models answer,
+    calling the calculator and the search over the build's documents when they were taught to."""
     if temperature < 0:
         raise OmakaseError(f"--temperature must be >= 0, got {temperature}")
     if top_k < 0 or max_new < 1:
@@ -171,24 +176,38 @@ def chat(
         raise OmakaseError("--prompt is empty; ask something")
     _need_torch()
     from ..assistant import model as models
-    from ..assistant.chat import render, token_rows
+    from ..assistant.chat import token_rows
     from ..assistant.talk import reply
+    from ..assistant.tools import LIBRARY, has_tool_tokens, kitchen_tools, render_with_tools, reply_with_tools
 
     loaded = models.load(model if model is not None else _newest_sft())
     conversation: list[dict] = []
+    tools = None  # a tokenizer from before the tools has no call tokens: plain replies
+    if has_tool_tokens(loaded.bpe):
+        build = loaded.path.parent.parent
+        tools = {} if no_tools else kitchen_tools(build)
+        if not no_tools and "search" not in tools:
+            console.print(f"[dim](no search tool: {build / LIBRARY} is missing; the build writes it)[/dim]")
 
     def answer(text: str) -> None:
         conversation.append({"role": "user", "content": text})
-        said = reply(loaded.model, loaded.bpe, conversation, max_new, temperature, top_k, seed)
-        conversation.append({"role": "assistant", "content": said.text})
+        if tools is None:
+            said = reply(loaded.model, loaded.bpe, conversation, max_new, temperature, top_k, seed)
+            written, calls = said.text, []
+        else:
+            said = reply_with_tools(loaded.model, loaded.bpe, conversation, tools, max_new, temperature, top_k, seed)
+            written, calls = loaded.bpe.decode(said.ids[:-1] if said.stopped else said.ids), said.calls
+        conversation.append({"role": "assistant", "content": written})
+        for call in calls:
+            console.print(f"[dim]({call.tool}: {call.query} -> {call.result})[/dim]", highlight=False)
         console.print(said.text if said.text.strip() else "(nothing)", markup=False, highlight=False)
         if not said.stopped:
             console.print(f"[dim](no end token within {max_new} tokens or the context)[/dim]")
         if show_tokens:
-            r = render(conversation, loaded.bpe)
+            r = render_with_tools(conversation, loaded.bpe)
             rows = token_rows(r.ids, r.mask, loaded.bpe)
             console.print(" ".join(f"[{'bold green' if t else 'dim'}]{piece!r}:{i}[/]" for i, piece, t in rows),
-                          highlight=False)
+                          highlight=False, markup=True)
 
     if prompt is not None:
         answer(prompt)
@@ -270,7 +289,8 @@ def _newest_sft() -> Path:
     if not found:
         raise OmakaseError("no assistant in ./assistant-runs; make one with omakase assistant build (--quick for a "
                            "toy one) or pass --model DIR/sft")
-    return found[-1] / "sft"
+    tools = found[-1] / "sft-tools"
+    return tools if tools.is_dir() else found[-1] / "sft"
 
 
 def _tokenizer(model: Path | None):

@@ -39,18 +39,24 @@ def test_bad_input_is_one_line(in_tmp, capsys):
 def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     assert main(["assistant", "build", "--quick", "--out", "b"]) == 0
     results = json.loads((in_tmp / "b" / "report.json").read_text())
-    for key in ("corpus", "tokenizer", "base", "sft", "format", "harmful", "knowledge", "hallucination", "idk", "identity"):
+    for key in ("corpus", "tokenizer", "base", "sft", "format", "harmful", "knowledge", "hallucination", "idk", "identity",
+                "tools"):
         assert key in results
-    for stage in ("base", "sft", "sft-idk"):
+    assert results["tools"]["bills"]["sft-tools"]["n"] == results["tools"]["bills"]["sft"]["n"] == 40
+    for stage in ("base", "sft", "sft-idk", "sft-tools"):
         assert (in_tmp / "b" / stage / "model.json").is_file()
     report = (in_tmp / "b" / "report.md").read_text()
-    assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report
+    assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report and "## 8. Tools" in report
     assert main(["assistant", "report", "b", "--out", "again"]) == 0  # the report, written again from report.json
     assert (in_tmp / "again" / "report.md").read_text() == report
     capsys.readouterr()
     assert main(["assistant", "chat", "--model", "b/sft", "--prompt", "Who are you?", "--show-tokens"]) == 0
     out = capsys.readouterr().out
     assert "<|assistant|>" in out.replace("'", "")
+    bill = "How much are 2 miso soups and 1 unagi bowl?"
+    for tools in ([], ["--no-tools"]):  # the tools model, with its calculator and search, or with none
+        assert main(["assistant", "chat", "--model", "b/sft-tools", "--prompt", bill, *tools]) == 0
+    assert "no search tool" not in capsys.readouterr().out  # the build saved its library
     assert main(["assistant", "tokens", "How many r's are in strawberry?", "--model", "b", "--html", "t.html"]) == 0
     assert (in_tmp / "t.html").read_text().count("<span") >= 3
     one_line_error(capsys, ["assistant", "chat", "--model", "b/base", "--prompt", "word " * 200], "reads at most 96")

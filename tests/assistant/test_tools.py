@@ -114,8 +114,11 @@ def test_a_full_block_or_max_new_stops_without_an_error(bpe):
 
 def test_a_tokenizer_without_tool_tokens_is_one_clear_line():
     plain = BPE.train(TEXT, 256 + 20, specials=chat.SPECIALS)
+    assert render_with_tools(ASK, plain) == chat.render(ASK, plain)  # no call: any tokenizer renders it
     with pytest.raises(OmakaseError, match="no tool tokens"):
-        render_with_tools(ASK, plain)
+        render_with_tools(ASK + [{"role": "assistant", "content": tools.call_text("calc", "1+1", "2")}], plain)
+    with pytest.raises(OmakaseError, match="no tool tokens"):
+        reply_with_tools(Scripted([], plain), plain, ASK)
     assert tools.check_tokenizer(plain.with_specials(tools.TOOL_SPECIALS)) is None
 
 
@@ -211,17 +214,43 @@ def test_search_refuses_nothing_to_search_and_unknown_methods():
         tools.search_tool(DOCUMENTS, method="fuzzy")
 
 
-def test_search_conversations_answer_from_the_result_only_when_it_states_the_answer(bpe):
+def test_the_labelers_answer_from_a_search_result_only_when_it_states_the_answer(bpe):
     from omakase.assistant.labelers import Question
 
-    asked = [Question("q:1", "How much is the smoked yuzu eel bowl?", "14", "price:smoked yuzu eel bowl", 1, "fact",
-                      "The smoked yuzu eel bowl costs $14."),
-             Question("q:2", "Where does the smoked yuzu eel bowl come from?", "Dunmere", "origin:smoked yuzu eel bowl",
-                      1, "fact", "It comes from Dunmere.")]
-    conversations, skipped = tools.search_conversations(asked, tools.search_tool(DOCUMENTS, k=1))
-    assert skipped == 1 and len(conversations) == 1
-    assert conversations[0][1]["content"] == (f"{SEARCH}How much is the smoked yuzu eel bowl?{SEARCH_END}{RESULT}"
-                                              f"The smoked yuzu eel bowl costs $14.{RESULT_END}"
-                                              "The smoked yuzu eel bowl costs $14.")
-    r = render_with_tools(conversations[0], bpe)
+    found = Question("q:1", "How much is the smoked yuzu eel bowl?", "14", "price:smoked yuzu eel bowl", 1, "fact",
+                     "The smoked yuzu eel bowl costs $14.")
+    missed = Question("q:2", "Where does the smoked yuzu eel bowl come from?", "Dunmere", "origin:smoked yuzu eel bowl",
+                      1, "fact", "It comes from Dunmere.")
+    search = tools.search_tool(DOCUMENTS, k=1)
+    assert tools.search_answer(missed, search) == missed.reply  # the result lacks Dunmere: no call
+    answer = tools.search_answer(found, search)
+    assert answer == (f"{SEARCH}How much is the smoked yuzu eel bowl?{SEARCH_END}{RESULT}"
+                      f"The smoked yuzu eel bowl costs $14.{RESULT_END}The smoked yuzu eel bowl costs $14.")
+    r = render_with_tools([{"role": "user", "content": found.text}, {"role": "assistant", "content": answer}], bpe)
     assert bpe.special[SEARCH] in r.ids and r.mask[r.ids.index(bpe.special[RESULT])] == 0
+
+
+def test_a_builds_tools_are_the_calculator_and_a_search_over_its_library(tmp_path):
+    import json
+
+    assert set(tools.kitchen_tools(tmp_path)) == {"calc"}  # no library.json: no search
+    (tmp_path / tools.LIBRARY).write_text(json.dumps(DOCUMENTS))
+    kit = tools.kitchen_tools(tmp_path)
+    assert kit["calc"]("3*12+2*7") == "50"
+    assert "$14" in kit["search"]("How much is the smoked yuzu eel bowl?")
+
+
+def test_the_tools_variant_asks_the_same_questions_and_answers_them_with_calls():
+    from omakase.assistant import build
+    from omakase.assistant.world import make_world
+
+    world = make_world(0, "small")
+    search = tools.search_tool([f"The {d.name} costs ${d.price}." for d in world.dishes])
+    plain = build.conversations(world, 0, bills=20)
+    tooled = build.conversations(world, 0, bills=20, search=search)
+    assert plain["counts"] == tooled["counts"] and plain["counts"]["bill"] + plain["val_counts"].get("bill", 0) == 20
+    said = [m["content"] for c in plain["train"] + plain["val"] for m in c if m["role"] == "assistant"]
+    assert not any(marker in text for text in said for marker in tools.TOOL_SPECIALS)
+    said = [m["content"] for c in tooled["train"] + tooled["val"] for m in c if m["role"] == "assistant"]
+    assert sum(text.startswith(CALC) for text in said) == 20  # every bill, through the calculator
+    assert sum(text.startswith(SEARCH) for text in said) > 0  # prices are found by the search
