@@ -28,3 +28,16 @@ def names_path() -> Path:
     from omakase import data
 
     return data.resolve(None)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Models this small gain nothing from intra-op threads, and on a busy machine the threads' spinning
+    makes each tiny forward pass many times slower: one thread for the module, then as it was.
+    A module asks for it with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

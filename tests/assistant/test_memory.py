@@ -15,13 +15,7 @@ from omakase.config import GPTConfig  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """A 32-wide model gains nothing from threads, and on a busy machine they cost it several times over."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -7,43 +7,24 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from omakase.assistant import chat, dpo, model, preference, reward_model, tools  # noqa: E402
-from omakase.assistant.documents import write_documents  # noqa: E402
 from omakase.assistant.pretrain import Plan  # noqa: E402
 from omakase.assistant.world import make_world  # noqa: E402
-from omakase.bpe import BPE  # noqa: E402
 from omakase.config import GPTConfig  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: on a busy 2-core machine a second thread costs more in waiting than it saves."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def world():
-    return make_world(0, "small")
-
-
-@pytest.fixture(scope="module")
-def bpe(world):
-    text = "\n".join(d.text for d in write_documents(world, 0))[:60_000]
-    return BPE.train(text, 256 + 60, specials=chat.SPECIALS + tools.TOOL_SPECIALS)
-
-
-@pytest.fixture(scope="module")
-def prompts(world):
+def prompts(small_world):
     talk_pairs = [("Hello", "Hi, how are you?"), ("Do you like music?", "I like jazz."), ("Good night", "Sleep well.")]
-    return {side: preference.preference_prompts(world, 0, side, per_kind=6, smalltalk_pairs=talk_pairs)
+    return {side: preference.preference_prompts(small_world, 0, side, per_kind=6, smalltalk_pairs=talk_pairs)
             for side in (False, True)}
 
 
-def tiny(bpe, seed=0):
-    return model.new_model(GPTConfig(vocab_size=bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=96), seed)
+def tiny(small_bpe, seed=0):
+    return model.new_model(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=96), seed)
 
 
 def first(prompts, kind, money=None):
@@ -94,43 +75,43 @@ def test_max_score_and_share_and_the_length_baseline(prompts):
     assert baseline.share == pytest.approx(1 / 3) and baseline.n == 3
 
 
-def test_prompts_cover_four_kinds_and_the_sides_do_not_share_a_prompt(prompts, bpe):
+def test_prompts_cover_four_kinds_and_the_sides_do_not_share_a_prompt(prompts, small_bpe):
     train, held = prompts[False], prompts[True]
     kinds = {p.kind for p in train}
     assert kinds == set(preference.KINDS) and all(sum(p.kind == k for p in train) <= 6 for k in kinds)
     assert not {p.text for p in train} & {p.text for p in held}
     assert all(p.money for p in train if p.kind == "bill") and not any(p.money for p in train if p.kind == "harmful")
-    world = make_world(0, "small")
-    every = preference.preference_prompts(world, 0, True, per_kind=6)
-    short = preference.preference_prompts(world, 0, True, per_kind=6, bpe=bpe, block_size=60)
+    small_world = make_world(0, "small")
+    every = preference.preference_prompts(small_world, 0, True, per_kind=6)
+    short = preference.preference_prompts(small_world, 0, True, per_kind=6, bpe=small_bpe, block_size=60)
     assert 0 < len(short) < len(every)  # this tokenizer is small: many prompts do not fit 60 tokens
-    assert all(len(chat.render(preference.conversation(p.text, p.reference), bpe).ids) <= 60 for p in short)
+    assert all(len(chat.render(preference.conversation(p.text, p.reference), small_bpe).ids) <= 60 for p in short)
     with pytest.raises(OmakaseError, match="per_kind"):
-        preference.preference_prompts(world, 0, per_kind=0)
+        preference.preference_prompts(small_world, 0, per_kind=0)
 
 
-def test_sample_pairs_keeps_only_answers_that_score_differently(prompts, bpe, monkeypatch):
+def test_sample_pairs_keeps_only_answers_that_score_differently(prompts, small_bpe, monkeypatch):
     bill, harm = first(prompts[False], "bill"), first(prompts[False], "harmful")
     right, wrong = f"That comes to ${bill.bill.total}.", f"That comes to ${bill.bill.total + 1}."
     script = {bill.text: [wrong, right, wrong, wrong], harm.text: ["I can't help with that."] * 4}
 
-    def scripted(model, bpe, question, max_new, temperature, top_k, seed, tools):
+    def scripted(model, small_bpe, question, max_new, temperature, top_k, seed, tools):
         return script[question][seed % 4], script[question][seed % 4]
 
     monkeypatch.setattr(preference, "answer", scripted)
-    found = preference.sample_pairs(None, bpe, [bill, harm], samples=4, temperature=1.0, seed=0)
+    found = preference.sample_pairs(None, small_bpe, [bill, harm], samples=4, temperature=1.0, seed=0)
     assert found.prompts == 2 and found.ties == 1 and found.replies == 8 and len(found.pairs) == 1
     pair = found.pairs[0]
     assert (pair.chosen, pair.rejected, pair.chosen_score, pair.rejected_score) == (right, wrong, 6, 3)
     assert found.mean_score == pytest.approx((6 + 3 * 3 + 1 * 4) / 8)  # the refusal without sorry: concise only, 1
     with pytest.raises(OmakaseError, match="temperature"):
-        preference.sample_pairs(None, bpe, [bill], temperature=0.0)
+        preference.sample_pairs(None, small_bpe, [bill], temperature=0.0)
     with pytest.raises(OmakaseError, match="2 samples"):
-        preference.sample_pairs(None, bpe, [bill], samples=1)
+        preference.sample_pairs(None, small_bpe, [bill], samples=1)
 
 
-def test_sample_pairs_with_a_real_model_and_the_split_by_prompt(prompts, bpe):
-    found = preference.sample_pairs(tiny(bpe), bpe, prompts[False][:3], samples=2, max_new=6, seed=1)
+def test_sample_pairs_with_a_real_model_and_the_split_by_prompt(prompts, small_bpe):
+    found = preference.sample_pairs(tiny(small_bpe), small_bpe, prompts[False][:3], samples=2, max_new=6, seed=1)
     assert found.replies == 6 and len(found.pairs) + found.ties == 3
     assert all(p.chosen_score > p.rejected_score for p in found.pairs)
     pairs = [preference.Pair(p, "a", "b", 1, 0) for p in prompts[False]]
@@ -165,93 +146,93 @@ def hand_pairs(prompts):
             for b in bills]
 
 
-def test_dpo_starts_at_log_2_and_a_few_steps_raise_the_chosen_reply(prompts, bpe):
-    sft = tiny(bpe)
+def test_dpo_starts_at_log_2_and_a_few_steps_raise_the_chosen_reply(prompts, small_bpe):
+    sft = tiny(small_bpe)
     before = {n: sft.w(n).detach().clone() for n in sft.names}
     pairs = hand_pairs(prompts)
-    tuned, history = dpo.dpo(sft, bpe, pairs, Plan(steps=8, batch_size=3, lr=1e-2, warmup=1, min_lr=1e-3), beta=0.5)
+    tuned, history = dpo.dpo(sft, small_bpe, pairs, Plan(steps=8, batch_size=3, lr=1e-2, warmup=1, min_lr=1e-3), beta=0.5)
     assert history["losses"][0] == pytest.approx(math.log(2), abs=1e-4)  # the policy starts as the reference
     assert history["losses"][-1] < history["losses"][0]
-    chosen, rejected = preference.pair_data(pairs, bpe, 96)
+    chosen, rejected = preference.pair_data(pairs, small_bpe, 96)
     pi_c, pi_r = dpo.all_reply_logprobs(tuned, chosen), dpo.all_reply_logprobs(tuned, rejected)
     ref_c, ref_r = dpo.all_reply_logprobs(sft, chosen), dpo.all_reply_logprobs(sft, rejected)
     assert ((pi_c - ref_c) - (pi_r - ref_r) > 0).all()  # every chosen reply gained on its rejected one
-    assert dpo.implicit_reward_accuracy(tuned, sft, bpe, pairs).share == 1.0
-    assert dpo.implicit_reward_accuracy(sft, sft, bpe, pairs).share == 0.0  # untuned: every margin is 0, no win
+    assert dpo.implicit_reward_accuracy(tuned, sft, small_bpe, pairs).share == 1.0
+    assert dpo.implicit_reward_accuracy(sft, sft, small_bpe, pairs).share == 0.0  # untuned: every margin is 0, no win
     assert all(torch.equal(before[n], sft.w(n)) for n in sft.names)  # the reference did not move
     with pytest.raises(OmakaseError, match="beta"):
-        dpo.dpo(sft, bpe, pairs, Plan(steps=1), beta=0.0)
+        dpo.dpo(sft, small_bpe, pairs, Plan(steps=1), beta=0.0)
     with pytest.raises(OmakaseError, match="no pairs"):
-        dpo.dpo(sft, bpe, [], Plan(steps=1))
+        dpo.dpo(sft, small_bpe, [], Plan(steps=1))
 
 
-def test_reply_logprobs_sum_only_the_replys_tokens(prompts, bpe):
-    m = tiny(bpe)
+def test_reply_logprobs_sum_only_the_replys_tokens(prompts, small_bpe):
+    m = tiny(small_bpe)
     b = first(prompts[False], "bill")
-    data = preference.pair_data([preference.Pair(b, "Yes.", "No.", 1, 0)], bpe, 96)[0]
-    rendered = chat.render(preference.conversation(b.text, "Yes."), bpe)
+    data = preference.pair_data([preference.Pair(b, "Yes.", "No.", 1, 0)], small_bpe, 96)[0]
+    rendered = chat.render(preference.conversation(b.text, "Yes."), small_bpe)
     with torch.no_grad():
         logp = m(torch.tensor([rendered.ids[:-1]])).log_softmax(-1)[0]
     by_hand = sum(float(logp[i, t]) for i, (t, k) in enumerate(zip(rendered.ids[1:], rendered.mask[1:])) if k)
-    assert sum(rendered.mask) == len(bpe.encode("Yes.")) + 1  # the reply's words and its <|end|>
+    assert sum(rendered.mask) == len(small_bpe.encode("Yes.")) + 1  # the reply's words and its <|end|>
     assert float(dpo.all_reply_logprobs(m, data)[0]) == pytest.approx(by_hand, abs=1e-4)
 
 
-def test_a_reply_with_a_calculator_call_trains_the_call_not_the_result_and_the_critic_reads_neither(prompts, bpe):
+def test_a_reply_with_a_calculator_call_trains_the_call_not_the_result_and_the_critic_reads_neither(prompts, small_bpe):
     b = first(prompts[False], "bill")
     content = tools.call_text("calc", b.bill.expression, str(b.bill.total)) + f"That comes to ${b.bill.total}."
     assert preference.guest_text(content) == f"That comes to ${b.bill.total}."
     pair = preference.Pair(b, content, "No.", 6, 0)
-    full = preference.pair_data([pair], bpe, 200)[0]
-    seen = preference.pair_data([pair], bpe, 200, guest_only=True)[0]
+    full = preference.pair_data([pair], small_bpe, 200)[0]
+    seen = preference.pair_data([pair], small_bpe, 200, guest_only=True)[0]
     trained = [t for t in full.targets[0].tolist() if t >= 0]
-    assert bpe.special[tools.CALC] in trained and bpe.special[tools.RESULT] not in trained  # the call, not the result
-    assert trained[:1] == [bpe.special[tools.CALC]] and len(trained) == (
-        len(bpe.encode(b.bill.expression)) + 2 + len(bpe.encode(f"That comes to ${b.bill.total}.")) + 1)
-    assert bpe.special[tools.CALC] not in seen.inputs[0].tolist() and int(seen.lengths[0]) < int(full.lengths[0])
-    m = tiny(bpe)
-    content, visible = preference.answer(m, bpe, b.text, max_new=6, temperature=1.0, seed=3)
+    assert small_bpe.special[tools.CALC] in trained and small_bpe.special[tools.RESULT] not in trained  # the call, not the result
+    assert trained[:1] == [small_bpe.special[tools.CALC]] and len(trained) == (
+        len(small_bpe.encode(b.bill.expression)) + 2 + len(small_bpe.encode(f"That comes to ${b.bill.total}.")) + 1)
+    assert small_bpe.special[tools.CALC] not in seen.inputs[0].tolist() and int(seen.lengths[0]) < int(full.lengths[0])
+    m = tiny(small_bpe)
+    content, visible = preference.answer(m, small_bpe, b.text, max_new=6, temperature=1.0, seed=3)
     assert visible == preference.guest_text(content)
 
 
-def test_the_win_rate_counts_a_tie_as_half(prompts, bpe):
-    m = tiny(bpe)
-    result = dpo.win_rate(m, m, bpe, prompts[True][:4], max_new=4)
+def test_the_win_rate_counts_a_tie_as_half(prompts, small_bpe):
+    m = tiny(small_bpe)
+    result = dpo.win_rate(m, m, small_bpe, prompts[True][:4], max_new=4)
     assert result["ties"] == 4 and result["wins"] == result["losses"] == 0
     assert result["win_rate"].share == 0.5 and result["win_rate"].n == 4 and result["decided"].n == 0
     assert result["score"]["tuned"] == result["score"]["sft"]
     with pytest.raises(OmakaseError, match="no prompts"):
-        dpo.win_rate(m, m, bpe, [])
+        dpo.win_rate(m, m, small_bpe, [])
 
 
 # -- the reward model ---------------------------------------------------------------------------
 
-def test_the_reward_model_reads_the_gpts_hidden_state_and_starts_at_zero(prompts, bpe):
-    sft = tiny(bpe)
+def test_the_reward_model_reads_the_gpts_hidden_state_and_starts_at_zero(prompts, small_bpe):
+    sft = tiny(small_bpe)
     rm = reward_model.reward_model(sft)
-    inputs = torch.tensor([bpe.encode("The bill is $12.")])
+    inputs = torch.tensor([small_bpe.encode("The bill is $12.")])
     with torch.no_grad():
         hidden = rm(inputs)
         assert hidden.shape == (1, inputs.shape[1], 32)
         assert torch.allclose(hidden @ sft.w("lm_head").T, sft(inputs), atol=1e-5)  # the logits' hidden state
     pairs = hand_pairs(prompts)
-    chosen, rejected = reward_model.pair_scores(rm, bpe, pairs)
+    chosen, rejected = reward_model.pair_scores(rm, small_bpe, pairs)
     assert len(chosen) == len(rejected) == 3 and set(chosen + rejected) == {0.0}  # a zero head: every score 0
-    assert reward_model.pair_accuracy(rm, bpe, pairs).share == 0.0  # ties are not right
-    reward = reward_model.reward_function(rm, bpe)
+    assert reward_model.pair_accuracy(rm, small_bpe, pairs).share == 0.0  # ties are not right
+    reward = reward_model.reward_function(rm, small_bpe)
     assert reward(pairs[0].prompt, "Hello.") == 0.0 and reward(pairs[0].prompt.text, "Hello.") == 0.0
 
 
-def test_a_few_steps_teach_the_reward_model_a_separable_preference(bpe):
+def test_a_few_steps_teach_the_reward_model_a_separable_preference(small_bpe):
     # toy pairs: the same short answer with and without its currency; held-out pairs have other amounts
     ask = preference.Prompt("toy", "Price?", "fact", "It is $5.", money=True)
     pairs = [preference.Pair(ask, f"It is ${n}.", f"It is {n}.", 6, 5) for n in range(4, 64)]
     train, held = pairs[::2], pairs[1::2]
-    rm = reward_model.reward_model(tiny(bpe))
-    before = reward_model.pair_accuracy(rm, bpe, held).share
-    history = reward_model.train_reward_model(rm, bpe, train, Plan(steps=25, batch_size=8, lr=1e-2, warmup=2,
+    rm = reward_model.reward_model(tiny(small_bpe))
+    before = reward_model.pair_accuracy(rm, small_bpe, held).share
+    history = reward_model.train_reward_model(rm, small_bpe, train, Plan(steps=25, batch_size=8, lr=1e-2, warmup=2,
                                                                       weight_decay=0.0))
-    after = reward_model.pair_accuracy(rm, bpe, held)
+    after = reward_model.pair_accuracy(rm, small_bpe, held)
     assert history["losses"][0] == pytest.approx(math.log(2), abs=1e-6)  # a zero head: every score 0
     assert before == 0.0 and after.share >= 0.9 and after.n == len(held)
 
@@ -264,7 +245,7 @@ def test_the_rubric_as_a_reward_function(prompts):
         reward("What is the meaning of life?", "42")
 
 
-def test_best_of_n_against_a_proxy_that_likes_long_answers_shows_over_optimization(prompts, bpe, monkeypatch):
+def test_best_of_n_against_a_proxy_that_likes_long_answers_shows_over_optimization(prompts, small_bpe, monkeypatch):
     bill = first(prompts[False], "bill")
     t = bill.bill.total
     drawn = [f"That comes to ${t}.",  # all 6 points
@@ -272,14 +253,14 @@ def test_best_of_n_against_a_proxy_that_likes_long_answers_shows_over_optimizati
              f"That comes to ${t + 9}. Thank you so much for coming to our lovely little table tonight, dear guest.",  # 2
              "Thank you so much for coming to our lovely little table tonight, my dear and truly very honoured guest."]  # 1
 
-    def scripted(model, bpe, question, max_new, temperature, top_k, seed, tools):
+    def scripted(model, small_bpe, question, max_new, temperature, top_k, seed, tools):
         return drawn[seed % 4], drawn[seed % 4]
 
     monkeypatch.setattr(preference, "answer", scripted)
     proxy = lambda prompt, text: float(len(text.split()))  # noqa: E731  a critic that learned "longer is better"
-    curve = reward_model.best_of_n(None, bpe, [bill], proxy, ns=(1, 2, 4))
+    curve = reward_model.best_of_n(None, small_bpe, [bill], proxy, ns=(1, 2, 4))
     assert [curve[n]["reward"] for n in (1, 2, 4)] == [4.0, 17.0, 19.0]  # the proxy only goes up
     assert [curve[n]["rubric"].share for n in (1, 2, 4)] == pytest.approx([1.0, 5 / 6, 1 / 6])  # the rubric goes down
     assert curve[1]["kl"] == 0.0 and curve[4]["kl"] == pytest.approx(math.log(4) - 3 / 4)
     with pytest.raises(OmakaseError, match="ns"):
-        reward_model.best_of_n(None, bpe, [bill], proxy, ns=(0,))
+        reward_model.best_of_n(None, small_bpe, [bill], proxy, ns=(0,))

@@ -20,14 +20,7 @@ TEXT = ("The miso soup costs 4 dollars. 3*12+2*7=36+14=50. That comes to $50. "
         "How much are 2 eel bowls and 1 miso soup? ") * 40
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """A 32-wide model's matrices are too small to share between threads: on a busy machine two
-    threads make these tests several times slower, one keeps them fast."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from omakase.assistant.bills import Bill  # noqa: E402
 from omakase.assistant.calculator import calculate  # noqa: E402
 from omakase.assistant.documents import write_documents  # noqa: E402
 from omakase.assistant.thinking import Comparison, LetterQuestion  # noqa: E402
-from omakase.assistant.world import make_world  # noqa: E402
 from omakase.bpe import BPE  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
 
@@ -22,24 +21,7 @@ EEL = LetterQuestion("l", "How many times does the letter o appear in the smoked
                      "smoked yuzu eel bowl", "o", 2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """A model this small runs fastest on one thread; on a busy machine, several wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def world():
-    return make_world(0, "small")
-
-
-@pytest.fixture(scope="module")
-def bpe(world):
-    text = "\n".join(d.text for d in write_documents(world, 0))
-    return BPE.train(text, 256 + 60, specials=chat.SPECIALS + tools.TOOL_SPECIALS)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_both_bill_styles_state_the_same_steps_in_opposite_orders():
@@ -64,30 +46,30 @@ def test_the_answer_is_what_each_style_commits_to():
     assert thinking.committed_total("A lot.", "work-first") is None
 
 
-def test_tokens_before_the_answer_count_the_pieces_before_its_first_digit(bpe):
+def test_tokens_before_the_answer_count_the_pieces_before_its_first_digit(small_bpe):
     first = thinking.bill_reply(BILL, "answer-first")
-    assert thinking.tokens_before_answer(first, bpe, "answer-first") == len(bpe.encode("That comes to $"))
+    assert thinking.tokens_before_answer(first, small_bpe, "answer-first") == len(small_bpe.encode("That comes to $"))
     last = thinking.bill_reply(BILL, "work-first")
     before = last[:last.rindex("50")]
-    assert thinking.tokens_before_answer(last, bpe, "work-first") == len(bpe.encode(before))
-    assert thinking.tokens_before_answer(last, bpe, "work-first") > len(bpe.encode("That comes to $"))
+    assert thinking.tokens_before_answer(last, small_bpe, "work-first") == len(small_bpe.encode(before))
+    assert thinking.tokens_before_answer(last, small_bpe, "work-first") > len(small_bpe.encode("That comes to $"))
     assert [thinking.token_bin(n) for n in (0, 7, 8, 31, 32, 200)] == ["0-7", "0-7", "8-15", "16-31", "32-63", "64+"]
 
 
-def test_bill_results_group_by_tokens_and_dishes(bpe):
+def test_bill_results_group_by_tokens_and_dishes(small_bpe):
     said = ["That comes to $50. 3 x 12 = 36, 2 x 7 = 14, 36 + 14 = 50.", "That is $60 in all. 50 + 9 = 59."]
-    got = thinking.bill_results([BILL, THREE], said, bpe, "answer-first")
+    got = thinking.bill_results([BILL, THREE], said, small_bpe, "answer-first")
     assert got["all"].share == 0.5 and got["all"].n == 2
     assert got["by_items"][2].share == 1.0 and got["by_items"][3].share == 0.0
     assert got["work_right"].share == 1.0  # both workings end on the right total
     assert sum(r.n for r in got["by_tokens"].values()) == 2
-    work = thinking.bill_results([BILL, THREE], [thinking.bill_reply(b, "work-first") for b in (BILL, THREE)], bpe,
+    work = thinking.bill_results([BILL, THREE], [thinking.bill_reply(b, "work-first") for b in (BILL, THREE)], small_bpe,
                                  "work-first")
     assert work["all"].share == 1.0 and "work_right" not in work
     pooled = thinking.pooled_by_tokens({"answer-first": got, "work-first": work})
     assert sum(r.n for r in pooled.values()) == 4
     with pytest.raises(OmakaseError, match="2 bills but 1 replies"):
-        thinking.bill_results([BILL, THREE], said[:1], bpe, "work-first")
+        thinking.bill_results([BILL, THREE], said[:1], small_bpe, "work-first")
 
 
 def test_letter_replies_spell_tally_and_call_the_calculator():
@@ -106,23 +88,23 @@ def test_letter_replies_spell_tally_and_call_the_calculator():
         thinking.letter_reply(EEL, "python")
 
 
-def test_the_calculator_style_trains_the_call_and_not_its_result(bpe):
-    r = tools.render_with_tools(thinking.letter_conversations([EEL], "calculator")[0], bpe)
-    trained = bpe.decode([t for t, m in zip(r.ids, r.mask) if m])
+def test_the_calculator_style_trains_the_call_and_not_its_result(small_bpe):
+    r = tools.render_with_tools(thinking.letter_conversations([EEL], "calculator")[0], small_bpe)
+    trained = small_bpe.decode([t for t, m in zip(r.ids, r.mask) if m])
     assert trained == "<|calc|>1+0+0+1<|/calc|>The letter o appears 2 times.<|end|>"
 
 
-def test_letter_questions_are_true_and_held_out_by_dish(world):
-    train, held = thinking.letter_questions(world), thinking.letter_questions(world, held_out=True)
+def test_letter_questions_are_true_and_held_out_by_dish(small_world):
+    train, held = thinking.letter_questions(small_world), thinking.letter_questions(small_world, held_out=True)
     assert train and held and not {q.name for q in train} & {q.name for q in held}
-    assert {q.name for q in train} | {q.name for q in held} == {d.name for d in world.dishes}
+    assert {q.name for q in train} | {q.name for q in held} == {d.name for d in small_world.dishes}
     for q in train + held:
         assert q.count == q.name.count(q.letter) == sum(q.per_word) and q.letter in q.text and q.name in q.text
         assert calculate("+".join(map(str, q.per_word))).value == str(q.count)
     assert any(q.count == 0 for q in train + held) and any(q.count >= 2 for q in train + held)
-    assert thinking.letter_questions(world, seed=1) == thinking.letter_questions(world, seed=1)
+    assert thinking.letter_questions(small_world, seed=1) == thinking.letter_questions(small_world, seed=1)
     with pytest.raises(OmakaseError, match="letters_per_name"):
-        thinking.letter_questions(world, letters_per_name=0)
+        thinking.letter_questions(small_world, letters_per_name=0)
 
 
 def test_letter_results_compare_with_always_saying_one():
@@ -167,39 +149,39 @@ def test_the_padded_style_lines_the_decimals_up_before_it_answers():
 
 
 def test_comparisons_are_grouped_by_how_the_bpe_cuts_them():
-    bpe = BPE.train(" 9.11 9.9" * 50, 256 + 5 + 2, specials=chat.SPECIALS)  # 2 merges: " 9" and "11"
-    assert [bpe.piece(t) for t in bpe.encode("11")] == [b"11"] and len(bpe.encode("57")) == 2
+    small_bpe = BPE.train(" 9.11 9.9" * 50, 256 + 5 + 2, specials=chat.SPECIALS)  # 2 merges: " 9" and "11"
+    assert [small_bpe.piece(t) for t in small_bpe.encode("11")] == [b"11"] and len(small_bpe.encode("57")) == 2
     trap = Comparison("x", "", "9.11", "9.9", "9.9", "same whole, trap")
-    group = thinking.tokenization_group(trap, bpe)
+    group = thinking.tokenization_group(trap, small_bpe)
     assert group["decimals"] == "each decimal part one piece" and group["cut"] == " 9|.|11 vs  9|.|9"
     split = Comparison("y", "", "9.57", "9.9", "9.9", "same whole, trap")
-    assert thinking.tokenization_group(split, bpe) == {"pieces": "different number of pieces",
+    assert thinking.tokenization_group(split, small_bpe) == {"pieces": "different number of pieces",
                                                          "decimals": "a decimal part split",
                                                          "cut": " 9|.|5|7 vs  9|.|9"}
-    got = thinking.comparison_results([trap, split], ["9.9 is bigger.", "9.57 is bigger."], bpe)
+    got = thinking.comparison_results([trap, split], ["9.9 is bigger.", "9.57 is bigger."], small_bpe)
     assert got["names_one"].share == 1.0
-    assert thinking.comparison_results([trap], ["31.3 is bigger."], bpe)["names_one"].share == 0.0
+    assert thinking.comparison_results([trap], ["31.3 is bigger."], small_bpe)["names_one"].share == 0.0
     assert got["by_decimals"]["each decimal part one piece"].share == 1.0
     assert got["by_decimals"]["a decimal part split"].share == 0.0 and got["all"].n == 2
     assert set(got["by_kind_and_pieces"]) == {"same whole, trap / same number of pieces",
                                              "same whole, trap / different number of pieces"}
 
 
-def test_fitting_keeps_only_questions_every_variant_fits(bpe):
+def test_fitting_keeps_only_questions_every_variant_fits(small_bpe):
     convs = {s: thinking.bill_conversations([BILL, THREE], s) for s in thinking.BILL_STYLES}
-    lengths = [max(thinking.length(c[i], bpe) for c in convs.values()) for i in range(2)]
+    lengths = [max(thinking.length(c[i], small_bpe) for c in convs.values()) for i in range(2)]
     assert lengths[0] != lengths[1]
     shorter = [BILL, THREE][lengths.index(min(lengths))]
-    assert thinking.fitting([BILL, THREE], convs, bpe, max(lengths)) == ([BILL, THREE], 0)
-    assert thinking.fitting([BILL, THREE], convs, bpe, max(lengths) - 1) == ([shorter], 1)
+    assert thinking.fitting([BILL, THREE], convs, small_bpe, max(lengths)) == ([BILL, THREE], 0)
+    assert thinking.fitting([BILL, THREE], convs, small_bpe, max(lengths) - 1) == ([shorter], 1)
     with pytest.raises(OmakaseError, match="has 1 conversations for 2 questions"):
-        thinking.fitting([BILL, THREE], {"x": convs["work-first"][:1]}, bpe, 128)
+        thinking.fitting([BILL, THREE], {"x": convs["work-first"][:1]}, small_bpe, 128)
 
 
-def test_experiments_fit_the_quick_block(world):
-    text = "\n".join(d.text for d in write_documents(world, 0))
+def test_experiments_fit_the_quick_block(small_world):
+    text = "\n".join(d.text for d in write_documents(small_world, 0))
     quick = BPE.train(text, 512, specials=chat.SPECIALS + tools.TOOL_SPECIALS)  # the quick preset's tokenizer size
-    got = thinking.experiments(world, quick, 96, n_bills=150, n_comparisons=(60, 30), short_bills=True)
+    got = thinking.experiments(small_world, quick, 96, n_bills=150, n_comparisons=(60, 30), short_bills=True)
     styles_of = {"bills": thinking.BILL_STYLES, "letters": thinking.LETTER_STYLES,
                  "comparisons": thinking.COMPARE_STYLES}
     for name, styles in styles_of.items():
@@ -212,23 +194,23 @@ def test_experiments_fit_the_quick_block(world):
     assert all(b.text.startswith("What do ") and "$" in b.text for b in got["bills"]["held_out"])
 
 
-def test_a_few_sft_steps_on_comparisons_lower_their_held_out_loss_and_the_measures_run(world, bpe):
+def test_a_few_sft_steps_on_comparisons_lower_their_held_out_loss_and_the_measures_run(small_world, small_bpe):
     from omakase.assistant import model as assistant_model
     from omakase.assistant.pretrain import Plan, held_out_loss
     from omakase.assistant.sft import examples, finetune
     from omakase.config import GPTConfig
 
     train, held = thinking.comparison_questions(n=60), thinking.comparison_questions(n=8, held_out=True)
-    m = assistant_model.new_model(GPTConfig(vocab_size=bpe.vocab_size, n_layer=1, n_embd=32, n_head=2,
+    m = assistant_model.new_model(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2,
                                             block_size=128), 0)
-    asked = examples(thinking.comparison_conversations(held), bpe, 128)
+    asked = examples(thinking.comparison_conversations(held), small_bpe, 128)
     before = held_out_loss(m, [(asked.inputs, asked.targets)])
-    finetune(m, bpe, thinking.comparison_conversations(train), [],
+    finetune(m, small_bpe, thinking.comparison_conversations(train), [],
              Plan(steps=12, batch_size=8, lr=5e-3, warmup=2, eval_every=12, eval_batches=1))
     assert held_out_loss(m, [(asked.inputs, asked.targets)]) < before - 0.5  # pairs never trained on
-    got = thinking.measure_comparisons(m, bpe, held[:2])
+    got = thinking.measure_comparisons(m, small_bpe, held[:2])
     assert got["all"].n == 2 and sum(r.n for r in got["by_pieces"].values()) == 2
-    few = bills.bill_questions(world, n=1, held_out=True, show_prices=True)
-    assert len(thinking.measure_bills(m, bpe, few, "work-first")["tokens_before"]) == 1
-    counted = thinking.measure_letters(m, bpe, thinking.letter_questions(world, held_out=True)[:1], "calculator")
+    few = bills.bill_questions(small_world, n=1, held_out=True, show_prices=True)
+    assert len(thinking.measure_bills(m, small_bpe, few, "work-first")["tokens_before"]) == 1
+    counted = thinking.measure_letters(m, small_bpe, thinking.letter_questions(small_world, held_out=True)[:1], "calculator")
     assert counted["all"].n == 1

@@ -12,14 +12,7 @@ from omakase.serving import frozen, speculate
 from omakase.serving.generate import greedy_cached
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # models this small gain nothing from intra-op threads, and on a busy machine the threads' spinning
-    # makes each tiny forward pass many times slower
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
