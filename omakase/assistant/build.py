@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .. import data
 from ..config import GPTConfig, count_params
 from ..engines.torch import pick_device
 from ..serving.timing import machine
 from ..errors import OmakaseError
-from . import evaluate, labelers, model, pipeline, smalltalk, tokenview
-from .bills import bill_conversations, bill_questions, is_right_total
-from .calculator import calculator_tool
+from . import evaluate, experiments, labelers, model, pipeline, smalltalk, thinking, tokenview
+from .bills import bill_conversations, bill_questions
 from .chat import SPECIALS
 from .documents import write_documents
 from .pretrain import Plan, pretrain
@@ -53,13 +52,22 @@ class Preset:
     max_questions: int | None = None  # per measured set (None: all); quick runs measure fewer
     bills: int = 300  # training bills in the SFT set (answered without tools, or with the calculator)
     search_chars: int = 240  # a search result's length: it must fit the block beside the question and answer
+    practice: Plan = field(default_factory=lambda: Plan(steps=40, batch_size=8, lr=3e-5, warmup=4, min_lr=3e-6,
+                                                        weight_decay=0.0))  # GRPO (rl.py)
+    reward: Plan = field(default_factory=lambda: Plan(steps=150, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4))
+    dpo: Plan = field(default_factory=lambda: Plan(steps=100, batch_size=16, lr=1e-4, warmup=10, min_lr=1e-5,
+                                                   weight_decay=0.0))
+    per_kind: int = 60  # preference prompts of each kind, per side
 
 
 PRESETS = {
     "quick": Preset("small", False, 512, 2, 64, 4, 96,
                     Plan(steps=300, batch_size=16, lr=3e-3, warmup=30, eval_every=100, eval_batches=2),
                     Plan(steps=150, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=10, eval_every=50, eval_batches=2),
-                    probe_samples=2, max_questions=40, bills=100, search_chars=120),
+                    probe_samples=2, max_questions=40, bills=100, search_chars=120,
+                    practice=Plan(steps=3, batch_size=4, lr=3e-5, warmup=1, min_lr=3e-6, weight_decay=0.0),
+                    reward=Plan(steps=20, batch_size=16, lr=1e-3, warmup=2, min_lr=1e-4),
+                    dpo=Plan(steps=20, batch_size=16, lr=1e-4, warmup=2, min_lr=1e-5, weight_decay=0.0), per_kind=10),
     "cpu": Preset("default", True, 2048, 4, 160, 4, 128,
                   Plan(steps=900, batch_size=32, lr=3e-3, warmup=50, eval_every=150, eval_batches=8),
                   Plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4)),
@@ -89,13 +97,14 @@ def corpus(preset: Preset, seed: int, say=print) -> dict:
 
 
 def conversations(world, seed: int, name: str = "Ming", identity: bool = True, idk=(), bills: int = 0,
-                  search=None) -> dict:
+                  search=None, extra=()) -> dict:
     """The labelers' SFT set, with small talk from chatterbot-corpus when it is installed, and `bills`
     bill questions. With a `search` tool the labelers use the tools: taught facts are looked up first
-    (where the search finds them) and bills are added up by the calculator; the questions are the same."""
+    (where the search finds them) and bills are added up by the calculator; the questions are the same.
+    `extra`: more (kind, user, assistant) conversations, an experiment's own (experiments.py)."""
     pairs = smalltalk.pairs() if smalltalk.available() else []
     billed = bill_conversations(bill_questions(world, seed, n=bills), calculator=search is not None) if bills else []
-    extra = [("bill", c[0]["content"], c[1]["content"]) for c in billed]
+    extra = [("bill", c[0]["content"], c[1]["content"]) for c in billed] + list(extra)
     answer = (lambda q: search_answer(q, search)) if search is not None else None
     return labelers.sft_conversations(world, seed, name=name, smalltalk_pairs=pairs, idk=idk, identity=identity,
                                       answer=answer, extra=extra)
@@ -151,13 +160,14 @@ def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -
 
 
 def sft_stage(base, bpe, world, preset: Preset, seed: int, tick=None, name: str = "Ming", identity: bool = True,
-              idk=(), stage: str = "sft", search=None):
+              idk=(), stage: str = "sft", search=None, bills: int | None = None, extra=()):
     """A copy of the base model fine-tuned on the labelers' conversations (using the tools when `search`
-    is given); (model, what trained it)."""
+    is given), with `bills` training bills (None: the preset's) and `extra` conversations; (model, what trained it)."""
     import copy
 
     tick = tick or (lambda stage, done, total: None)
-    sft_set = conversations(world, seed, name=name, identity=identity, idk=idk, bills=preset.bills, search=search)
+    sft_set = conversations(world, seed, name=name, identity=identity, idk=idk,
+                            bills=preset.bills if bills is None else bills, search=search, extra=extra)
     tuned = copy.deepcopy(base)  # the base model stays as it was, for the next variant
     plan = replace(preset.sft, seed=seed)
     history, cut = finetune(tuned, bpe, sft_set["train"], sft_set["val"], plan,
@@ -180,9 +190,9 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
     model.save(out / "sft", sft_model, bpe, {"stage": "sft", "preset": preset_name, "seed": seed})
 
     # the notes' claims, measured
-    held_out = _cap(questions.held_out, preset.max_questions)
-    unknown = _cap(labelers.unknown_questions(world), preset.max_questions)
-    harmful = _cap(labelers.refusals(seed=seed).held_out, preset.max_questions)
+    held_out = evaluate.evenly(questions.held_out, preset.max_questions)
+    unknown = evaluate.evenly(labelers.unknown_questions(world), preset.max_questions)
+    harmful = evaluate.evenly(labelers.refusals(seed=seed).held_out, preset.max_questions)
     results["examples"] = _examples(base, sft_model, bpe, world, seed)
     base_answers = evaluate.ask(base, bpe, [q.text for q in held_out], progress=lambda d, t: tick("base format", d, t))
     sft_answers = evaluate.ask(sft_model, bpe, [q.text for q in held_out], progress=lambda d, t: tick("knowledge", d, t))
@@ -196,7 +206,7 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
                                         "refused": evaluate.refusals(unknown_answers)}}
 
     # Karpathy's mitigation: probe, teach "I don't know" where it is wrong, fine-tune again
-    probed = _cap(labelers.probe_questions(world, seed), preset.max_questions)
+    probed = evaluate.evenly(labelers.probe_questions(world, seed), preset.max_questions)
     wrong = evaluate.probe(sft_model, bpe, probed, preset.probe_samples, seed=seed)
     idk_model, idk_info = sft_stage(base, bpe, world, preset, seed, tick, idk=wrong, stage="sft-idk")
     model.save(out / "sft-idk", idk_model, bpe, {"stage": "sft", "variant": "idk", "preset": preset_name, "seed": seed})
@@ -208,7 +218,7 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
     results["idk"] = {"probed": len(probed), "wrong": len(wrong), "sft": idk_info}
 
     # knowledge of self: the name follows the SFT data
-    prompts = _cap(labelers.identity_prompts(held_out=True), preset.max_questions)
+    prompts = evaluate.evenly(labelers.identity_prompts(held_out=True), preset.max_questions)
     selves = {"Ming": sft_model}
     selves[OTHER_NAME], _ = sft_stage(base, bpe, world, preset, seed, tick, name=OTHER_NAME, stage="sft-other-name")
     selves["anonymous"], _ = sft_stage(base, bpe, world, preset, seed, tick, identity=False, stage="sft-anonymous")
@@ -218,36 +228,20 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dic
         results["identity"][label] = {"Ming": evaluate.mentions(answers, "Ming"),
                                       OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
                                       "example": answers[0].reply}
-    results["tools"] = tools_stage(out, base, sft_model, bpe, world, preset_name, seed, state["search"], held_out,
-                                   seen, tick)
+    # issue 12: tools, working memory, tokens to think, practice, the critics (experiments.py)
+    setup = experiments.Setup(out, base, sft_model, bpe, world, preset, preset_name, seed, held_out, seen,
+                              state["search"], lambda stage, **kw: sft_stage(base, bpe, world, preset, seed, tick,
+                                                                              stage=stage, **kw), tick)
+    sets = thinking.experiments(world, bpe, preset.block_size, seed, short_bills=preset_name == "quick")
+    results["tools"] = experiments.tools_experiment(setup, sets)
     results["knowledge"]["sft-tools (search)"] = results["tools"].pop("knowledge")
+    results["memory"] = experiments.memory_experiment(setup)
+    results["thinking"], worker = experiments.thinking_experiment(setup, sets)
+    results["practice"] = experiments.practice_experiment(setup, worker)
+    results["critics"] = experiments.critics_experiment(setup)
     results["seconds"] = time.perf_counter() - started
     results["machine"] = machine()
     return results
-
-
-def tools_stage(out, base, sft_model, bpe, world, preset_name: str, seed: int, search, held_out, seen, tick) -> dict:
-    """The base model fine-tuned to use the tools (-> OUT/sft-tools), against the SFT model without them:
-    held-out bills (a set of dishes no training bill has) and held-out fact questions, by how often the
-    fact was seen in pretraining."""
-    preset = preset_of(preset_name)
-    tools_model, info = sft_stage(base, bpe, world, preset, seed, tick, stage="sft-tools", search=search)
-    model.save(out / "sft-tools", tools_model, bpe, {"stage": "sft", "variant": "tools", "preset": preset_name,
-                                                     "seed": seed})
-    bills = _cap(bill_questions(world, seed, held_out=True), preset.max_questions)
-    asked = [b.text for b in bills]
-    tools = {"calc": calculator_tool, "search": search}
-    plain = evaluate.ask(sft_model, bpe, asked, progress=lambda d, t: tick("bills", d, t))
-    with_calc = evaluate.ask(tools_model, bpe, asked, tools=tools, progress=lambda d, t: tick("bills+calc", d, t))
-    facts = evaluate.ask(tools_model, bpe, [q.text for q in held_out], tools=tools,
-                         progress=lambda d, t: tick("facts+search", d, t))
-    return {"sft": info,
-            "bills": {"sft": evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, plain)]),
-                      "sft-tools": evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, with_calc)]),
-                      "called": evaluate.Rate.of([any(c.tool == "calc" for c in a.calls) for a in with_calc]),
-                      "example": {"question": asked[0], "sft": plain[0].reply, "sft-tools": with_calc[0].shown}},
-            "searched": evaluate.Rate.of([any(c.tool == "search" for c in a.calls) for a in facts]),
-            "knowledge": evaluate.knowledge(held_out, facts, seen)}
 
 
 def _tokenizer(texts: list[str], vocab_size: int, tick):
@@ -281,10 +275,3 @@ def _examples(base, sft_model, bpe, world, seed: int) -> list[dict]:
     rows.append({"prompt": MENU_START, "labelers": "", "base": continue_text(base, bpe, MENU_START).text,
                  "sft": continue_text(sft_model, bpe, MENU_START).text, "document": True})
     return rows
-
-
-def _cap(items: list, n: int | None) -> list:
-    """At most n items, evenly spaced through the list (every bucket and kind keeps its share)."""
-    if n is None or len(items) <= n:
-        return items
-    return [items[i * len(items) // n] for i in range(n)]

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from ..lab.significance import bootstrap_ci
 from . import labelers
 from .talk import reply
-from .tools import reply_with_tools
+from .tools import as_written, reply_with_tools
 
 MAX_NEW = 48  # tokens an answer may take; answers in the SFT data are a sentence or two
 
@@ -41,7 +41,7 @@ class Answer:
     reply: str  # what the guest reads (tool calls and results left out)
     stopped: bool  # the model closed its turn with <|end|>
     calls: list = field(default_factory=list)  # the tool calls it made (tools.ToolCall), when it had tools
-    shown: str = ""  # the whole turn as written, calls and results included
+    shown: str = ""  # the whole turn as written, calls and results included (tools.as_written)
 
 
 def ask(model, bpe, questions: list[str], system: str | None = None, max_new: int = MAX_NEW,
@@ -53,12 +53,10 @@ def ask(model, bpe, questions: list[str], system: str | None = None, max_new: in
         conversation = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
         if tools is None:
             said = reply(model, bpe, conversation, max_new, temperature, seed=seed + i)
-            calls = []
+            out.append(Answer(text, said.text, said.stopped, [], said.text))
         else:
             said = reply_with_tools(model, bpe, conversation, tools, max_new, temperature, seed=seed + i)
-            calls = said.calls
-        ids = said.ids[:-1] if said.stopped else said.ids
-        out.append(Answer(text, said.text, said.stopped, calls, bpe.decode(ids)))
+            out.append(Answer(text, said.text, said.stopped, said.calls, as_written(said, bpe)))
         if progress:
             progress(i + 1, len(questions))
     return out
@@ -120,3 +118,10 @@ def probe(model, bpe, questions: list, samples: int = 3, temperature: float = 1.
         if not all(labelers.is_correct(q, r) for r in replies):
             unknown.append(q)
     return unknown
+
+
+def evenly(items: list, n: int | None) -> list:
+    """At most n items, evenly spaced through the list (every bucket and kind keeps its share); None: all."""
+    if n is None or len(items) <= n:
+        return items
+    return [items[i * len(items) // n] for i in range(n)]

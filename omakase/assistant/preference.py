@@ -248,16 +248,11 @@ def answer(model, bpe, question: str, max_new: int = 48, temperature: float = 0.
     (tools.render_with_tools trains on the calls, not the results); `tools` maps "calc"/"search" to
     callables (None: every call is refused). A malformed call (a closer without its opener, a call cut
     off by the length limit) cannot be rendered: the content is then what the guest reads."""
-    from .tools import render_with_tools, reply_with_tools
+    from .tools import as_written, reply_with_tools
 
     said = reply_with_tools(model, bpe, [{"role": "user", "content": question}], tools, max_new, temperature, top_k,
                             seed)
-    content = bpe.decode(said.ids[:-1] if said.stopped else said.ids)
-    try:
-        render_with_tools(conversation(question, content), bpe)
-    except OmakaseError:
-        content = said.text
-    return content, said.text
+    return as_written(said, bpe), said.text
 
 
 def guest_text(content: str) -> str:

@@ -48,8 +48,10 @@ def write(results: dict, report: Report, command: str) -> None:
     _corpus(r, report)
     _models(r, report)
     _claims(r, report)
-    if "tools" in r:
-        _tools(r, report)
+    for key, section in (("tools", _tools), ("memory", _memory), ("thinking", _thinking), ("practice", _practice),
+                         ("critics", _critics)):
+        if key in r:  # a report.json from before these experiments has none of them
+            section(r, report)
     report.write()
 
 
@@ -166,10 +168,123 @@ def _tools(r: dict, report: Report) -> None:
                "runs each call and writes its result; the model never writes a result.", "")
     report.table(["held-out question", "SFT, no tools", "SFT with tools"],
                  [["bill for dishes never billed together in training (right total)", rate(b["sft"]), rate(b["sft-tools"])],
-                  ["fact question (right answer)", rate(k["sft"]["all"]), rate(k["sft-tools (search)"]["all"])]])
+                  ["fact question (right answer)", rate(k["sft"]["all"]), rate(k["sft-tools (search)"]["all"])]]
+                 + ([["letters in a dish name, counted (calculator adds one count per word)", "section 10",
+                      rate(t["letters"]["all"])]] if "letters" in t else []))
     report.add(f"The tools model called the calculator on {rate(b['called'])} of the bills and searched on "
                f"{rate(t['searched'])} of the fact questions. Accuracy on facts by how often they were seen is in the "
                "table of section 5 (row sft-tools (search)).", "")
     e = b["example"]
     report.table(["bill", "SFT, no tools", "SFT with tools (as written)"],
                  [[_cell(e["question"]), _cell(e["sft"]), _cell(e["sft-tools"])]])
+
+
+def _memory(r: dict, report: Report) -> None:
+    m = r["memory"]
+    report.add("## 9. Knowledge vs working memory", "",
+               f"{m['questions']:,} held-out fact questions asked bare and with the subject's fact card pasted in "
+               "front; then with a card whose asked fact is changed (does the reply follow the prompt or the weights?); "
+               "then about invented dishes, in no document, with their card (only the card can answer). `sft-cards` "
+               "is SFT with card conversations added, all of them true (" +
+               ", ".join(f"{n:,} {kind}" for kind, n in m["training"]["cards"].items()) + ").", "")
+    rows = []
+    for name in ("sft", "sft-cards"):
+        x = m[name]
+        c = x["conflicts"]
+        rows.append([name, rate(x["cards"]["without"]["all"]), rate(x["cards"]["with"]["all"]),
+                     f"{x['cards']['gain']['p_value']:.3f}", rate(c["prompt"]), rate(c["weights"]), rate(c["neither"]),
+                     rate(x["reading"]["all"])])
+    report.table(["model", "no card", "with the card", "p (paired)", "changed card: prompt's value",
+                  "weights' value", "neither", "invented dishes, with card"], rows)
+    ks = sorted(m["sft"]["in_context"]["by_k"], key=int)
+    report.add("In-context learning: a kitchen code trained nowhere (the price, then the dish's words back to front), "
+               "with k worked examples as earlier turns:", "")
+    report.table(["model"] + [f"k = {k}" for k in ks],
+                 [[name] + [rate(m[name]["in_context"]["by_k"][k]) for k in ks] for name in ("sft", "sft-cards")])
+    left = m["sft"]["in_context"]["too_long"]
+    if left:
+        report.add(f"Left out because their prompts do not fit the block: k = {', '.join(str(k) for k in left)}.", "")
+
+
+def _thinking(r: dict, report: Report) -> None:
+    th = r["thinking"]
+    short, work = th["sft-short"], th["sft-work"]
+    report.add("## 10. Tokens to think", "",
+               "Two fine-tunes on the same questions: `sft-short` answers first (the total, the count, the bigger "
+               "number), `sft-work` works first (each product and sum, the name spelled letter by letter, the "
+               "decimals lined up) and answers last. Prices are in the bill questions, so a wrong total is "
+               "arithmetic, not recall.", "")
+    rows = [["bills (right total)", rate(short["bills"]["all"]), rate(work["bills"]["all"])],
+            ["letters in a dish name (right count)", rate(short["letters"]["all"]), rate(work["letters"]["all"])],
+            ["which decimal is bigger (right pick)", rate(short["comparisons"]["all"]), rate(work["comparisons"]["all"])]]
+    report.table(["held-out task", f"sft-short ({', '.join(short['styles'])})", f"sft-work ({', '.join(work['styles'])})"],
+                 rows)
+    if "work_right" in short["bills"]:
+        report.add(f"sft-short's working, written after its answer, ends on the right total in "
+                   f"{rate(short['bills']['work_right'])} of the bills.", "")
+    report.add("Bills by the tokens spent before the answer (both models together):", "")
+    bins = list(th["by_tokens"])
+    report.table(["tokens before the answer"] + bins, [["right total"] + [rate(th["by_tokens"][b]) for b in bins]])
+    report.add(f"A constant guess of 1 gets {rate(short['letters']['always_one'])} of the letter questions.", "")
+    report.add("Comparisons by kind and by how the BPE cuts the two numbers:", "")
+    kinds = sorted(set(short["comparisons"]["by_kind_and_pieces"]) | set(work["comparisons"]["by_kind_and_pieces"]))
+    report.table(["kind / pieces", "sft-short", "sft-work"],
+                 [[k] + [rate(x["comparisons"]["by_kind_and_pieces"][k]) if k in x["comparisons"]["by_kind_and_pieces"]
+                         else "—" for x in (short, work)] for k in kinds])
+
+
+def _practice(r: dict, report: Report) -> None:
+    p = r["practice"]
+    before, after, sm = p["before"], p["after"], p["summary"]
+    ks = [k for k in before if k.startswith("pass@")]
+    report.add("## 11. Practice: reinforcement learning on bills", "",
+               f"GRPO from `sft-work`: {p['plan']['steps']} steps of {p['plan']['batch_size']} training bills, "
+               f"{before['samples']} answers each at temperature {before['temperature']}, reward 1 for the right "
+               "total; held-out bills before and after:", "")
+    report.table(["", *ks, "greedy", "mean answer length (tokens)"],
+                 [[name] + [rate(x[k]) for k in ks] + [rate(x["greedy"]), f"{x['mean_length']:.1f}"]
+                  for name, x in (("before", before), ("after", after))])
+    report.add(f"Over practice (mean of the first and last tenth of the steps): reward {sm['reward']['first']:.3f} → "
+               f"{sm['reward']['last']:.3f}, answer length {sm['length']['first']:.1f} → {sm['length']['last']:.1f} "
+               f"tokens, share of groups whose answers scored differently (the only ones that teach) "
+               f"{sm['teaching']['first']:.2f} → {sm['teaching']['last']:.2f}.", "")
+    h = p["history"]
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(range(1, len(h["reward"]) + 1), h["reward"], color=PALETTE[0])
+    axes[0].set(title="reward (share right)", xlabel="step")
+    axes[1].plot(range(1, len(h["length"]) + 1), h["length"], color=PALETTE[1])
+    axes[1].set(title="mean answer length (tokens)", xlabel="step")
+    report.csv("practice.csv", ["step", "reward", "length", "teaching"],
+               [[i + 1, a, b, c] for i, (a, b, c) in enumerate(zip(h["reward"], h["length"], h["teaching"]))])
+    report.figure(fig, "practice.png", "Reward and answer length over practice (data: practice.csv)")
+
+
+def _critics(r: dict, report: Report) -> None:
+    c = r["critics"]
+    pairs, rm, d = c["pairs"], c["reward_model"], c["dpo"]
+    w = d["win_rate"]
+    report.add("## 12. The critics: preference tuning", "",
+               f"A written rubric plays the critics (answers the question: 3 points; prices with their currency, polite, "
+               f"no longer than needed: 1 each). The SFT model answered {pairs['prompts']:,} training prompts "
+               f"{pairs['replies'] // max(1, pairs['prompts'])} times each; {pairs['pairs']:,} prompts gave a pair "
+               f"(best against worst), {pairs['ties']:,} tied. {pairs['train']:,} pairs train, {pairs['held_out']:,} "
+               "are held out.", "")
+    report.table(["measure", "value"],
+                 [["reward model: held-out pairs ranked right", rate(rm["accuracy"])],
+                  ["baseline: the shorter answer is the better one", rate(rm["shorter"])],
+                  [f"DPO against SFT on {c['prompts']['held_out']:,} held-out prompts: win rate (a tie is half)",
+                   rate(w["win_rate"])],
+                  [f"… among prompts not tied ({w['wins']} won, {w['losses']} lost, {w['ties']} tied)", rate(w["decided"])],
+                  ["DPO's implicit reward: held-out pairs ranked right", rate(d["implicit"])]])
+    crit = w["criteria"]
+    report.table(["rubric criterion", "SFT", "DPO"], [[k, rate(crit["sft"][k]), rate(crit["tuned"][k])] for k in crit["sft"]])
+    bon = c["best_of_n"]
+    report.add("Over-optimization: the reward model as the target. Best-of-n picks the reward model's favourite of n "
+               "answers; practice (section 11's GRPO) optimizes it directly:", "")
+    report.table(["best of n", "reward model's score", "rubric share", "answers the question"],
+                 [[n, f"{x['reward']:.2f}", rate(x["rubric"]), rate(x["answers"])] for n, x in bon.items()])
+    ch = c["chase"]
+    report.add(f"Practising against the reward model: its reward {ch['summary']['reward']['first']:.2f} → "
+               f"{ch['summary']['reward']['last']:.2f} (first and last tenth of the steps); the rubric's share on the "
+               f"held-out prompts {rate(ch['rubric_before'])} before, {rate(ch['rubric_after'])} after.", "")

@@ -224,6 +224,18 @@ def reply_with_tools(model, bpe, conversation: list[dict], tools: dict[str, Tool
                          reason, calls)
 
 
+def as_written(said: SaidWithTools, bpe) -> str:
+    """The reply as the conversation keeps it (the next turn's context, SFT data): tool calls and their
+    results included. A malformed call (a closer without its opener, a call cut off by the length limit)
+    cannot be rendered again: then it is what the guest reads."""
+    content = bpe.decode(said.ids[:-1] if said.stopped else said.ids)
+    try:
+        _assistant_tokens(content, bpe, 0)
+    except OmakaseError:
+        return said.text
+    return content
+
+
 def _call_query(new: list[int], opener: int, bpe) -> str:
     """The text between the call's opener and its closer (the last token of `new`)."""
     start = max((i for i, t in enumerate(new[:-1]) if t == opener), default=None)

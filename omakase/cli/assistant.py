@@ -178,13 +178,14 @@ def chat(
     from ..assistant import model as models
     from ..assistant.chat import token_rows
     from ..assistant.talk import reply
-    from ..assistant.tools import LIBRARY, has_tool_tokens, kitchen_tools, render_with_tools, reply_with_tools
+    from ..assistant.tools import (LIBRARY, as_written, has_tool_tokens, kitchen_tools, render_with_tools,
+                                   reply_with_tools)
 
     loaded = models.load(model if model is not None else _newest_sft())
     conversation: list[dict] = []
     tools = None  # a tokenizer from before the tools has no call tokens: plain replies
     if has_tool_tokens(loaded.bpe):
-        build = loaded.path.parent.parent
+        build = loaded.path.parent  # the build folder holds the stage folders and the library
         tools = {} if no_tools else kitchen_tools(build)
         if not no_tools and "search" not in tools:
             console.print(f"[dim](no search tool: {build / LIBRARY} is missing; the build writes it)[/dim]")
@@ -196,7 +197,7 @@ def chat(
             written, calls = said.text, []
         else:
             said = reply_with_tools(loaded.model, loaded.bpe, conversation, tools, max_new, temperature, top_k, seed)
-            written, calls = loaded.bpe.decode(said.ids[:-1] if said.stopped else said.ids), said.calls
+            written, calls = as_written(said, loaded.bpe), said.calls
         conversation.append({"role": "assistant", "content": written})
         for call in calls:
             console.print(f"[dim]({call.tool}: {call.query} -> {call.result})[/dim]", highlight=False)

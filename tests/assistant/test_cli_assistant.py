@@ -40,17 +40,22 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     assert main(["assistant", "build", "--quick", "--out", "b"]) == 0
     results = json.loads((in_tmp / "b" / "report.json").read_text())
     for key in ("corpus", "tokenizer", "base", "sft", "format", "harmful", "knowledge", "hallucination", "idk", "identity",
-                "tools"):
+                "tools", "memory", "thinking", "practice", "critics"):
         assert key in results
     assert results["tools"]["bills"]["sft-tools"]["n"] == results["tools"]["bills"]["sft"]["n"] == 40
-    for stage in ("base", "sft", "sft-idk", "sft-tools"):
+    assert len(results["practice"]["history"]["reward"]) == 3  # the quick preset's practice steps
+    for stage in ("base", "sft", "sft-idk", "sft-tools", "sft-cards", "sft-short", "sft-work", "rl", "dpo"):
         assert (in_tmp / "b" / stage / "model.json").is_file()
     report = (in_tmp / "b" / "report.md").read_text()
-    assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report and "## 8. Tools" in report
+    assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report
+    for section in ("## 8. Tools", "## 9. Knowledge vs working memory", "## 10. Tokens to think",
+                    "## 11. Practice", "## 12. The critics"):
+        assert section in report
     assert main(["assistant", "report", "b", "--out", "again"]) == 0  # the report, written again from report.json
     assert (in_tmp / "again" / "report.md").read_text() == report
     capsys.readouterr()
-    assert main(["assistant", "chat", "--model", "b/sft", "--prompt", "Who are you?", "--show-tokens"]) == 0
+    for stage in ("sft", "rl", "dpo"):  # any stage's model talks
+        assert main(["assistant", "chat", "--model", f"b/{stage}", "--prompt", "Who are you?", "--show-tokens"]) == 0
     out = capsys.readouterr().out
     assert "<|assistant|>" in out.replace("'", "")
     bill = "How much are 2 miso soups and 1 unagi bowl?"

@@ -254,3 +254,14 @@ def test_the_tools_variant_asks_the_same_questions_and_answers_them_with_calls()
     said = [m["content"] for c in tooled["train"] + tooled["val"] for m in c if m["role"] == "assistant"]
     assert sum(text.startswith(CALC) for text in said) == 20  # every bill, through the calculator
     assert sum(text.startswith(SEARCH) for text in said) > 0  # prices are found by the search
+
+
+def test_a_reply_is_kept_with_its_calls_unless_a_call_is_cut_off(bpe):
+    answer = bpe.encode("That is $50.")
+    whole = reply_with_tools(Scripted(call(bpe, CALC, "3*12+2*7") + answer + [bpe.special[chat.END]], bpe), bpe, ASK,
+                             {"calc": calculator_tool})
+    assert tools.as_written(whole, bpe) == f"{CALC}3*12+2*7{CALC_END}{RESULT}50{RESULT_END}That is $50."
+    cut = reply_with_tools(Scripted(bpe.encode("Let me see.") + [bpe.special[CALC]] + bpe.encode("3*12"), bpe), bpe,
+                           ASK, {"calc": calculator_tool}, max_new=len(bpe.encode("Let me see.")) + 3)
+    assert not cut.stopped and tools.as_written(cut, bpe) == cut.text == "Let me see."  # the unclosed call is dropped
+    render_with_tools(ASK + [{"role": "assistant", "content": tools.as_written(cut, bpe)}], bpe)  # the next turn renders
