@@ -1,18 +1,19 @@
 """Every stage, from the kitchen's internet to an assistant, with every measurement: `omakase assistant build`.
 
-    corpus      the world, its documents and real text, through the pipeline (pipeline.py)
-    tokenizer   BPE trained on the cleaned training documents (../bpe.py)
+    corpus      the world, its documents and real text, through the pipeline (pipeline.py);
+                the restaurant's documents saved as OUT/library.json for the search tool
+    tokenizer   BPE trained on the cleaned training documents (../bpe.py), chat and tool tokens included
     base        the base model pretrained on them (pretrain.py)            -> OUT/base
     sft         the base model fine-tuned on the labelers' conversations   -> OUT/sft
-    tools       the same conversations, with facts looked up by search and
-                bills added up by the calculator                             -> OUT/sft-tools
     idk         probed, "I don't know" taught for what it got wrong          -> OUT/sft-idk
-    identity    fine-tuned under another name, and with no identity at all -> OUT/sft-<name>, OUT/sft-anonymous
+    identity    fine-tuned under another name, and with no identity at all (measured, not saved)
+    experiments tools, working memory, tokens to think, practice and the critics (experiments.py)
+                -> OUT/sft-tools, OUT/sft-cards, OUT/sft-short, OUT/sft-work, OUT/rl, OUT/dpo
 
 Each stage returns plain data; `build` gathers it into one results dict (report.py
 writes report.json and report.md from it). `PRESETS` holds the sizes: "quick" is
 toy-sized for tests and a first look (the effects need not show), "cpu" is the
-laptop run (docs/assistant.md: under an hour on 2 cores), "gpu" a bigger one for a CUDA machine.
+laptop run (docs/assistant.md), "gpu" a bigger one for a CUDA machine.
 """
 
 from __future__ import annotations
