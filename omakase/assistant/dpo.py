@@ -35,7 +35,7 @@ import math
 from ..errors import OmakaseError
 from . import preference
 from .evaluate import MAX_NEW, Rate
-from .pretrain import IGNORE, Plan, learning_rate
+from .pretrain import IGNORE, Plan, adamw, schedule
 
 
 def dpo_loss(pi_chosen, pi_rejected, ref_chosen, ref_rejected, beta: float):
@@ -81,12 +81,11 @@ def dpo(sft_model, bpe, pairs, plan: Plan, beta: float = 0.1, progress=None):
     ref_chosen, ref_rejected = all_reply_logprobs(reference, chosen), all_reply_logprobs(reference, rejected)
     policy = copy.deepcopy(sft_model)
     generator = torch.Generator().manual_seed(plan.seed)
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=plan.lr, betas=(0.9, 0.95), weight_decay=plan.weight_decay)
+    optimizer = adamw(policy.parameters(), plan)
     history = {"losses": [], "margins": [], "accuracy": []}
     policy.train()
     for step in range(plan.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(plan, step)
+        schedule(optimizer, plan, step)
         rows = torch.randint(0, len(pairs), (min(plan.batch_size, len(pairs)),), generator=generator)
         pi_c, pi_r = reply_logprobs(policy, chosen, rows), reply_logprobs(policy, rejected, rows)
         ref_c, ref_r = ref_chosen[rows].to(pi_c.device), ref_rejected[rows].to(pi_c.device)

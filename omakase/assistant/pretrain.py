@@ -116,6 +116,21 @@ def held_out_loss(model, batches) -> float:
     return total / count if count else math.nan
 
 
+def adamw(params, plan: Plan):
+    """The optimizer of every training here (pretraining, SFT, practice, the critics): AdamW, betas (0.9, 0.95)."""
+    import torch
+
+    return torch.optim.AdamW(params, lr=plan.lr, betas=(0.9, 0.95), weight_decay=plan.weight_decay)
+
+
+def schedule(optimizer, plan: Plan, step: int) -> float:
+    """Set the optimizer's learning rate for `step` (warm-up, then cosine decay); returns it."""
+    lr = learning_rate(plan, step)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
 def train(model, next_batch, plan: Plan, val_batches=(), progress=None) -> History:
     """AdamW with warm-up and cosine decay, gradient clipping; `next_batch(step)` gives (inputs, targets).
 
@@ -123,14 +138,12 @@ def train(model, next_batch, plan: Plan, val_batches=(), progress=None) -> Histo
     """
     import torch
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=plan.lr, betas=(0.9, 0.95), weight_decay=plan.weight_decay)
+    optimizer = adamw(model.parameters(), plan)
     history = History()
     model.train()
     for step in range(plan.steps):
         began = time.perf_counter()
-        lr = learning_rate(plan, step)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = schedule(optimizer, plan, step)
         inputs, targets = next_batch(step)
         loss = loss_of(model, inputs, targets)
         optimizer.zero_grad(set_to_none=True)

@@ -45,7 +45,7 @@ from torch import nn
 from ..engines.torch import GPT, rmsnorm
 from ..errors import OmakaseError
 from .evaluate import MAX_NEW, Rate
-from .pretrain import Plan, learning_rate
+from .pretrain import Plan, adamw, schedule
 from .preference import conversation, pair_data
 from .sft import examples
 
@@ -100,13 +100,11 @@ def train_reward_model(rm: RewardModel, bpe, pairs, plan: Plan, progress=None) -
     Returns {"losses": per step, "accuracy": per step, the share of the batch's pairs scored the right way round}."""
     chosen, rejected = pair_data(pairs, bpe, rm.config.block_size, guest_only=True)
     generator = torch.Generator().manual_seed(plan.seed)
-    optimizer = torch.optim.AdamW([p for p in rm.parameters() if p.requires_grad], lr=plan.lr, betas=(0.9, 0.95),
-                                  weight_decay=plan.weight_decay)
+    optimizer = adamw([p for p in rm.parameters() if p.requires_grad], plan)
     losses, accuracy = [], []
     rm.train()
     for step in range(plan.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(plan, step)
+        schedule(optimizer, plan, step)
         rows = torch.randint(0, len(pairs), (min(plan.batch_size, len(pairs)),), generator=generator)
         r_chosen, r_rejected = _scores(rm, chosen, rows), _scores(rm, rejected, rows)
         loss = bradley_terry_loss(r_chosen, r_rejected)

@@ -58,7 +58,7 @@ from ..errors import OmakaseError
 from .bills import Bill, is_right_total
 from .chat import END, render
 from .evaluate import Rate
-from .pretrain import Plan, learning_rate
+from .pretrain import Plan, adamw, schedule
 
 GROUP = 8  # answers sampled per question (DeepSeek-Math uses 64; a tiny model on a CPU, 8)
 MAX_NEW = 80  # tokens an answer may take: work-first bill answers spend ~40 tokens before the total (cpu BPE)
@@ -267,13 +267,12 @@ def practice(model, bpe, questions: list, plan: Plan, reward: Reward = right_tot
         reference.eval()
         for p in reference.parameters():
             p.requires_grad_(False)  # frozen: the reference only scores
-    optimizer = torch.optim.AdamW(model.parameters(), lr=plan.lr, betas=(0.9, 0.95), weight_decay=plan.weight_decay)
+    optimizer = adamw(model.parameters(), plan)
     draw = random.Random(f"practice|{plan.seed}")
     history = History()
     for step in range(plan.steps):
         began = time.perf_counter()
-        for g in optimizer.param_groups:
-            g["lr"] = learning_rate(plan, step)
+        schedule(optimizer, plan, step)
         model.eval()
         samples, rewards, advantages, teaching = [], [], [], 0
         for i in range(plan.batch_size):
