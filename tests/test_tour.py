@@ -107,7 +107,7 @@ def test_the_worked_example_and_six_techniques(kitchen, measured):
     assert grads == sorted(grads, reverse=True) and grads[0] > 0
     assert all(0 <= index < count_params(kitchen.config) for _, index, _ in d["dials"])
     fig, rows = ch5_tracing.techniques(d, drawing.words("en"))
-    assert fig.axes[0].get_yscale() == "linear"  # the counts on a linear scale, as the article draws them
+    assert fig.axes[0].get_yscale() == "linear"  # the counts on a linear scale, their sizes compared as they are
     assert dict(rows[1:]) == d["techniques"]
 
 

@@ -117,7 +117,7 @@ class Gallery:
             from concurrent.futures import ProcessPoolExecutor
 
             # forked (where there is fork), the workers inherit numpy and omakase already imported; each
-            # imports matplotlib itself, which costs nothing while Ming trains in this process
+            # imports matplotlib itself, overlapping Ming's training in this process
             fork = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
             self.pool = ProcessPoolExecutor(self.workers, mp_context=fork, initializer=get_ready,
                                             initargs=(self.lang,))

@@ -234,7 +234,7 @@ def techniques(d: dict, w):
     ax.bar(ops, counts, color=colours[: len(ops)])
     for i, c in enumerate(counts):
         ax.annotate(f"{c:,}", (i, c), ha="center", va="bottom", fontsize=8)
-    # a linear scale, as the article draws them: the gap between 18,626 multiplications and 5 logs is the point
+    # a linear scale: how far apart the counts are (many multiplications, a few logs) is the point
     ax.margins(y=0.12)  # room for the count above the tallest bar
     ax.set(ylabel=w("techniques.y"), title=w("techniques.title", example=d["example"]))
     return fig, [["technique", "nodes"]] + [[op, c] for op, c in zip(ops, counts)]
