@@ -238,9 +238,9 @@ def _practice(r: dict, report: Report) -> None:
     before, after, sm = p["before"], p["after"], p["summary"]
     ks = [k for k in before if k.startswith("pass@")]
     report.add("## 11. Practice: reinforcement learning on bills", "",
-               f"GRPO from `sft-work`: {p['plan']['steps']} steps of {p['plan']['batch_size']} training bills, "
-               f"{before['samples']} answers each at temperature {before['temperature']}, reward 1 for the right "
-               "total; held-out bills before and after:", "")
+               f"GRPO from `sft-work`: {p['plan']['steps']} steps of {p['plan']['batch_size']} training bills, reward 1 "
+               f"for the right total; held-out bills before and after ({before['samples']} answers to each at "
+               f"temperature {before['temperature']} for pass@k, and the greedy answer):", "")
     report.table(["", *ks, "greedy", "mean answer length (tokens)"],
                  [[name] + [rate(x[k]) for k in ks] + [rate(x["greedy"]), f"{x['mean_length']:.1f}"]
                   for name, x in (("before", before), ("after", after))])
