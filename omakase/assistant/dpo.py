@@ -113,16 +113,21 @@ def implicit_reward_accuracy(tuned, sft_model, bpe, pairs) -> Rate:
     return Rate.of((margin > 0).tolist())
 
 
-def win_rate(tuned, sft_model, bpe, prompts: list[preference.Prompt], max_new: int = MAX_NEW, tools=None) -> dict:
+def win_rate(tuned, sft_model, bpe, prompts: list[preference.Prompt], max_new: int = MAX_NEW, tools=None,
+             sft_replies: list[str] | None = None) -> dict:
     """Tuned against SFT on the prompts (greedy answers, through the tool orchestrator with `tools`), judged by
-    the rubric on what the guest reads: a win is 1, a tie 0.5, a loss 0.
+    the rubric on what the guest reads: a win is 1, a tie 0.5, a loss 0. `sft_replies`, when given, are the SFT
+    model's greedy replies already drawn (`greedy_replies`), so a caller measuring them elsewhere draws them once.
 
     Returns {"win_rate": Rate (ties as half), "decided": Rate (wins among the prompts not tied), "wins", "ties", "losses", "score": {"tuned", "sft"} mean rubric scores,
     "criteria": {"tuned", "sft"} per-criterion Rates, "by_kind": {kind: Rate}, "examples": a few answers side by side}."""
     if not prompts:
         raise OmakaseError("there are no prompts to compare on; pass preference.preference_prompts(..., held_out=True)")
-    tuned_replies = [preference.answer(tuned, bpe, p.text, max_new, tools=tools)[1] for p in prompts]
-    sft_replies = [preference.answer(sft_model, bpe, p.text, max_new, tools=tools)[1] for p in prompts]
+    tuned_replies = greedy_replies(tuned, bpe, prompts, max_new, tools)
+    if sft_replies is None:
+        sft_replies = greedy_replies(sft_model, bpe, prompts, max_new, tools)
+    elif len(sft_replies) != len(prompts):
+        raise OmakaseError(f"{len(sft_replies)} SFT replies for {len(prompts)} prompts; pass one reply per prompt")
     tuned_scores = [preference.score(p, r) for p, r in zip(prompts, tuned_replies)]
     sft_scores = [preference.score(p, r) for p, r in zip(prompts, sft_replies)]
     outcomes = [1.0 if t > s else 0.5 if t == s else 0.0 for t, s in zip(tuned_scores, sft_scores)]
@@ -136,6 +141,11 @@ def win_rate(tuned, sft_model, bpe, prompts: list[preference.Prompt], max_new: i
             "by_kind": {k: Rate.of([o for o, p in zip(outcomes, prompts) if p.kind == k]) for k in kinds},
             "examples": [{"prompt": p.text, "tuned": t, "sft": s} for p, t, s in
                          list(zip(prompts, tuned_replies, sft_replies))[:: max(1, len(prompts) // 4)][:4]]}
+
+
+def greedy_replies(model, bpe, prompts: list[preference.Prompt], max_new: int = MAX_NEW, tools=None) -> list[str]:
+    """The model's greedy reply to each prompt, as the guest reads it."""
+    return [preference.answer(model, bpe, p.text, max_new, tools=tools)[1] for p in prompts]
 
 
 def _mean(values: list[float]) -> float:

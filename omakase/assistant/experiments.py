@@ -168,16 +168,18 @@ def critics_experiment(s: Setup) -> dict:
     plan = replace(s.preset.practice, seed=s.seed)
     chase = rl.practice(chased, s.bpe, train_prompts, plan, reward=proxy, reference=s.sft,
                         progress=lambda step, h: s.tick("practice on the critic", step, plan.steps))
-    rubric = [preference.rubric_share(p, preference.answer(m, s.bpe, p.text, tools=tools)[1])
-              for m in (s.sft, chased) for p in held_prompts]
-    n = len(held_prompts)
-    return {"prompts": {"train": len(train_prompts), "held_out": n}, "pairs": found.to_dict() | {
+    sft_replies = dpo.greedy_replies(s.sft, s.bpe, held_prompts, tools=tools)  # drawn once: the win rate and the chase
+    chased_replies = dpo.greedy_replies(chased, s.bpe, held_prompts, tools=tools)
+    return {"prompts": {"train": len(train_prompts), "held_out": len(held_prompts)}, "pairs": found.to_dict() | {
                 "train": len(train), "held_out": len(held)},
             "reward_model": {"accuracy": pair_accuracy(rm, s.bpe, held), "shorter": preference.shorter_is_chosen(held),
                              "losses": trained["losses"]},
-            "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools),
+            "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools, sft_replies=sft_replies),
                     "implicit": dpo.implicit_reward_accuracy(tuned, s.sft, s.bpe, held),
                     "losses": history["losses"]},
             "best_of_n": best_of_n(s.sft, s.bpe, held_prompts, proxy, ns=(1, 2, 4, 8), seed=s.seed, tools=tools),
-            "chase": {"summary": rl.summary(chase), "rubric_before": evaluate.Rate.of(rubric[:n]),
-                      "rubric_after": evaluate.Rate.of(rubric[n:])}}
+            "chase": {"summary": rl.summary(chase),
+                      "rubric_before": evaluate.Rate.of([preference.rubric_share(p, r)
+                                                         for p, r in zip(held_prompts, sft_replies)]),
+                      "rubric_after": evaluate.Rate.of([preference.rubric_share(p, r)
+                                                        for p, r in zip(held_prompts, chased_replies)])}}

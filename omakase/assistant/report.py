@@ -12,6 +12,7 @@ import platform
 from ..report import PALETTE, Report, pyplot
 from ..train import running_means
 from .evaluate import Rate
+from .preference import POINTS
 
 
 def jsonable(x):
@@ -260,13 +261,19 @@ def _practice(r: dict, report: Report) -> None:
     report.figure(fig, "practice.png", "Reward and answer length over practice (data: practice.csv)")
 
 
+def _rubric_points() -> str:
+    """The rubric's points as preference.POINTS sets them, so the sentence follows any change there."""
+    said = {"answers": "answers the question", "currency": "prices with their currency", "polite": "polite",
+            "concise": "no longer than needed"}
+    return "; ".join(f"{said[k]}: {n} point{'s' if n != 1 else ''}" for k, n in POINTS.items())
+
+
 def _critics(r: dict, report: Report) -> None:
     c = r["critics"]
     pairs, rm, d = c["pairs"], c["reward_model"], c["dpo"]
     w = d["win_rate"]
     report.add("## 12. The critics: preference tuning", "",
-               f"A written rubric plays the critics (answers the question: 3 points; prices with their currency, polite, "
-               f"no longer than needed: 1 each). The SFT model answered {pairs['prompts']:,} training prompts "
+               f"A written rubric plays the critics ({_rubric_points()}). The SFT model answered {pairs['prompts']:,} training prompts "
                f"{pairs['replies'] // max(1, pairs['prompts'])} times each; {pairs['pairs']:,} prompts gave a pair "
                f"(best against worst), {pairs['ties']:,} tied. {pairs['train']:,} pairs train, {pairs['held_out']:,} "
                "are held out.", "")

@@ -205,6 +205,16 @@ def test_the_win_rate_counts_a_tie_as_half(prompts, small_bpe):
         dpo.win_rate(m, m, small_bpe, [])
 
 
+def test_the_win_rate_judges_sft_replies_drawn_once_elsewhere(prompts, small_bpe):
+    m, held = tiny(small_bpe), prompts[True][:4]
+    drawn = dpo.greedy_replies(m, small_bpe, held, max_new=4)
+    assert dpo.win_rate(m, m, small_bpe, held, max_new=4, sft_replies=drawn)["ties"] == 4  # the same replies
+    given = dpo.win_rate(m, m, small_bpe, held, max_new=4, sft_replies=["Sorry."] * 4)
+    assert {e["sft"] for e in given["examples"]} == {"Sorry."}  # judged as given, not drawn again
+    with pytest.raises(OmakaseError, match="one reply per prompt"):
+        dpo.win_rate(m, m, small_bpe, held, max_new=4, sft_replies=drawn[:1])
+
+
 # -- the reward model ---------------------------------------------------------------------------
 
 def test_the_reward_model_reads_the_gpts_hidden_state_and_starts_at_zero(prompts, small_bpe):
