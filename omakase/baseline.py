@@ -30,23 +30,31 @@ def uniform_loss(vocab_size: int) -> float:
     return math.log(vocab_size)
 
 
-def unigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int) -> list[float]:
-    """p(next) = (count(next) + 1) / (positions + vocab_size)."""
-    counts = [1] * vocab_size
+def pair_counts(train_docs: list[list[int]], vocab_size: int, block_size: int) -> list[list[int]]:
+    """count(prev, next) over every predicted position: one pass that both tables are read from."""
+    counts = [[0] * vocab_size for _ in range(vocab_size)]
     for tokens in train_docs:
-        for _, nxt in predictions(tokens, block_size):
-            counts[nxt] += 1
+        for prev, nxt in predictions(tokens, block_size):
+            counts[prev][nxt] += 1
+    return counts
+
+
+def unigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int, pairs=None) -> list[float]:
+    """p(next) = (count(next) + 1) / (positions + vocab_size). `pairs`: pair_counts, when already counted."""
+    pairs = pairs or pair_counts(train_docs, vocab_size, block_size)
+    counts = [1 + sum(column) for column in zip(*pairs)]
     total = sum(counts)
     return [c / total for c in counts]
 
 
-def bigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int) -> list[list[float]]:
+def bigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int, pairs=None) -> list[list[float]]:
     """p(next | prev) = (count(prev, next) + 1) / (count(prev) + vocab_size)."""
-    counts = [[1] * vocab_size for _ in range(vocab_size)]
-    for tokens in train_docs:
-        for prev, nxt in predictions(tokens, block_size):
-            counts[prev][nxt] += 1
-    return [[c / sum(row) for c in row] for row in counts]
+    pairs = pairs or pair_counts(train_docs, vocab_size, block_size)
+    table = []
+    for row in pairs:
+        total = sum(row) + vocab_size
+        table.append([(c + 1) / total for c in row])
+    return table
 
 
 def mean_nll(docs: list[list[int]], prob, block_size: int) -> float:
@@ -63,8 +71,9 @@ def baseline_losses(
     train_docs: list[list[int]], val_docs: list[list[int]], vocab_size: int, block_size: int
 ) -> dict[str, float]:
     """Held-out loss of the uniform, unigram and bigram tables, fit on train_docs (token lists)."""
-    unigram = unigram_probs(train_docs, vocab_size, block_size)
-    bigram = bigram_probs(train_docs, vocab_size, block_size)
+    pairs = pair_counts(train_docs, vocab_size, block_size)
+    unigram = unigram_probs(train_docs, vocab_size, block_size, pairs)
+    bigram = bigram_probs(train_docs, vocab_size, block_size, pairs)
     return {
         "uniform": uniform_loss(vocab_size),
         "unigram": mean_nll(val_docs, lambda prev, nxt: unigram[nxt], block_size),

@@ -82,7 +82,9 @@ class NumpyEngine:
     """Forward on arrays, backward by hand, Adam on the whole flat buffer at once."""
 
     name = "numpy"
-    eval_batch = 512  # documents per forward pass when only measuring a loss
+    # documents per forward pass when only measuring a loss: small enough that a pass's arrays stay in the
+    # CPU's cache (on names, the whole held-out set measured twice as fast as with 512)
+    eval_batch = 64
 
     def __init__(self, config: GPTConfig, params: dict, moments: tuple[dict, dict] | None = None):
         self.config = config
