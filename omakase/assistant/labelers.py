@@ -187,6 +187,14 @@ def _templates(f: Fact) -> tuple[str, ...]:
     return ASK_RULE[f.subject] if f.attribute == "rule" else ASK[f.attribute]
 
 
+def question(f: Fact, world: World, r: random.Random, tag: str) -> Question:
+    """A question about the fact in one of its templates (drawn by r), with the labelers' reply; its id is
+    "{tag}:{fact id}:{template}"."""
+    templates = _templates(f)
+    i = r.randrange(len(templates))
+    return Question(f"{tag}:{f.id}:{i}", _ask(f, templates[i], world), f.value, f.id, f.bucket, "fact", _answer(f, r))
+
+
 def _answer(f: Fact, r: random.Random) -> str:
     table = {k: tuple(t.replace("{It}", "It" if not f.subject.endswith("s") else "They")
                       .replace("{it}", "it" if not f.subject.endswith("s") else "them") for t in v)

@@ -219,12 +219,12 @@ def card_conversations(world: World, bpe, block_size: int, seed: int = 0, n: int
     items: list[tuple[str, str | None, object]] = []  # (kind, user message or None when too long, question)
     for dish in invented_dishes(world, n_invented, seed):
         own = dish_facts(dish)
-        q = _question(rng.choice(own), world, rng, "invented")
+        q = labelers.question(rng.choice(own), world, rng, "invented")
         items.append(("invented", _fitted_card_prompt(q, world, bpe, block_size, None, own), q))
     for q in (rng.choice(taught) for _ in range(n - n_invented)) if taught else ():
         if rng.random() < changed_share:
             fact = _fact_of(q, world, facts)
-            q = _question(replace(fact, value=changed_value(fact, world, rng)), world, rng, "changed")
+            q = labelers.question(replace(fact, value=changed_value(fact, world, rng)), world, rng, "changed")
             items.append(("changed", _fitted_card_prompt(q, world, bpe, block_size, q.answer, facts), q))
         else:
             items.append(("true", _fitted_card_prompt(q, world, bpe, block_size, None, facts), q))
@@ -235,14 +235,6 @@ def card_conversations(world: World, bpe, block_size: int, seed: int = 0, n: int
     kinds = [k for k, _, _ in items]
     return {"train": conversations, "kinds": kinds, "questions": [q for _, _, q in items],
             "counts": {k: kinds.count(k) for k in sorted(set(kinds))}, "too_long": too_long}
-
-
-def _question(fact: Fact, world: World, rng: random.Random, tag: str):
-    """A labelers-style question and reply about a fact (labelers' templates; its _ask/_answer helpers)."""
-    templates = labelers._templates(fact)
-    i = rng.randrange(len(templates))
-    return labelers.Question(f"{tag}:{fact.id}:{i}", labelers._ask(fact, templates[i], world), fact.value, fact.id,
-                             fact.bucket, "fact", labelers._answer(fact, rng))
 
 
 # -- measurements: the card, and a card that disagrees with the weights ------------------------
@@ -277,7 +269,7 @@ def reading(model, bpe, world: World, n: int = 200, seed: int = 0, skip: int = r
     block, right, attributes, example = model.config.block_size, [], [], None
     for dish in invented_dishes(world, skip + n, seed)[skip:]:
         own = dish_facts(dish)
-        q = _question(rng.choice(own), world, rng, "reading")
+        q = labelers.question(rng.choice(own), world, rng, "reading")
         prompt = _fitted_card_prompt(q, world, bpe, block, None, own)
         if prompt is None:
             continue

@@ -277,7 +277,7 @@ def test_reading_measures_invented_dishes_the_card_sft_never_showed(world, bpe):
     rng = random.Random("reading:0")
     for dish in measured:  # the questions `reading` asks, rebuilt to script the right replies
         own = dish_facts(dish)
-        answers.append(memory._question(rng.choice(own), world, rng, "reading").reply)
+        answers.append(labelers.question(rng.choice(own), world, rng, "reading").reply)
     out = memory.reading(Parrot(answers, bpe), bpe, world, n=6, seed=0, skip=30)
     assert out["all"].share == 1.0 and out["all"].n == 6
     out = memory.reading(Parrot(["I don't know."] * 6, bpe), bpe, world, n=6, seed=0, skip=30)
