@@ -11,9 +11,7 @@ so the user's own is untouched.
 
 Beside each wall-clock time, the CPU time of the whole run (the tour and its
 drawing processes, user + system): on a machine shared with other work the wall
-clock swings with the load, the CPU time much less. The drawing processes' fork
-server outlives the tour by a moment: on Linux this script adopts and waits for
-it, so its CPU time is counted.
+clock swings with the load, the CPU time much less.
 """
 
 from __future__ import annotations
@@ -31,25 +29,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def adopt_orphans() -> bool:
-    """On Linux, become the "subreaper" of the tours' processes: the drawing processes' fork server outlives
-    the tour by a moment, and its CPU time (and its workers') is counted only if someone waits for it."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def wait_for_orphans() -> None:
-    while True:
-        try:
-            os.wait()
-        except ChildProcessError:
-            return
-
-
 def cpu_of_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every finished child, and the children it waited for
     return usage.ru_utime + usage.ru_stime
@@ -62,7 +41,6 @@ def timed_tour(env: dict, folder: Path, extra: list[str]) -> tuple[float, float]
     started, cpu = time.perf_counter(), cpu_of_children()
     subprocess.run(command, env={**env, "XDG_CACHE_HOME": str(folder / "cache")}, cwd=folder, check=True,
                    stdout=subprocess.DEVNULL)
-    wait_for_orphans()
     return time.perf_counter() - started, cpu_of_children() - cpu
 
 
@@ -72,7 +50,6 @@ def main() -> None:
     parser.add_argument("--engine", default=None, help="scalar or numpy (default: the tour's own choice)")
     parser.add_argument("--lang", default="en")
     args = parser.parse_args()
-    counted = adopt_orphans()
     extra = ["--lang", args.lang] + (["--engine", args.engine] if args.engine else [])
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "120"}
     cold, warm = [], []
@@ -82,8 +59,6 @@ def main() -> None:
             warm.append(timed_tour(env, Path(tmp), extra))  # the same tour again
     print(f"omakase tour ({args.lang}, {os.cpu_count()} cores, median of {args.repeats}; load average "
           f"{os.getloadavg()[0]:.1f} at the end):")
-    if not counted:
-        print("  (the CPU times leave out the drawing processes' fork server: it outlives the tour here)")
     for label, runs, goal in (("first tour (trains Ming, draws every figure)", cold, 10),
                               ("the same tour again (cached Ming, figures kept)", warm, 3)):
         walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]

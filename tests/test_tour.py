@@ -631,18 +631,3 @@ def test_measuring_and_keeping_figures_import_no_matplotlib():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "[]"
 
-
-def test_the_drawing_processes_get_ready_once_in_their_fork_server():
-    """Where there is a fork server, it imports warm.py (matplotlib, a first figure) and every worker is forked
-    from it ready: a worker's own get_ready for English then has nothing left to do."""
-    import multiprocessing
-    import subprocess
-    import sys
-
-    context = gallery.drawing_processes()
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        assert context.get_start_method() == "forkserver"
-    code = ("import sys; import omakase.tour.warm; from omakase.tour import gallery; "
-            "print(sorted(gallery._ready), 'matplotlib.figure' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.split() == ["['en']", "True"]

@@ -7,12 +7,10 @@ metadata too.
 
 Drawing is most of a first tour's time, so it overlaps the rest: worker
 processes (matplotlib holds the GIL: threads would not help) draw a chapter's
-figures while the next chapter is measured. Getting a process ready to draw
-(importing matplotlib, a first small figure to nowhere) costs as much as two
-figures, so it is done once: where there is a fork server, it gets ready
-(importing warm.py) and every worker is forked from it already warm. When the
-folder lacks some of the figures, `start` is called before Ming is trained, so
-the getting ready overlaps his training. A figure whose data, words
+figures while the next chapter is measured. Each worker imports matplotlib and
+draws a first small figure to nowhere as it starts; when the folder lacks some
+of the figures, `start` is called before Ming is trained, so the workers get
+ready while he trains. A figure whose data, words
 and code are unchanged since it was written (the manifest says so) is kept as it
 is, so an English tour whose figures are all kept never imports matplotlib (a
 Chinese one asks matplotlib's font list whether it can draw Chinese).
@@ -70,15 +68,9 @@ def draw_one(make, d: dict, alt: str, stem: Path, lang: str = "en") -> None:
         csv.writer(f).writerows(rows)
 
 
-_ready: set[str] = set()  # the languages this process has drawn its first figure in (a forked worker inherits it)
-
-
 def get_ready(lang: str) -> None:
     """Before the figures come: import what drawing needs, find the CJK font, and draw a small figure to
     nowhere (a process's first figure also loads the fonts and the parser of the log axes' labels)."""
-    if lang in _ready:
-        return
-    _ready.add(lang)
     for module in PRELOAD:
         import_module(module)
     import matplotlib
@@ -89,20 +81,6 @@ def get_ready(lang: str) -> None:
         ax.set(yscale="log", title=drawing.words(lang)("bell"))  # a log axis: its labels are mathtext
         fig.savefig(io.BytesIO(), format="png", dpi=drawing.DPI)
         fig.savefig(io.BytesIO(), format="svg")
-
-
-def drawing_processes():
-    """How the drawing processes start. With a fork server (Linux, macOS) one server process gets ready to draw
-    (it imports warm.py) and each worker is forked from it, warm: the getting ready is paid once, not once
-    per worker. Else forked from this process (each gets ready itself), else the platform's default."""
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([f"{__package__}.warm"])  # used when this process starts its fork server
-        return context
-    return multiprocessing.get_context("fork") if "fork" in methods else None
 
 
 class Gallery:
@@ -135,9 +113,13 @@ class Gallery:
     def start(self) -> None:
         """Start the drawing processes (when there are several), each getting ready as it starts."""
         if self.workers > 1 and self.pool is None:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=drawing_processes(), initializer=get_ready,
+            # forked (where there is fork), the workers inherit numpy and omakase already imported; each
+            # imports matplotlib itself, overlapping Ming's training in this process
+            fork = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=fork, initializer=get_ready,
                                             initargs=(self.lang,))
             self.pool.submit(int)  # the workers start now (and get ready) rather than at the first figure
 
