@@ -227,6 +227,10 @@ def _thinking(r: dict, report: Report) -> None:
     bins = list(th["by_tokens"])
     report.table(["tokens before the answer"] + bins, [["right total"] + [rate(th["by_tokens"][b]) for b in bins]])
     report.add(f"A constant guess of 1 gets {rate(short['letters']['always_one'])} of the letter questions.", "")
+    named = [(name, x["comparisons"].get("names_one")) for name, x in (("sft-short", short), ("sft-work", work))]
+    if all(n is not None for _, n in named):  # a wrong pick is a comparison lost only if a number was picked
+        report.add("Which decimal is bigger: replies whose pick is one of the two numbers asked about: "
+                   + "; ".join(f"{name} {rate(n)}" for name, n in named) + ".", "")
     report.add("Comparisons by kind and by how the BPE cuts the two numbers:", "")
     kinds = sorted(set(short["comparisons"]["by_kind_and_pieces"]) | set(work["comparisons"]["by_kind_and_pieces"]))
     report.table(["kind / pieces", "sft-short", "sft-work"],
