@@ -41,7 +41,7 @@ def pair_counts(train_docs: list[list[int]], vocab_size: int, block_size: int) -
 
 def unigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int, pairs=None) -> list[float]:
     """p(next) = (count(next) + 1) / (positions + vocab_size). `pairs`: pair_counts, when already counted."""
-    pairs = pairs or pair_counts(train_docs, vocab_size, block_size)
+    pairs = pair_counts(train_docs, vocab_size, block_size) if pairs is None else pairs
     counts = [1 + sum(column) for column in zip(*pairs)]
     total = sum(counts)
     return [c / total for c in counts]
@@ -49,7 +49,7 @@ def unigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int,
 
 def bigram_probs(train_docs: list[list[int]], vocab_size: int, block_size: int, pairs=None) -> list[list[float]]:
     """p(next | prev) = (count(prev, next) + 1) / (count(prev) + vocab_size)."""
-    pairs = pairs or pair_counts(train_docs, vocab_size, block_size)
+    pairs = pair_counts(train_docs, vocab_size, block_size) if pairs is None else pairs
     table = []
     for row in pairs:
         total = sum(row) + vocab_size
