@@ -58,7 +58,8 @@ class Preset:
     reward: Plan = field(default_factory=lambda: Plan(steps=150, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4))
     dpo: Plan = field(default_factory=lambda: Plan(steps=100, batch_size=16, lr=1e-4, warmup=10, min_lr=1e-5,
                                                    weight_decay=0.0))
-    per_kind: int = 60  # preference prompts of each kind, per side
+    per_kind: int = 60  # preference prompts of each kind, per side (training pairs; the win rate's held-out prompts)
+    held_pairs_per_kind: int = 170  # held-out prompts of each kind sampled for held-out pairs (about 4 in 10 give one)
 
 
 PRESETS = {
@@ -68,7 +69,8 @@ PRESETS = {
                     probe_samples=2, max_questions=40, bills=100, search_chars=120,
                     practice=Plan(steps=3, batch_size=4, lr=3e-5, warmup=1, min_lr=3e-6, weight_decay=0.0),
                     reward=Plan(steps=20, batch_size=16, lr=1e-3, warmup=2, min_lr=1e-4),
-                    dpo=Plan(steps=20, batch_size=16, lr=1e-4, warmup=2, min_lr=1e-5, weight_decay=0.0), per_kind=10),
+                    dpo=Plan(steps=20, batch_size=16, lr=1e-4, warmup=2, min_lr=1e-5, weight_decay=0.0), per_kind=10,
+                    held_pairs_per_kind=10),
     "cpu": Preset("default", True, 2048, 4, 160, 4, 128,
                   Plan(steps=900, batch_size=32, lr=3e-3, warmup=50, eval_every=150, eval_batches=8),
                   Plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4)),

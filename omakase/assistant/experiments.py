@@ -150,13 +150,17 @@ def critics_experiment(s: Setup) -> dict:
     pairs_of = smalltalk.pairs() if smalltalk.available() else []
     per_kind = s.preset.per_kind
 
-    def prompts(held_out: bool):
-        return preference.preference_prompts(s.world, s.seed, held_out, per_kind, pairs_of, s.bpe, block)
+    def prompts(held_out: bool, n: int):
+        return preference.preference_prompts(s.world, s.seed, held_out, n, pairs_of, s.bpe, block)
 
-    train_prompts, held_prompts = prompts(False), prompts(True)
+    train_prompts = prompts(False, per_kind)
+    # held-out pairs come from held-out prompts, more of them: about 4 in 10 prompts give a pair (the rest tie)
+    held_pool = prompts(True, max(per_kind, s.preset.held_pairs_per_kind))
+    held_prompts = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:per_kind]]
     tools = {"calc": calculator_tool}
     found = preference.sample_pairs(s.sft, s.bpe, train_prompts, seed=s.seed, tools=tools)
-    train, held = preference.split_pairs(found.pairs, 0.25, s.seed)
+    held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools)
+    train, held = found.pairs, held_found.pairs
     rm = reward_model(s.sft)
     trained = train_reward_model(rm, s.bpe, train, replace(s.preset.reward, seed=s.seed),
                                  progress=lambda d, t: s.tick("reward model", d, t))
@@ -171,7 +175,8 @@ def critics_experiment(s: Setup) -> dict:
     sft_replies = dpo.greedy_replies(s.sft, s.bpe, held_prompts, tools=tools)  # drawn once: the win rate and the chase
     chased_replies = dpo.greedy_replies(chased, s.bpe, held_prompts, tools=tools)
     return {"prompts": {"train": len(train_prompts), "held_out": len(held_prompts)}, "pairs": found.to_dict() | {
-                "train": len(train), "held_out": len(held)},
+                "train": len(train), "held_out": len(held), "held_out_prompts": held_found.prompts,
+                "held_out_ties": held_found.ties},
             "reward_model": {"accuracy": pair_accuracy(rm, s.bpe, held), "shorter": preference.shorter_is_chosen(held),
                              "losses": trained["losses"]},
             "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools, sft_replies=sft_replies),

@@ -29,9 +29,10 @@ Answers are drawn through the tool orchestrator (`answer`): a pair keeps each
 answer as SFT data spells it, tool calls and results included, so DPO trains on
 exactly what the model wrote; the rubric judges only what the guest reads.
 
-Prompts come in four kinds, each split into training prompts (the pairs are
-sampled on them) and held-out prompts (the win rate is measured on them, never
-trained on): fact questions, bills, harmful requests and small talk.
+Prompts come in four kinds, each split into training prompts (the training
+pairs are sampled on them) and held-out prompts (never trained on: the held-out
+pairs are sampled on them, and the win rate is measured on them): fact
+questions, bills, harmful requests and small talk.
 """
 
 from __future__ import annotations
@@ -294,14 +295,6 @@ def shorter_is_chosen(pairs: list[Pair]):
     from .evaluate import Rate
 
     return Rate.of([len(p.chosen.split()) < len(p.rejected.split()) for p in pairs])
-
-
-def split_pairs(pairs: list[Pair], held_out_share: float = 0.2, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
-    """(train, held_out) by prompt: a held-out pair's prompt is in no training pair (the reward model's accuracy)."""
-    if not 0.0 < held_out_share < 1.0:
-        raise OmakaseError(f"held_out_share must be between 0 and 1, got {held_out_share}")
-    is_held = [zlib.crc32(f"{seed}|{p.prompt.text}".encode("utf-8")) % 1000 < held_out_share * 1000 for p in pairs]
-    return [p for p, h in zip(pairs, is_held) if not h], [p for p, h in zip(pairs, is_held) if h]
 
 
 def conversation(question: str, reply: str) -> list[dict]:

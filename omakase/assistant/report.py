@@ -272,6 +272,13 @@ def _rubric_points() -> str:
     return "; ".join(f"{said[k]}: {n} point{'s' if n != 1 else ''}" for k, n in POINTS.items())
 
 
+def _held_out_pairs(pairs: dict) -> str:
+    if "held_out_prompts" in pairs:  # sampled on held-out prompts, the same way
+        return (f"Those pairs train the critics. Sampled the same way, {pairs['held_out_prompts']:,} held-out prompts "
+                f"gave {pairs['held_out']:,} held-out pairs ({pairs['held_out_ties']:,} tied), on which they are measured.")
+    return f"{pairs['train']:,} pairs train, {pairs['held_out']:,} are held out."  # a build that split the pairs
+
+
 def _critics(r: dict, report: Report) -> None:
     c = r["critics"]
     pairs, rm, d = c["pairs"], c["reward_model"], c["dpo"]
@@ -279,8 +286,7 @@ def _critics(r: dict, report: Report) -> None:
     report.add("## 12. The critics: preference tuning", "",
                f"A written rubric plays the critics ({_rubric_points()}). The SFT model answered {pairs['prompts']:,} training prompts "
                f"{pairs['replies'] // max(1, pairs['prompts'])} times each; {pairs['pairs']:,} prompts gave a pair "
-               f"(best against worst), {pairs['ties']:,} tied. {pairs['train']:,} pairs train, {pairs['held_out']:,} "
-               "are held out.", "")
+               f"(best against worst), {pairs['ties']:,} tied. " + _held_out_pairs(pairs), "")
     report.table(["measure", "value"],
                  [["reward model: held-out pairs ranked right", rate(rm["accuracy"])],
                   ["baseline: the shorter answer is the better one", rate(rm["shorter"])],

@@ -110,14 +110,10 @@ def test_sample_pairs_keeps_only_answers_that_score_differently(prompts, small_b
         preference.sample_pairs(None, small_bpe, [bill], samples=1)
 
 
-def test_sample_pairs_with_a_real_model_and_the_split_by_prompt(prompts, small_bpe):
+def test_sample_pairs_with_a_real_model(prompts, small_bpe):
     found = preference.sample_pairs(tiny(small_bpe), small_bpe, prompts[False][:3], samples=2, max_new=6, seed=1)
     assert found.replies == 6 and len(found.pairs) + found.ties == 3
     assert all(p.chosen_score > p.rejected_score for p in found.pairs)
-    pairs = [preference.Pair(p, "a", "b", 1, 0) for p in prompts[False]]
-    train, held = preference.split_pairs(pairs, 0.5, seed=0)
-    assert train and held and len(train) + len(held) == len(pairs)
-    assert not {p.prompt.text for p in train} & {p.prompt.text for p in held}
 
 
 # -- the losses on hand cases ------------------------------------------------------------------
