@@ -343,6 +343,26 @@ def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(measured, tmp_p
     assert str(d["models"][0]["formula"] + 1) in (tmp_path / "ch8-scale.csv").read_text()
 
 
+def test_a_figure_is_laid_out_once_and_drawn_once_per_file_as_savefig_would(measured, tmp_path, monkeypatch):
+    """draw_one lays a figure out itself, so each save draws it once (savefig alone draws a laid-out figure
+    twice); the PNG is the very picture savefig's own layout gives."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    make, d = ch3_assembly_line.attention, measured[3]  # a colour bar beside the axes: the layout has work to do
+    draws = []
+    real_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: draws.append(fig) or real_draw(fig, renderer))
+    gallery.draw_one(make, d, "", tmp_path / "once")
+    assert len(draws) == 2  # the PNG and the SVG
+    monkeypatch.setattr(Figure, "draw", real_draw)
+    with matplotlib.rc_context(drawing.style("en")):
+        fig, _ = make(d, drawing.words("en"))
+    fig.savefig(tmp_path / "savefig.png", dpi=drawing.DPI)  # matplotlib lays it out as it saves
+    once, plain = (matplotlib.image.imread(tmp_path / f) for f in ("once.png", "savefig.png"))
+    assert once.shape == plain.shape and np.array_equal(once, plain)
+
+
 def csv_rows(rows: list[list]) -> list[dict]:
     """A figure's CSV rows (header first) as dicts."""
     return [dict(zip(rows[0], row)) for row in rows[1:]]

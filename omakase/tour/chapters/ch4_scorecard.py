@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..drawing import BLUE, GREEN, ORANGE, VERMILLION, subplots
+from ..drawing import BLUE, GREEN, ORANGE, VERMILLION, log_labels, subplots
 from ..kitchen import ARTICLE, Kitchen
 from ..story import Catalogue, Figure, Para, Question, Table, course, kitchen_table, num, pct
 from .ch3_assembly_line import moment
@@ -52,12 +52,16 @@ def penalty(d: dict, w):
     ps = [10 ** (-3.2 + 3.2 * i / 200) for i in range(201)]
     ax.plot(ps, [-math.log(p) for p in ps], color=BLUE)
     for p, pen in d["penalties"]:
-        ax.plot([p], [pen], "o", color=VERMILLION)
-        ax.annotate(f"{100 * p:g}%: {pen:.2f}", (p, pen), textcoords="offset points", xytext=(6, 4))
+        ax.plot([p], [pen], "o", color=VERMILLION, clip_on=False)  # whole, at the edge too
+        right_edge = p > 0.5  # its words go below left of it: the axis ends at a probability of 1
+        ax.annotate(f"{100 * p:g}%: {pen:.2f}", (p, pen), textcoords="offset points",
+                    xytext=(-6, -6) if right_edge else (6, 4), ha="right" if right_edge else "left",
+                    va="top" if right_edge else "baseline")
     ax.axhline(d["blind"], color=ORANGE, linestyle="--",
                label=w("penalty.blind", vocab=d["vocab"], blind=f"{d['blind']:.2f}"))
     ax.plot([d["p_truth"]], [d["penalty"]], "s", color=GREEN, label=w("penalty.ming", truth=d["truth"]))
-    ax.set(xscale="log", xlim=(4e-4, 3), xlabel=w("penalty.x"), ylabel=w("penalty_axis"), title=w("penalty.title"))
+    ax.set(xscale="log", xlim=(4e-4, 1), ylim=(-1, None), xlabel=w("penalty.x"), ylabel=w("penalty_axis"), title=w("penalty.title"))
+    log_labels(ax.xaxis, powers=False)  # a probability reads best as 0.01
     ax.legend(frameon=False, fontsize=8)
     rows = [["probability", "penalty", "what"]] + [[p, pen, "computed"] for p, pen in d["penalties"]]
     return fig, rows + [[1 / d["vocab"], d["blind"], "blindfolded"], [d["p_truth"], d["penalty"], "ming"]]

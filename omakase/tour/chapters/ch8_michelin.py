@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...config import GPTConfig, count_params
-from ..drawing import BLUE, ORANGE, subplots
+from ..drawing import BLUE, ORANGE, log_labels, subplots
 from ..kitchen import Kitchen
 from ..story import Catalogue, Figure, Para, Question, Table
 
@@ -79,6 +79,7 @@ def scale(d: dict, w):
         ax.annotate(f"{c:,.0f}", (c, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set(xscale="log", xlabel=w("scale.x"), title=w("scale.title"),
            xlim=(1e3, 1e13))
+    log_labels(ax.xaxis)
     ax.invert_yaxis()
     return fig, [["model", "layers", "n_embd", "heads", "vocab", "context", "params_formula", "params_published"]] + [
         [m["name"], m["n_layer"], m["n_embd"], m["n_head"], m["vocab"], m["context"], m["formula"],
