@@ -14,8 +14,8 @@ from omakase.cli import main
 from omakase.cli.tour import default_engine
 from omakase.config import count_params, param_shapes
 from omakase.tour import chapters, drawing, gallery, report, story
-from omakase.tour.chapters import (CHAPTERS, ch1_records, ch2_courses, ch3_assembly_line, ch5_tracing, ch6_training,
-                                   ch7_graduation, ch8_michelin)
+from omakase.tour.chapters import (CHAPTERS, ch1_records, ch2_courses, ch3_assembly_line, ch4_scorecard, ch5_tracing,
+                                   ch6_training, ch7_graduation, ch8_michelin)
 from omakase.tour.ming import prepare
 
 # Made-up words, no "emma" among them: the tour must pick its own example and say so.
@@ -345,20 +345,27 @@ def test_a_figure_is_drawn_again_only_when_what_it_shows_changed(measured, tmp_p
 
 def test_a_figure_is_laid_out_once_and_drawn_once_per_file_as_savefig_would(measured, tmp_path, monkeypatch):
     """draw_one lays a figure out itself, so each save draws it once (savefig alone draws a laid-out figure
-    twice); the PNG is the very picture savefig's own layout gives."""
+    twice); the PNG is the very picture savefig's own layout gives, and the SVG has the PNG's ticks (they
+    are made as each file is drawn, in the tour's style: its font size decides how many fit)."""
     import matplotlib
     from matplotlib.figure import Figure
 
-    make, d = ch3_assembly_line.attention, measured[3]  # a colour bar beside the axes: the layout has work to do
-    draws = []
+    make, d = ch4_scorecard.penalty, measured[4]  # a log axis, a legend, notes by the points: work for the layout
+    ticks = []
     real_draw = Figure.draw
-    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: draws.append(fig) or real_draw(fig, renderer))
+
+    def draw(fig, renderer):
+        real_draw(fig, renderer)
+        ticks.append([label.get_text() for axis in (fig.axes[0].xaxis, fig.axes[0].yaxis)
+                      for label in axis.get_ticklabels() if label.get_visible()])
+
+    monkeypatch.setattr(Figure, "draw", draw)
     gallery.draw_one(make, d, "", tmp_path / "once")
-    assert len(draws) == 2  # the PNG and the SVG
+    assert len(ticks) == 2 and ticks[0] == ticks[1]  # the PNG and the SVG, with the same ticks
     monkeypatch.setattr(Figure, "draw", real_draw)
     with matplotlib.rc_context(drawing.style("en")):
         fig, _ = make(d, drawing.words("en"))
-    fig.savefig(tmp_path / "savefig.png", dpi=drawing.DPI)  # matplotlib lays it out as it saves
+        fig.savefig(tmp_path / "savefig.png", dpi=drawing.DPI)  # matplotlib lays it out as it saves
     once, plain = (matplotlib.image.imread(tmp_path / f) for f in ("once.png", "savefig.png"))
     assert once.shape == plain.shape and np.array_equal(once, plain)
 
@@ -630,11 +637,15 @@ def test_a_change_to_a_chapters_code_redraws_its_figures_only(measured, tmp_path
     chapters_drawn = {7: (measured[7], {}), 8: (measured[8], {})}
     first = gallery.draw(chapters_drawn, tmp_path)
     stamps = {name: png.stat().st_mtime_ns for names in first.values() for name, png in names.items()}
-    source = gallery.source(ch8_michelin)  # read once, as a tour reads it
-    monkeypatch.setitem(gallery._sources, ch8_michelin.__file__, source + b"\n# changed")
+    code = Path(ch8_michelin.__file__).read_bytes()  # read once, as a tour reads it
+    monkeypatch.setitem(gallery._sources, ch8_michelin.__file__, code + b"\n# changed")
     again = gallery.draw(chapters_drawn, tmp_path)
     assert again[7]["temperature"].stat().st_mtime_ns == stamps["temperature"]  # chapter 7's code is the same
     assert again[8]["scale"].stat().st_mtime_ns != stamps["scale"]
+    monkeypatch.setitem(gallery._sources, gallery.__file__, Path(gallery.__file__).read_bytes() + b"\n# changed")
+    stamps = {name: png.stat().st_mtime_ns for names in again.values() for name, png in names.items()}
+    again = gallery.draw(chapters_drawn, tmp_path)  # a change to how every figure is saved redraws them all
+    assert all(png.stat().st_mtime_ns != stamps[name] for names in again.values() for name, png in names.items())
 
 
 def test_the_scorecard_scores_chapter_3s_moment(measured):

@@ -37,11 +37,13 @@ _sources: dict[str, bytes] = {}
 
 
 def source(module) -> bytes:
-    """The code a chapter's figures are drawn by: its module and the shared drawing helpers (read once)."""
-    for path in (module.__file__, drawing.__file__):
+    """The code a chapter's figures are drawn by: its module, the shared drawing helpers and this file's
+    draw_one (read once)."""
+    paths = (module.__file__, drawing.__file__, __file__)
+    for path in paths:
         if path not in _sources:
             _sources[path] = Path(path).read_bytes()
-    return _sources[module.__file__] + _sources[drawing.__file__]
+    return b"".join(_sources[path] for path in paths)
 
 
 def digest(number: int, name: str, d: dict, alt: str, lang: str) -> str:
@@ -56,21 +58,24 @@ def draw_one(make, d: dict, alt: str, stem: Path, lang: str = "en") -> None:
     import matplotlib
 
     name, style = make.__name__, drawing.style(lang)
-    with matplotlib.rc_context(style):  # the tour's style, without touching matplotlib's global state
+    # the tour's style, without touching matplotlib's global state, for the whole drawing: the ticks are
+    # made as the figure is drawn, and take the font size of the moment
+    with matplotlib.rc_context(style):
         fig, rows = make(d, drawing.words(lang))
-    # Laid out once, here, at the PNG's resolution; then no layout engine at all, so that neither save
-    # first draws the whole figure to nowhere to lay it out (savefig does, even for the "none" engine):
-    # half the drawing, the same files
-    fig.set_dpi(drawing.DPI)
-    if fig.get_layout_engine() is not None:
-        fig.get_layout_engine().execute(fig)
-    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
-        fig.set_layout_engine(None)  # None means the rc's engine: with both off, no engine
-    fig.savefig(stem.with_suffix(".png"), dpi=drawing.DPI, metadata={"Title": name, "Description": alt})
-    # a salt per figure keeps the SVG's internal ids distinct when the page inlines every figure,
-    # and with no date the same data always gives the same file
-    with matplotlib.rc_context({**style, "svg.hashsalt": stem.name}):
-        fig.savefig(stem.with_suffix(".svg"), metadata={"Title": name, "Description": alt, "Date": None})
+        # Laid out once, here, at the PNG's resolution; then saved with no layout engine at all, so that
+        # neither save first draws the whole figure to nowhere to lay it out (savefig does, even for the
+        # "none" engine): half the drawing, and the very files savefig's own layout gives
+        fig.set_dpi(drawing.DPI)
+        if fig.get_layout_engine() is not None:
+            fig.get_layout_engine().execute(fig)
+    # no engine: savefig sets the figure's engine back to None as it ends, which means the rc's engine
+    with matplotlib.rc_context({**style, "figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+        fig.savefig(stem.with_suffix(".png"), dpi=drawing.DPI, metadata={"Title": name, "Description": alt})
+        # a salt per figure keeps the SVG's internal ids distinct when the page inlines every figure,
+        # and with no date the same data always gives the same file
+        with matplotlib.rc_context({"svg.hashsalt": stem.name}):
+            fig.savefig(stem.with_suffix(".svg"), metadata={"Title": name, "Description": alt, "Date": None})
     with open(stem.with_suffix(".csv"), "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
 
