@@ -68,7 +68,8 @@ def draw_one(make, d: dict, alt: str, stem: Path, lang: str = "en") -> None:
         fig.set_dpi(drawing.DPI)
         if fig.get_layout_engine() is not None:
             fig.get_layout_engine().execute(fig)
-    # no engine: savefig sets the figure's engine back to None as it ends, which means the rc's engine
+    # in the style with neither of the rc's layout engines on: savefig sets the figure's engine back to None
+    # as it ends, and None means the rc's engine (in the tour's style, constrained: a layout at every save)
     with matplotlib.rc_context({**style, "figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)
         fig.savefig(stem.with_suffix(".png"), dpi=drawing.DPI, metadata={"Title": name, "Description": alt})

@@ -60,7 +60,8 @@ def penalty(d: dict, w):
     ax.axhline(d["blind"], color=ORANGE, linestyle="--",
                label=w("penalty.blind", vocab=d["vocab"], blind=f"{d['blind']:.2f}"))
     ax.plot([d["p_truth"]], [d["penalty"]], "s", color=GREEN, label=w("penalty.ming", truth=d["truth"]))
-    ax.set(xscale="log", xlim=(4e-4, 1), ylim=(-1, None), xlabel=w("penalty.x"), ylabel=w("penalty_axis"), title=w("penalty.title"))
+    ax.set(xscale="log", xlim=(4e-4, 1), ylim=(-1, None), xlabel=w("penalty.x"), ylabel=w("penalty_axis"),
+           title=w("penalty.title"))
     log_labels(ax.xaxis, powers=False)  # a probability reads best as 0.01
     ax.legend(frameon=False, fontsize=8)
     rows = [["probability", "penalty", "what"]] + [[p, pen, "computed"] for p, pen in d["penalties"]]
