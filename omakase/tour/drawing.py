@@ -21,7 +21,8 @@ GREY = "#999999"  # Okabe-Ito's ninth colour (as in R's palette.colors): the bel
 DPI = 110
 
 STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
-         "figure.constrained_layout.use": True,
+         # no layout engine from the rc: each figure has its own (`subplots`), and draw_one saves with none
+         "figure.autolayout": False, "figure.constrained_layout.use": False,
          "font.monospace": ["DejaVu Sans Mono"]}  # matplotlib's own: a family it lacks would be warned about
 CJK_FAMILY = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk, found by matplotlib under this family name
 # Latin letters and digits keep matplotlib's own font; what it lacks (Chinese) falls back to the CJK font
@@ -70,10 +71,11 @@ def words(lang: str):
 
 
 def subplots(*grid, figsize, **options):
-    """A figure of its own (no pyplot, no global registry of figures) and its axes."""
+    """A figure of its own (no pyplot, no global registry of figures) and its axes, laid out by the
+    constrained layout engine."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.subplots(*grid, **options)
 
 

@@ -66,12 +66,8 @@ def draw_one(make, d: dict, alt: str, stem: Path, lang: str = "en") -> None:
         # neither save first draws the whole figure to nowhere to lay it out (savefig does, even for the
         # "none" engine): half the drawing, and the very files savefig's own layout gives
         fig.set_dpi(drawing.DPI)
-        if fig.get_layout_engine() is not None:
-            fig.get_layout_engine().execute(fig)
-    # in the style with neither of the rc's layout engines on: savefig sets the figure's engine back to None
-    # as it ends, and None means the rc's engine (in the tour's style, constrained: a layout at every save)
-    with matplotlib.rc_context({**style, "figure.autolayout": False, "figure.constrained_layout.use": False}):
-        fig.set_layout_engine(None)
+        fig.get_layout_engine().execute(fig)
+        fig.set_layout_engine(None)  # None means the rc's engine, and the tour's style has none
         fig.savefig(stem.with_suffix(".png"), dpi=drawing.DPI, metadata={"Title": name, "Description": alt})
         # a salt per figure keeps the SVG's internal ids distinct when the page inlines every figure,
         # and with no date the same data always gives the same file
