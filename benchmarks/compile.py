@@ -21,11 +21,11 @@ import sys
 # One measurement in a fresh process: prints {"first": s, "per_s": steps/s, "loss": running mean}.
 MEASURE = """
 import json, sys, time
-from omakase import service, train as training
+from omakase import inference, train as training
 from omakase.config import MODEL_DIALS, settings_for
 preset, steps, compiled = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 chosen, _ = settings_for(preset, steps=steps + 1)
-dataset = service.load_dataset(chosen.get("data"), None)
+dataset = inference.load_dataset(chosen.get("data"), None)
 plan = training.plan_from(chosen, seed=42)
 run = training.start(dataset.docs, dataset.info, plan, "torch", *(chosen[k] for k in MODEL_DIALS),
                      engine_options={"dtype": chosen.get("dtype", "float32"), "device": "cpu", "compile": compiled})

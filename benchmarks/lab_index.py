@@ -33,7 +33,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)  # with another busy process on a core, 1 thread can be faster
 
     from omakase.lab import store
-    from omakase.lab.chunking import materialize_shipped
+    from omakase.lab.chunking_eval import materialize_shipped
     from omakase.lab.embedders import MiniLM
 
     tmp = Path(tempfile.mkdtemp(prefix="lab-bench-"))

@@ -1,7 +1,7 @@
-"""Query latency of `omakase lab search` at about 10,000 chunks, and the time to a first answer.
+"""Query latency of `omakase lab search`: in one process, through the resident server, and as a new command.
 
     python benchmarks/lab_search.py [--db DIR] [--source FOLDER] [--chunks 10000] [--word-pieces 64]
-                                    [--rounds 3] [--processes 3] [--threads N] [--build-only]
+                                    [--rounds 3] [--processes 20] [--threads N] [--build-only] [--no-server]
 
 1. The index. If DIR (default: omakase-lab-search/db in the system's temporary folder) holds
    none yet, files of FOLDER (default: this Python's standard library, tests included) are taken
@@ -10,12 +10,18 @@
    MiniLM reads each chunk's first --word-pieces word pieces only (`omakase lab index` reads 256),
    to keep the build short: at 64 it took 17 minutes on a 2-core machine shared with a CI run.
    A query's latency depends on how many vectors there are and their dimension, not on how
-   they were made. The next runs reuse the database.
+   they were made. The next runs reuse the database; any index `omakase lab index` built works.
 2. In one process (one Searcher, as `--interactive` and several queries use it): the one-off
    costs (opening, loading the model, building the BM25 index), then each of 20 queries --rounds
-   times per method: p50 and p95 in milliseconds.
-3. Time to first answer: `python -m omakase lab search QUERY` run as a new process, --processes
+   times per method: p50 and p95 in milliseconds; and the dense p50 again with torch's default
+   threads, against the one thread `lab search` now uses to embed a query.
+3. The resident server (`omakase lab serve`, started here on a free port): each of the 20
+   queries asked once over HTTP, p50 and p95; then `omakase lab search QUERY --server URL` as a
+   new process, --processes times (median wall time).
+4. A one-shot `omakase lab search QUERY` (a new process that loads the model), --processes
    times per method (median wall time).
+
+The load on the machine (`uptime`) is printed before and after: a shared machine's timings move.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ QUERIES = [
 
 def build(db: Path, source: Path, target: int, word_pieces: int, seed: int = 0) -> None:
     from omakase.lab import store
-    from omakase.lab.chunkers import chunk_source, code_files, decode_source
+    from omakase.lab.chunkers import chunk_source, decode_source
+    from omakase.lab.listing import code_files
     from omakase.lab.embedders import MiniLM
 
     files = code_files(source)
@@ -100,8 +107,33 @@ def in_process(db: Path, rounds: int) -> tuple[list[tuple[str, float]], dict[str
     return once, latency
 
 
-def first_answer(db: Path, method: str, processes: int) -> float:
-    cmd = [sys.executable, "-m", "omakase", "lab", "search", QUERIES[0], "--db", str(db), "--method", method, "--k", "10"]
+def threads_compare(db: Path, rounds: int) -> dict[int, float]:
+    """Dense p50 in one process with as many torch threads as cores (torch's default) and with one (`lab search`'s)."""
+    import os
+
+    import torch
+
+    from omakase.lab.embedders import MiniLM
+    from omakase.lab.search import Searcher
+
+    searcher = Searcher(db, MiniLM)
+    searcher.warm("dense")
+    default = torch.get_num_threads()
+    out = {}
+    for n in dict.fromkeys((os.cpu_count() or 1, 1)):
+        torch.set_num_threads(n)
+        out[n] = statistics.median(timed(lambda: searcher.search(q, 10, "dense"))[0]
+                                   for _ in range(rounds) for q in QUERIES)
+    torch.set_num_threads(default)
+    return out
+
+
+def command(db: Path, method: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "omakase", "lab", "search", QUERIES[0], "--db", str(db), "--method", method,
+            "--k", "10", *extra]
+
+
+def median_wall(cmd: list[str], processes: int) -> float:
     walls = []
     for _ in range(processes):
         t0 = time.perf_counter()
@@ -110,9 +142,54 @@ def first_answer(db: Path, method: str, processes: int) -> float:
     return statistics.median(walls)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def through_server(db: Path, processes: int) -> tuple[list[float], float, float]:
+    """(ms of each query over HTTP, seconds until the server answered, median s of `lab search --server`)."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "omakase", "lab", "serve", "--db", str(db), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"the server stopped: {server.stderr.read().decode()[-500:]}")
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        ready = time.perf_counter() - t0
+        ms = []
+        for q in QUERIES:
+            t = time.perf_counter()
+            json.loads(urllib.request.urlopen(f"{url}/search?{urllib.parse.urlencode({'q': q, 'k': 10})}").read())
+            ms.append((time.perf_counter() - t) * 1000)
+        cli = median_wall(command(db, "dense", "--server", url), processes) if processes else float("nan")
+        return ms, ready, cli
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
+
+
+def load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def main() -> None:
@@ -122,9 +199,10 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=10_000)
     ap.add_argument("--word-pieces", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--processes", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--processes", type=int, default=20, help="new processes per one-shot measurement")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads in section 2's table (0: torch's default)")
     ap.add_argument("--build-only", action="store_true", help="Build the index if missing, measure nothing.")
+    ap.add_argument("--no-server", action="store_true", help="Skip the resident server.")
     args = ap.parse_args()
 
     import torch
@@ -135,8 +213,9 @@ def main() -> None:
         build(args.db, args.source, args.chunks, args.word_pieces)
     if args.build_only:
         return
-    once, latency = in_process(args.db, args.rounds)
     console = Console()
+    console.print(f"load before: {load()}", soft_wrap=True)
+    once, latency = in_process(args.db, args.rounds)
     table = Table(title=f"one process, {len(QUERIES)} queries x {args.rounds} rounds, k = 10 "
                         f"({torch.get_num_threads()} torch threads)")
     for h in ("method", "queries", "p50 ms", "p95 ms", "max ms"):
@@ -146,10 +225,21 @@ def main() -> None:
     console.print(table)
     for what, value in once:
         console.print(f"{what}: {value:.0f}" + ("" if what == "chunks" else " ms"))
+    for n, ms in threads_compare(args.db, args.rounds).items():
+        console.print(f"dense p50 in one process with {n} torch thread{'s' if n > 1 else ''}: {ms:.1f} ms")
+    if not args.no_server:
+        ms, ready, cli = through_server(args.db, args.processes)
+        console.print(f"resident server: ready after {ready:.1f} s; {len(ms)} dense queries over HTTP: "
+                      f"p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms", soft_wrap=True)
+        if args.processes:
+            console.print(f"`omakase lab search --server URL` as a new process: {cli:.2f} s "
+                          f"(median of {args.processes})", soft_wrap=True)
     if args.processes:
         for method in ("dense", "bm25"):
-            console.print(f"first answer of a new `omakase lab search --method {method}` process: "
-                          f"{first_answer(args.db, method, args.processes):.1f} s (median of {args.processes})")
+            console.print(f"one-shot `omakase lab search --method {method}` (a new process, loads everything): "
+                          f"{median_wall(command(args.db, method), args.processes):.1f} s "
+                          f"(median of {args.processes})", soft_wrap=True)
+    console.print(f"load after: {load()}", soft_wrap=True)
 
 
 if __name__ == "__main__":

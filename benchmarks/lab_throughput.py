@@ -1,16 +1,17 @@
-"""Indexing throughput of `omakase lab index` before and after length-sorted batching, in one run.
+"""Indexing throughput of `omakase lab index`: strategies, batch sizes and torch threads, in one run.
 
-    python benchmarks/lab_throughput.py [FOLDER] [--repeats 3] [--threads 1 2] [--sample N]
+    python benchmarks/lab_throughput.py [FOLDER] [--repeats 3] [--threads 1 2] [--sample N] [--rows A,F]
 
 FOLDER defaults to the installed scikit-learn source; --sample N indexes every k-th of its
 files (sorted, spread over the whole tree) so a quick look stays quick. Rows, each indexing
 into a fresh Chroma database with one MiniLM loaded outside the timing, interleaved repeat by
-repeat so a change in the machine's load hits every row alike:
+repeat so a change in the machine's load hits every row alike. Every row sorts the run's
+chunks by length and writes each batch as soon as it is embedded (store.index_folder):
 
-    before   strategy A, each file embedded on its own in one sentence-transformers call
-             (which sorts by characters within the call): the code before function windows
-    sorted   strategy A, chunks pooled across files (store.EMBED_POOL) and batched by word-piece length
-    after    strategy F (function windows, the default), pooled and batched by length
+    A        strategy A (whole top-level functions and classes), batches of 32
+    F        strategy F (function windows, the default), batches of 32 (MiniLM's default)
+    F-16     strategy F, batches of 16
+    F-64     strategy F, batches of 64
 
 Columns: chunks, word pieces read by the model (at most 256 a chunk), chunks cut at 256, the
 share of non-blank lines some vector read whole, and the median over repeats of seconds,
@@ -29,23 +30,23 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-ROWS = {  # name: (strategy, pool chunks across files, sort batches by length)
-    "before": ("A", False, False),
-    "sorted": ("A", True, True),
-    "after": ("F", True, True),
+ROWS = {  # name: (strategy, chunks a batch)
+    "A": ("A", 32),
+    "F": ("F", 32),
+    "F-16": ("F", 16),
+    "F-64": ("F", 64),
 }
 
 
 class Counting:
     """The embedder, counting the word pieces it reads."""
 
-    def __init__(self, embedder, sort_by_length: bool):
-        self.embedder, self.sort_by_length = embedder, sort_by_length
+    def __init__(self, embedder):
+        self.embedder = embedder
         self.name, self.dim, self.unseen_means, self.reader = embedder.name, embedder.dim, embedder.unseen_means, embedder.reader
         self.read = 0
 
     def embed(self, texts):
-        self.embedder.sort_by_length = self.sort_by_length
         emb = self.embedder.embed(texts)
         self.read += sum(t - u for t, u in zip(emb.tokens, emb.unseen))
         return emb
@@ -53,7 +54,7 @@ class Counting:
 
 def sampled(folder: Path, n: int, tmp: Path) -> Path:
     """A copy of every k-th code file under folder (sorted), n files in all, at their relative paths."""
-    from omakase.lab.chunkers import code_files
+    from omakase.lab.listing import code_files
 
     files = code_files(folder)
     step = max(1, len(files) // n)
@@ -95,16 +96,19 @@ def main() -> None:
     warm.mkdir()
     (warm / "a.py").write_text("def f(x):\n    return x + 1\n")
     for row in rows:
-        store.index_folder(warm, tmp / f"db-warm-{row}", Counting(embedder, ROWS[row][2]), ROWS[row][0])
+        store.index_folder(warm, tmp / f"db-warm-{row}", Counting(embedder), ROWS[row][0])
     for threads in args.threads:
         used = set_threads(threads)
         runs: dict[str, list] = {r: [] for r in rows}
         for rep in range(args.repeats):
             for row in rows:
-                strategy, pool, sort = ROWS[row]
-                counting = Counting(embedder, sort)
+                strategy, batch = ROWS[row]
+                counting = Counting(embedder)
+                # each row counts its word pieces afresh, as a new `lab index` process would: the tokenizer's
+                # cache would otherwise make every row after the first skip most of its chunking
+                getattr(embedder.reader.count, "cache_clear", lambda: None)()
                 stats = store.index_folder(folder, tmp / f"db-{threads}-{row}-{rep}", counting, strategy,
-                                           pool=store.EMBED_POOL if pool else 0)
+                                           batch_size=batch)
                 runs[row].append((stats, counting.read))
         table = Table(title=f"lab index on {folder}: {used} torch threads, median of {args.repeats}")
         for h in ("row", "strategy", "files", "chunks", "word pieces read", "cut at 256", "lines seen",

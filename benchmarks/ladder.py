@@ -55,11 +55,12 @@ class CountingTable:
         self.probs_after = probs_after  # prev token -> next-token probabilities
         self.config = SimpleNamespace(block_size=block_size)
 
-    def new_cache(self):
+    def new_cache(self, batch: int = 1):
         return None  # a table looks only at the token just served
 
-    def logits(self, cache, token: int, pos: int) -> list[float]:
-        return [math.log(p) for p in self.probs_after(token)]
+    def logits_cached(self, cache, rows: list[list[int]], pos: int, every: bool = False) -> list:
+        after = lambda token: [math.log(p) for p in self.probs_after(token)]  # noqa: E731
+        return [[after(t) for t in row] if every else after(row[-1]) for row in rows]
 
 
 def train_rung(docs, info, plan: training.Plan, dials: dict, progress, label: str) -> dict:

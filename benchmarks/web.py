@@ -8,7 +8,9 @@ reader in another process (counting the events it receives per second), and with
 by the page itself in Debian's Chromium (its own count of updates per second, read from the page).
 Training time is the session's own (snapshots included, pauses excluded); the slowdown is the
 median watched time over the median unwatched time, minus one. It also reports the page's weight:
-every file the page loads, raw and gzipped. Nothing here is asserted; it prints what it measured.
+every file the page loads, raw and gzipped, and the time of the requests a reader makes by hand (the
+temperature and dial sliders, tracing, the header's held-out loss) on the checkpoint the first run saved,
+with the machine's load average. Nothing here is asserted; it prints what it measured.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -99,6 +102,33 @@ def in_browser(base: str, dials: dict) -> tuple[float, float]:
     return finish(base)["seconds"], statistics.median(steady)
 
 
+def interactions(base: str, checkpoint: str, repeats: int) -> dict:
+    """Milliseconds per request of what a reader does by hand, median and range over `repeats` requests:
+    a step of the temperature slider (the vote of a name at a new temperature), a step of the dial slider
+    (turn, and score the name before and after), tracing a course node by node, and the header's held-out
+    loss (measured on every held-out menu the first time a checkpoint is opened, then kept)."""
+    asks = {
+        "slider_vote": lambda i: httpx.get(base + "api/votes", params={"checkpoint": checkpoint, "name": "emma",
+                                                                      "temperature": 0.5 + 0.01 * i}),
+        "dial_turn": lambda i: httpx.post(base + "api/turn", json={"checkpoint": checkpoint, "matrix": "wte", "row": 12,
+                                                                   "col": 6, "delta": 0.01 * i, "name": "emma"}),
+        "trace_course": lambda i: httpx.get(base + "api/trace/course", timeout=60,
+                                            params={"checkpoint": checkpoint, "name": "emma"}),
+        "header_cached": lambda i: httpx.get(base + "api/model", params={"checkpoint": checkpoint}),
+    }
+    first = time.perf_counter()
+    httpx.get(base + "api/model", params={"checkpoint": checkpoint}, timeout=60).raise_for_status()
+    out = {"header_first_ms": 1000 * (time.perf_counter() - first)}
+    for name, ask in asks.items():
+        times = []
+        for i in range(repeats):
+            start = time.perf_counter()
+            ask(i).raise_for_status()
+            times.append(1000 * (time.perf_counter() - start))
+        out[name + "_ms"] = {"median": statistics.median(times), "min": min(times), "max": max(times)}
+    return out
+
+
 def weight(base: str) -> dict:
     files = {name or "index.html": httpx.get(base + name).content for name in PAGE_FILES}
     return {"files": {k: len(v) for k, v in files.items()}, "bytes": sum(map(len, files.values())),
@@ -124,7 +154,9 @@ def main() -> None:
             stream.append(streamed(base, dials))
             if args.browser:
                 page.append(in_browser(base, dials))
-        report = {"dials": dials, "unwatched_s": alone, "steps_per_s": args.steps / statistics.median(alone),
+        saved = httpx.get(base + "api/checkpoints").json()["default"]
+        report = {"load_average": os.getloadavg(), "interactions": interactions(base, saved, 5 * args.repeats),
+                  "dials": dials, "unwatched_s": alone, "steps_per_s": args.steps / statistics.median(alone),
                   "stream": {"seconds": [s for s, _ in stream], "updates_per_s": [r for _, r in stream],
                              "slowdown": statistics.median(s for s, _ in stream) / statistics.median(alone) - 1}}
         if page:

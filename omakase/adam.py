@@ -6,7 +6,7 @@ Three habits, each one line of the rule below:
 - a personal touch per dial (adaptive step): v is a running average of the
   squared gradient, and each dial's step is divided by its own sqrt(v);
 - a lighter hand over time (decay): the learning rate passed in shrinks as
-  training goes on (see `train.learning_rate`).
+  training goes on (see `plan.learning_rate`).
 
 A fourth habit is optional: decoupled weight decay (AdamW), "a fine for too
 much butter": every dial is pulled a little towards 0 each step, in

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .errors import OmakaseError
+from .files import atomic_write_text
 
 # GPT-2's split, written for the stdlib `re`, which has no \p{L} (letter) or \p{N} (number):
 # a letter is approximated by [^\W\d_] (a word character that is not a digit or "_"), a number
@@ -48,6 +49,10 @@ from .errors import OmakaseError
 # (GPT-4's split also caps digit runs at 3 and keeps newlines apart; GPT-2's is what
 # HuggingFace's ByteLevel pre-tokenizer uses, so the two are compared like for like.)
 SPLIT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"""
+# The same split with every digit a chunk of its own (as LLaMA's tokenizer does), so no merge ever joins
+# digits: "9.11" is "9" "." "1" "1" and a number's pieces line up digit by digit. Pass it as `pattern`
+# to compare a model that reads numbers digit by digit with one that reads them in BPE's pieces.
+SPLIT_DIGITS = r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+|\d| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"""
 
 Progress = Callable[[int, int], None]
 
@@ -205,7 +210,6 @@ class BPE:
         return bpe
 
     def save(self, path: str | Path) -> None:
-        from .checkpoint import atomic_write_text  # here, not at the top: checkpoint.py imports this module
 
         atomic_write_text(path, json.dumps(self.to_dict()))
 

@@ -38,14 +38,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import GPTConfig, count_params, param_shapes
 from .bpe import BPE
 from .errors import OmakaseError
+from .files import atomic_write_bytes, atomic_write_text, placeholder
 from .tokenizer import Tokenizer
 
 FORMAT, VERSION = "omakase-checkpoint", 2
@@ -75,50 +74,6 @@ class Checkpoint:
             "adam": None if self.moments is None else {"m": self.moments[0], "v": self.moments[1]},
             "run": self.run,
         }
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | Path, blob: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes private files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def reserve(folder: str | Path, stem: str) -> Path:
-    """folder/stem-001.json, stem-002.json, ...: a fresh name, reserved at once.
-
-    The number is taken by creating the file exclusively (an empty placeholder until the
-    checkpoint replaces it), so two runs started together never write the same file.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    i = 1
-    while True:
-        path = folder / f"{stem}-{i:03d}.json"
-        try:
-            with open(path, "x"):
-                return path
-        except FileExistsError:
-            i += 1
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 TENSORS_AT = 100_000  # parameters: above this a checkpoint keeps its numbers in safetensors
@@ -180,6 +135,10 @@ def load(path: str | Path, allow_bpe: bool = False) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise OmakaseError(f"checkpoint {path} does not exist; train one (omakase train) or name an existing checkpoint file")
+    holder = placeholder(path)
+    if holder is not None:
+        raise OmakaseError(f"{path} holds no checkpoint yet: it is reserved by a run (process {holder.get('pid')}) "
+                           f"that is still going or stopped before writing it; wait for it, or delete the file")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -213,6 +172,10 @@ def load(path: str | Path, allow_bpe: bool = False) -> Checkpoint:
         raise
     except (KeyError, TypeError, ValueError, OmakaseError) as e:
         raise OmakaseError(f"checkpoint {path} does not match its own config: {e}") from None
+    try:
+        _check_run(run)
+    except ValueError as e:
+        raise OmakaseError(f"checkpoint {path} has a damaged run record: {e}; retrain it or restore a copy") from None
     return Checkpoint(config, chars, params, moments, run, bpe)
 
 
@@ -253,3 +216,41 @@ def _check_shapes(config: GPTConfig, mats: dict, what: str) -> None:
     extra = set(mats) - {name for name, _ in param_shapes(config)}
     if extra:
         raise ValueError(f"{what} has matrices the config does not know: {sorted(extra)}")
+
+
+WHOLE = ("step", "steps", "seed", "batch_size", "warmup", "clipped")  # the run's fields that count something
+REAL = ("lr", "min_lr", "beta1", "beta2", "weight_decay", "clip", "dropout", "init_std")
+
+
+def _check_run(run) -> None:
+    """The run's record holds what its readers (info, resume, the tour, the web page) take it to hold."""
+    if not isinstance(run, dict):
+        raise ValueError(f"run is {type(run).__name__}, not an object")
+
+    def whole(x):
+        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+    def real(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    for key in WHOLE:
+        if key in run and not whole(run[key]):
+            raise ValueError(f"run.{key} is {run[key]!r}, not a whole number >= 0")
+    for key in REAL:
+        if key in run and not real(run[key]):
+            raise ValueError(f"run.{key} is {run[key]!r}, not a finite number")
+    for key in ("engine", "schedule"):
+        if key in run and not isinstance(run[key], str):
+            raise ValueError(f"run.{key} is {run[key]!r}, not a name")
+    if "losses" in run and not (isinstance(run["losses"], list) and all(real(x) for x in run["losses"])):
+        raise ValueError("run.losses is not a list of finite numbers")
+    if "order" in run and not (isinstance(run["order"], list) and all(whole(x) for x in run["order"])):
+        raise ValueError("run.order is not a list of document numbers")
+    if "val" in run and not (isinstance(run["val"], list) and all(
+            isinstance(v, dict) and whole(v.get("step")) and real(v.get("loss")) and whole(v.get("n_docs"))
+            for v in run["val"])):
+        raise ValueError("run.val is not a list of {step, loss, n_docs}")
+    data = run.get("data")
+    if data is not None and not (isinstance(data, dict) and isinstance(data.get("name", ""), str)
+                                 and whole(data.get("n_docs", 0)) and isinstance(data.get("sha256", ""), str)):
+        raise ValueError("run.data is not {name, sha256, n_docs}")

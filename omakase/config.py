@@ -152,8 +152,19 @@ def memory_estimate(config: GPTConfig, batch_size: int) -> int:
     return 8 * (4 * n + t * t + config.n_layer * per_layer + 3 * batch_size * t * config.vocab_size)
 
 
+MAX_PARAMS = 50_000_000  # every dial is drawn in Python and written to the checkpoint: beyond, minutes before step 1
+
+
 def check_memory(config: GPTConfig, batch_size: int) -> None:
+    """Refuse, before anything is drawn, a model this kitchen cannot hold: too many dials, or a step's memory."""
+    dials = (f"n-layer {config.n_layer}, n-embd {config.n_embd}, block-size {config.block_size}, "
+             f"batch-size {batch_size}")
+    n = count_params(config)
+    if n > MAX_PARAMS:
+        raise OmakaseError(f"this model would have {n:,} parameters ({dials}), more than the {MAX_PARAMS:,} this "
+                           f"kitchen draws and saves; make n-embd or n-layer smaller")
     need = memory_estimate(config, batch_size)
     if need > MEMORY_LIMIT:
-        raise OmakaseError(f"this model and batch would need about {need / 2**30:,.1f} GiB of memory, more than "
-                           f"the {MEMORY_LIMIT / 2**30:.0f} GiB limit; make the block, the width or the batch smaller")
+        raise OmakaseError(f"this model and batch would need about {need / 2**30:,.1f} GiB of memory ({dials}), "
+                           f"more than the {MEMORY_LIMIT / 2**30:.0f} GiB limit; make the block, the width or the "
+                           f"batch smaller")

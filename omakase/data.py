@@ -34,7 +34,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checkpoint import atomic_write_text
+from .files import atomic_write_text
 from .errors import OmakaseError
 
 

@@ -10,6 +10,9 @@ same global batch. Only rank 0 prints, logs and writes checkpoints.
 Gradients are added by hand rather than through DistributedDataParallel's wrapper: DDP
 averages per process, which equals the single-process mean only when every share has the
 same number of tokens; names differ in length, and the token-weighted sum is exact.
+
+Ming's torch engine (engines/torch.py) and the torch stages' loop (fit.py) share the
+global batch this way; both ask `rank_and_world` which share is theirs.
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ def from_environment() -> Stoves:
             torch.cuda.set_device(local_rank)  # "cuda" then means this process's own GPU
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return Stoves(dist.get_rank(), dist.get_world_size(), local_rank)
+
+
+def rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of processes (0 and 1 outside torch.distributed)."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return 0, 1
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def finish(stoves: Stoves) -> None:

@@ -1,11 +1,11 @@
 """Graduation: Ming cooks alone, course by course, with the risk dial set by the door.
 
-At each position the engine gives logits for the next course; dividing them by
-the temperature and taking a softmax gives the probabilities; one course is
-drawn with `random.choices`, exactly as the reference does, so the same
-random stream gives the same names with any engine. Temperature 0 means
-always the most likely course: the same menu every time. The bell (BOS) ends
-a menu.
+Cooking is generation (omakase.model.generate) from the bell: at each position
+the engine gives logits for the next course, the sampler divides them by the
+temperature, takes a softmax and draws one course with `random.choices`,
+exactly as the reference does, so the same random stream gives the same names
+with any engine. Temperature 0 means always the most likely course: the same
+menu every time. The bell (BOS) ends a menu.
 """
 
 from __future__ import annotations
@@ -14,76 +14,50 @@ import math
 import random
 
 from .errors import OmakaseError
+from .model.generate import generate
+from .model.load import Model
+from .model.sampler import Sampler, softmax
 from .tokenizer import Tokenizer
 
-
-def softmax(logits: list[float], temperature: float = 1.0) -> list[float]:
-    """Probabilities from logits / temperature, with the reference's float operations."""
-    scaled = [x * temperature**-1 for x in logits]
-    top = max(scaled)
-    exps = [math.exp(x - top) for x in scaled]
-    total = 0.0
-    for e in exps:  # left to right, as the reference adds
-        total += e
-    inv = total**-1
-    return [e * inv for e in exps]
+__all__ = ["cook", "write", "softmax", "course_probabilities", "course_penalty"]
 
 
 def cook(engine, tokenizer: Tokenizer, rng: random.Random, n: int = 20, temperature: float = 0.5,
          prefix: str = "") -> list[str]:
     """`n` names, each started at the bell (then `prefix`) and ended at the bell or the block size."""
-    if temperature < 0:
-        raise OmakaseError(f"temperature must be >= 0 (0 = always the most likely course), got {temperature}")
     if n < 0:
         raise OmakaseError(f"the number of names must be >= 0, got {n}")
+    sampler = Sampler(temperature, rng=rng)
     block_size = engine.config.block_size
     start = [tokenizer.bos] + tokenizer.ids(prefix, "the prefix")
     if len(start) > block_size:
         raise OmakaseError(f"the prefix is {len(prefix)} courses long; at most {block_size - 1} fit in the block")
+    model = Model(engine, tokenizer)
     names = []
-    for _ in range(n):
-        cache, seq = engine.new_cache(), list(start)
-        for pos in range(block_size):
-            logits = engine.logits(cache, seq[pos], pos)
-            if pos < len(seq) - 1:
-                continue  # still serving the prefix: nothing to choose yet
-            token = pick(logits, temperature, rng)
-            if token == tokenizer.bos:
-                break
-            seq.append(token)
-        names.append(tokenizer.decode(seq[1:]))
+    for _ in range(n):  # one name after another, from one stream: the reference's order of draws
+        made = generate(model, start, sampler=sampler, max_new=block_size, stop=tokenizer.bos)[0]
+        names.append(tokenizer.decode(start[1:] + made.text_ids))
     return names
-
-
-def pick(logits: list[float], temperature: float, rng: random.Random) -> int:
-    """The next course: the most likely at temperature 0, else one drawn from softmax(logits / temperature)."""
-    if temperature == 0:
-        return max(range(len(logits)), key=logits.__getitem__)
-    return rng.choices(range(len(logits)), weights=softmax(logits, temperature))[0]
 
 
 def write(engine, tokenizer: Tokenizer, rng: random.Random, length: int = 300, temperature: float = 1.0,
           prefix: str = "") -> str:
     """A stream model writes on: `length` characters after `prefix` (a newline when none is given).
 
-    A model sees at most block_size characters, so when its block is full it starts a fresh
-    KV cache from the last half block it wrote and goes on: it always remembers at least
+    A model sees at most block_size characters, so when its block is full it starts again from
+    the last half block it wrote (a fresh KV cache) and goes on: it always remembers at least
     half a block.
     """
-    if temperature < 0:
-        raise OmakaseError(f"temperature must be >= 0, got {temperature}")
+    sampler = Sampler(temperature, rng=rng)
     block = engine.config.block_size
+    model = Model(engine, tokenizer)
     seq = tokenizer.ids(prefix, "the prefix") or [tokenizer.ids("\n")[0] if "\n" in tokenizer.chars else 0]
-    start, cache, pos = len(seq), None, block
+    start = len(seq)
+    window = seq[-block:]
     while len(seq) - start < length:
-        if pos == block:  # the block is full (or nothing is served yet): serve the recent courses again
-            window = seq[-block:] if cache is None else seq[-max(1, block // 2):]
-            cache, pos = engine.new_cache(), 0
-            for token in window[:-1]:
-                engine.logits(cache, token, pos)
-                pos += 1
-        seq.append(pick(engine.logits(cache, seq[-1], pos), temperature, rng))
-        pos += 1
+        room = block - len(window) + 1  # tokens until the block is full
+        seq += generate(model, window, sampler=sampler, max_new=min(room, length - (len(seq) - start)))[0].ids
+        window = seq[-max(1, block // 2):]
     return tokenizer.decode(seq[start:])
 
 

@@ -8,6 +8,11 @@ step 500 and resumed gives the very same 1,000 losses as a straight run.
 The order of random draws is the reference's: seed, shuffle the documents,
 draw every parameter; training itself draws nothing (step s uses training
 document s, cycling), so sampling after training continues the same stream.
+
+The plan and its learning-rate schedule are plan.py's, the same ones the torch stages'
+loop (fit.py) reads. This loop stays its own: it trains every engine (scalar, numpy,
+torch) through the Engine protocol with the hand-written Adam (adam.py), and its 1,000
+reference losses are the oracle every engine is proven against.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import data
-from .adam import Adam
 from .checkpoint import Checkpoint, require_chars
-from .config import INIT_STD, GPTConfig, check_memory, init_params
+from .config import GPTConfig, check_memory, init_params
 from .engines import engine_class
 from .errors import OmakaseError
+from .model.held_out import held_out_loss
+from .plan import Plan, learning_rate
 from .tokenizer import Tokenizer
 
 RUNNING_WINDOW = 100  # the running mean loss is the mean of the last 100 steps' losses
@@ -31,59 +37,6 @@ VAL_DOCS = 200  # held-out documents measured during training (the first of the 
 
 class Diverged(OmakaseError):
     """The loss stopped being a finite number; the run still holds the last finite state."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How Ming studies: the reference's plan by default; a real kitchen's habits when asked."""
-
-    steps: int = 1000
-    lr: float = 0.01
-    batch_size: int = 1
-    warmup: int = 0
-    seed: int = 42
-    schedule: str = "linear"  # after warmup: "linear" (the reference's) or "cosine" decay, down to min_lr
-    min_lr: float = 0.0
-    beta1: float = 0.85  # Adam's memory (the reference's betas)
-    beta2: float = 0.99
-    weight_decay: float = 0.0  # AdamW's fine for too much butter: every dial shrinks a little each step
-    clip: float = 0.0  # the cap on the gas valve: the gradients' global norm at most this (0 = no cap)
-    dropout: float = 0.0  # burners turned off at random while training (the torch engine's)
-    init_std: float = INIT_STD  # the dials' first turn: N(0, init_std); wide models want less than the reference's
-
-    def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise OmakaseError(f"steps must be >= 1, got {self.steps}")
-        if self.batch_size < 1:
-            raise OmakaseError(f"batch size must be >= 1, got {self.batch_size}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise OmakaseError(f"learning rate must be a finite number > 0, got {self.lr}")
-        if not 0 <= self.warmup < self.steps:
-            raise OmakaseError(f"warmup must be between 0 and steps - 1, got {self.warmup}")
-        if self.schedule not in SCHEDULES:
-            raise OmakaseError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        for name, low, high in (("min_lr", 0, self.lr), ("beta1", 0, 1), ("beta2", 0, 1), ("weight_decay", 0, 1),
-                                ("clip", 0, math.inf), ("dropout", 0, 1), ("init_std", 0, 1)):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and low <= value <= high) or (name == "dropout" and value == 1):
-                raise OmakaseError(f"{name.replace('_', ' ')} must be a finite number in [{low}, {high}], got {value}")
-
-    def adam(self) -> Adam:
-        return Adam(self.beta1, self.beta2, weight_decay=self.weight_decay)
-
-
-SCHEDULES = ("linear", "cosine")
-
-
-def learning_rate(plan: Plan, step: int) -> float:
-    """Linear warmup (if any), then decay to min_lr: linear (the reference's lr * (1 - step / steps)
-    when min_lr is 0) or cosine (nanoGPT's)."""
-    if step < plan.warmup:
-        return plan.lr * (step + 1) / plan.warmup
-    if plan.schedule == "cosine":
-        progress = (step - plan.warmup) / (plan.steps - plan.warmup)
-        return plan.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (plan.lr - plan.min_lr)
-    return plan.min_lr + (plan.lr - plan.min_lr) * (1 - step / plan.steps)
 
 
 @dataclass
@@ -158,7 +111,7 @@ class Run:
         docs = self.val_docs[:limit] if limit else self.val_docs
         if not docs:
             return None
-        result = {"step": self.step, "loss": mean_loss(self.engine, [self.encode(d) for d in docs]),
+        result = {"step": self.step, "loss": held_out_loss(self.engine, [self.encode(d) for d in docs]),
                   "n_docs": len(docs)}
         self.val.append(result)
         return result
@@ -196,22 +149,6 @@ def running_means(losses: list[float], window: int = RUNNING_WINDOW) -> list[flo
         total += x - (losses[i - window] if i >= window else 0.0)
         out.append(total / min(i + 1, window))
     return out
-
-
-def mean_loss(engine, token_lists: list[list[int]], progress=None) -> float:
-    """Token-weighted mean of -log p(next) over many documents, engine.eval_batch of them at a time.
-
-    `progress(done, total)`, if given, is called after each batch of documents.
-    """
-    total, count, chunk = 0.0, 0, engine.eval_batch
-    for i in range(0, len(token_lists), chunk):
-        part = token_lists[i : i + chunk]
-        n = sum(min(engine.config.block_size, len(t) - 1) for t in part)
-        total += engine.loss(part) * n
-        count += n
-        if progress:
-            progress(i + len(part), len(token_lists))
-    return total / count
 
 
 def shuffle(docs: list[str], rng: random.Random) -> tuple[list[int], list[str]]:
@@ -311,8 +248,8 @@ def plan_of(run: dict) -> Plan:
 
 
 def plan_from(settings: dict, seed: int) -> Plan:
-    """The plan of a preset's settings (config.settings_for gives every field but the seed)."""
-    return Plan(seed=seed, **{f.name: settings[f.name] for f in fields(Plan) if f.name != "seed"})
+    """The plan of a preset's settings (config.settings_for gives every field Ming's runs choose but the seed)."""
+    return Plan(seed=seed, **{f.name: settings[f.name] for f in fields(Plan) if f.name != "seed" and f.name in settings})
 
 
 def recorded_data(ckpt: Checkpoint) -> str | None:

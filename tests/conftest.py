@@ -1,8 +1,17 @@
+import json
 from pathlib import Path
 
 import pytest
 
+try:  # `pytest --hypothesis-profile thorough`: the fuzzed CLI (test_cli_fuzz.py) with twenty times the cases
+    from hypothesis import settings
+
+    settings.register_profile("thorough", max_examples=2000)
+except ImportError:
+    pass
+
 REPO = Path(__file__).resolve().parents[1]
+REFERENCE_LOSSES = Path(__file__).with_name("data") / "reference_losses.json"
 
 TINY_NAMES = ["ana", "bob", "cara", "dan", "eve", "fay", "gus", "hal", "ida", "jo", "kai", "lea",
               "mia", "ned", "ola", "pia", "quinn", "ray", "sam", "tia", "uma", "vic", "wes", "xia"]
@@ -41,3 +50,9 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def reference_losses() -> list[str]:
+    """All 1,000 losses printed by Karpathy's microgpt.py (seed 42, names.txt), to 4 decimals: the one copy."""
+    return json.loads(REFERENCE_LOSSES.read_text())

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from omakase.bpe import BPE, SPLIT
+from omakase.bpe import BPE, SPLIT, SPLIT_DIGITS
 from omakase.errors import OmakaseError
 
 TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
@@ -80,6 +80,24 @@ def test_training_is_deterministic_and_merges_compress_their_text(bpe):
 def test_training_stops_when_no_pair_repeats():
     bpe = BPE.train("abcd", 1000)
     assert bpe.merges == [] and bpe.vocab_size == 256
+
+
+def test_the_digit_split_gives_every_digit_a_token_of_its_own_and_saves_with_the_tokenizer(tmp_path):
+    text = "Prices: 9.11 and 9.9, a bill of $1234 for 12 guests; 2024 was 365 days. " * 40
+    default = BPE.train(text, 256 + 60)
+    digits = BPE.train(text, 256 + 60, pattern=SPLIT_DIGITS)
+    assert any(len(default.piece(i).strip()) > 1 and default.piece(i).strip().isdigit()
+               for i in default.encode(" 1234 2024"))  # the default merges digit runs
+    for number in ("1234", "9.11", "2024", "0", "31415926"):
+        pieces = [digits.piece(i) for i in digits.encode(f"a {number}.")]
+        assert [p for p in pieces if p.isdigit()] == [c.encode() for c in number if c.isdigit()]
+    rng = random.Random(1)
+    for _ in range(100):
+        sample = random_text(rng, rng.randrange(0, 40))
+        assert "".join(re.findall(SPLIT_DIGITS, sample)) == sample
+        assert digits.decode(digits.encode(sample)) == sample
+    digits.save(tmp_path / "t.json")
+    assert BPE.load(tmp_path / "t.json").encode(" 9.11") == digits.encode(" 9.11")
 
 
 def test_save_load_and_more_specials(bpe, tmp_path):

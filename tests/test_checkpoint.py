@@ -115,3 +115,25 @@ def test_character_code_refuses_a_bpe_checkpoint_in_one_line(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "trained with a BPE tokenizer" in err, err
+
+
+@pytest.mark.parametrize("field, value", [("step", "ten"), ("steps", -1), ("lr", float("nan")), ("losses", [1, "x"]),
+                                          ("val", [{"step": 1}]), ("data", {"name": 3}), ("engine", 7)])
+def test_a_damaged_run_record_is_refused_at_load(tmp_path, field, value):
+    ck, path = make(tmp_path)
+    doc = json.loads(path.read_text())
+    doc["run"][field] = value
+    path.write_text(json.dumps(doc))  # NaN is written as NaN: json reads it back
+    with pytest.raises(OmakaseError, match=f"damaged run record: run.{field}"):
+        ckpt_io.load(path)
+
+
+def test_a_reserved_name_is_not_a_checkpoint(tmp_path):
+    from omakase import files
+
+    path = files.reserve(tmp_path, "ming")
+    assert path.name == "ming-001.json" and files.reserve(tmp_path, "ming").name == "ming-002.json"
+    with pytest.raises(OmakaseError, match="reserved by a run"):
+        ckpt_io.load(path)
+    files.release(path)
+    assert not path.exists()

@@ -22,10 +22,6 @@ from omakase.tokenizer import Tokenizer
 TOL = 1e-10
 
 # the reference microgpt's first 20 losses on names.txt (seed 42), printed to 4 decimals
-REFERENCE_LOSSES = (
-    "3.3660 3.4243 3.1778 3.0664 3.2209 2.9452 3.2894 3.3245 2.8990 3.2229 "
-    "2.7964 2.9345 3.0544 3.0905 3.0651 2.7337 2.8839 2.8977 2.7073 2.7453"
-).split()
 
 CONFIGS = {
     "default": GPTConfig(vocab_size=27),
@@ -161,19 +157,9 @@ def reference_run(steps: int, engine_name: str):
 
 
 @pytest.mark.parametrize("name", list(ENGINES))
-def test_first_20_steps_reproduce_the_reference_losses(name):
+def test_first_20_steps_reproduce_the_reference_losses(name, reference_losses):
     _engine_or_skip(name)
-    assert [f"{loss:.4f}" for loss in reference_run(20, name)] == REFERENCE_LOSSES
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", [name for name in ENGINES if name != "scalar"])
-def test_all_1000_steps_match_the_scalar_engine_and_the_reference(name):
-    _engine_or_skip(name)
-    other = list(reference_run(1000, name))
-    scalar = list(reference_run(1000, "scalar"))
-    assert [f"{x:.4f}" for x in other] == [f"{x:.4f}" for x in scalar]
-    assert f"{other[-1]:.4f}" == "2.6497"
+    assert [f"{loss:.4f}" for loss in reference_run(20, name)] == reference_losses[:20]
 
 
 def test_a_missing_engine_dependency_is_one_line(monkeypatch):

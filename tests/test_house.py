@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from omakase import checkpoint as ckpt_io
-from omakase import service
+from omakase import inference
 from omakase.checkpoint import Checkpoint
 from omakase.cli import main
 from omakase.config import GPTConfig, init_params
@@ -82,6 +82,7 @@ def test_a_write_that_fails_late_is_one_line(in_tmp, capsys, monkeypatch):
         raise FileNotFoundError(2, "No such file or directory", "gone/x.json")
 
     monkeypatch.setattr(ckpt_io, "load", vanished)
+    (in_tmp / "x.json").write_text("{}")  # there when the command checks it
     assert main(["info", "-c", "x.json"]) == 1
     assert capsys.readouterr().err.strip() == "omakase: error: could not read or write gone/x.json: No such file or directory"
 
@@ -121,7 +122,7 @@ def test_cook_refuses_nan_temperature(tiny_ckpt, capsys):
 
 
 def test_impossible_plans_are_refused_before_anything_is_allocated(in_tmp, tiny_data, capsys):
-    fails_cleanly(capsys, "train", "--data", str(tiny_data), *TINY, "--block-size", "100000", words="GiB")
+    fails_cleanly(capsys, "train", "--data", str(tiny_data), *TINY, "--block-size", "65536", words="GiB")
     fails_cleanly(capsys, "train", "--data", str(tiny_data), *TINY, "--eval-every", "-1", words="--eval-every")
     fails_cleanly(capsys, "train", "--data", str(tiny_data), *TINY, "--steps", "10", "--keep-at", "5,20",
                   words="--keep-at")
@@ -155,7 +156,8 @@ def test_resume_refuses_flags_that_would_change_the_plan(tiny_data, in_tmp, caps
 def test_resume_without_data_uses_the_data_the_checkpoint_records(tiny_data, in_tmp, capsys):
     run_ok(capsys, "train", "--data", str(tiny_data), *TINY, "--steps", "10", "--pause-at", "5", "--out", "p.json")
     run_ok(capsys, "train", "--resume", "p.json")
-    assert json.loads((in_tmp / "p.json").read_text())["run"]["step"] == 10
+    assert json.loads((in_tmp / "p-001.json").read_text())["run"]["step"] == 10  # the next name beside it
+    assert json.loads((in_tmp / "p.json").read_text())["run"]["step"] == 5  # the paused checkpoint, kept
 
 
 def test_a_preset_warmup_is_scaled_to_a_short_plan(in_tmp, tiny_data, capsys):
@@ -180,7 +182,7 @@ def test_any_valid_checkpoint_cooks_scores_and_evaluates(in_tmp, capsys):
     config = GPTConfig(vocab_size=27)
     bare = Checkpoint(config, "abcdefghijklmnopqrstuvwxyz", init_params(config, __import__("random").Random(0)),
                       run={"seed": 42, "data": {"name": "names.txt",
-                                                "sha256": service.data_io.KNOWN["names"].sha256}})
+                                                "sha256": inference.data_io.KNOWN["names"].sha256}})
     ckpt_io.save(bare, in_tmp / "bare.json")
     assert len(json.loads(run_ok(capsys, "cook", "-c", "bare.json", "--n", "3", "--json"))) == 3
     run_ok(capsys, "score", "emma", "-c", "bare.json")
@@ -207,7 +209,7 @@ def test_the_bare_command_prints_help_and_the_version_prints(capsys):
 
 
 def test_an_empty_name_is_shown_visibly(tiny_ckpt, capsys, monkeypatch):
-    monkeypatch.setattr(service, "cook_names", lambda *a, **k: ["", "ana"])
+    monkeypatch.setattr(inference, "cook_names", lambda *a, **k: ["", "ana"])
     out = run_ok(capsys, "cook", "-c", str(tiny_ckpt), "--n", "2")
     assert "(empty)" in out
 

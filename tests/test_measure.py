@@ -54,10 +54,10 @@ def test_bad_measuring_inputs(tiny_ckpt, tiny_data, capsys):
     other = tiny_data.with_name("other.txt")
     other.write_text("ZEBRA\n" * 20)
     fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--data", str(other), words="vocabulary")
-    fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--engine", "abacus", words="unknown engine")
+    fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--engine", "abacus", words="--engine")
     fails_cleanly(capsys, "eval", "-c", str(tiny_ckpt), "--split", "test", words="--split")
     fails_cleanly(capsys, "bench", "--repeats", "0", words="--repeats")
     other.with_name("one.txt").write_text("ZEBRA\n")
     fails_cleanly(capsys, "baseline", "--data", str(other.with_name("one.txt")), words="too few")
-    fails_cleanly(capsys, "train", "--preset", "huge", words="unknown preset")
+    fails_cleanly(capsys, "train", "--preset", "huge", words="--preset")
     assert main(["bench", "--help"]) == 0

@@ -58,27 +58,28 @@ def test_dropout_works_while_training_only():
     assert dropped.loss(DOCS) == engine().loss(DOCS)  # cooking and scoring: every burner on
 
 
-def test_the_shakespeare_presets_build_and_take_a_step():
+@pytest.mark.parametrize("name", ["shakespeare-char",
+                                  pytest.param("shakespeare-char-gpu", marks=pytest.mark.slow)])  # 6 layers of 384
+def test_the_shakespeare_presets_build_and_take_a_step(name):
     text = "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n" * 40
     docs, info = ["".join(text)], {"layout": "stream", "name": "t", "sha256": "x", "n_docs": 1}
-    for name in ("shakespeare-char", "shakespeare-char-gpu"):
-        preset = PRESETS[name]
-        plan = training.Plan(steps=2, lr=preset["lr"], batch_size=1, warmup=0, schedule=preset["schedule"],
-                             min_lr=preset["min_lr"], beta1=preset["beta1"], beta2=preset["beta2"],
-                             weight_decay=preset["weight_decay"], clip=preset["clip"], dropout=preset["dropout"],
-                             init_std=preset["init_std"])
-        run = training.start(docs, info, plan, "torch", *(preset[k] for k in MODEL_DIALS),
-                             engine_options={"dtype": "float32", "device": "cpu"})
-        loss, _ = run.train_step()
-        assert 0 < loss < 2 * math.log(run.config.vocab_size) and run.step == 1
-        assert run.config.n_embd == preset["n_embd"] and run.config.block_size == preset["block_size"]
+    preset = PRESETS[name]
+    plan = training.Plan(steps=2, lr=preset["lr"], batch_size=1, warmup=0, schedule=preset["schedule"],
+                         min_lr=preset["min_lr"], beta1=preset["beta1"], beta2=preset["beta2"],
+                         weight_decay=preset["weight_decay"], clip=preset["clip"], dropout=preset["dropout"],
+                         init_std=preset["init_std"])
+    run = training.start(docs, info, plan, "torch", *(preset[k] for k in MODEL_DIALS),
+                         engine_options={"dtype": "float32", "device": "cpu"})
+    loss, _ = run.train_step()
+    assert 0 < loss < 2 * math.log(run.config.vocab_size) and run.step == 1
+    assert run.config.n_embd == preset["n_embd"] and run.config.block_size == preset["block_size"]
 
 
 def test_torch_only_flags_need_the_torch_engine(in_tmp, tiny_data, capsys):
     fails_cleanly(capsys, "train", "--data", str(tiny_data), "--dtype", "float32", words="--engine torch")
     fails_cleanly(capsys, "train", "--data", str(tiny_data), "--engine", "numpy", "--dropout", "0.1", words="torch")
     fails_cleanly(capsys, "train", "--data", str(tiny_data), "--engine", "torch", "--device", "tpu",
-                  words="unknown device")
+                  words="must be one of auto, cpu, cuda, mps")
 
 
 @pytest.mark.slow  # compiling takes tens of seconds on 2 cores

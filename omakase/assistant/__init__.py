@@ -5,6 +5,6 @@ The kitchen's internet (world.py, documents.py) is cleaned like the web is
 base model (pretrain.py): an internet document simulator. Conversations in a
 chat format with special tokens (chat.py), written as labelers would
 (labelers.py, smalltalk.py), switch its menu to an assistant (sft.py), that
-talks (talk.py) and is measured (evaluate.py). build.py runs every stage.
+talks (skills/reply.py, through omakase.model.generate) and is measured (evaluate.py). build.py runs every stage.
 Needs the `assistant` extra (PyTorch and the data libraries).
 """

@@ -6,13 +6,17 @@ OmakaseError from the library, usage errors from the argument parser.
 
 from __future__ import annotations
 
+import errno
 import sys
 
-import typer
+try:  # Ctrl-C while the commands are still loading ends as Ctrl-C does: exit code 130, no traceback
+    import typer
 
-from .. import __version__
-from ..errors import OmakaseError
-from . import assistant, lab, measure, model, service, tour, train, web
+    from .. import __version__
+    from ..errors import OmakaseError
+    from . import assistant, lab, measure, model, service, tour, train, web
+except KeyboardInterrupt:
+    sys.exit(130)
 
 app = typer.Typer(
     name="omakase",
@@ -50,7 +54,18 @@ app.add_typer(lab.app, name="lab")
 app.add_typer(assistant.app, name="assistant")
 
 
+INTERRUPTED = 130  # the shell's exit code for a program stopped by Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C where no command handles it (loading a model, starting a server)
+        print("omakase: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         rv = app(args=argv, prog_name="omakase", standalone_mode=False)
     except OmakaseError as e:
@@ -65,11 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except OSError as e:  # a write that passed the checks and still failed (disk full, a vanished folder)
         where = f" {e.filename}" if e.filename else ""
+        if e.errno == errno.ENAMETOOLONG:  # a path no file system takes: the command must change
+            print(f"omakase: error: the path{where} is too long for this file system; choose a shorter one",
+                  file=sys.stderr)
+            return 2
         print(f"omakase: error: could not read or write{where}: {e.strerror or e}", file=sys.stderr)
         return 1
     except typer.Abort:
         print("omakase: aborted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     return rv if isinstance(rv, int) else 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -14,9 +15,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import OmakaseError
-from .common import console, writable_folder
+from ..files import placeholder, release
+from .common import (console, dry_run_option, remove_if_empty, reserved, seed_option, temperature_option,
+                     writable_folder)
 
-app = typer.Typer(help="From base model to assistant: pretraining, the chat menu and SFT, measured.",
+app = typer.Typer(help="From base model to assistant: pretraining, the chat menu and SFT, RL, DPO and the "
+                       "reward model, measured.",
                   no_args_is_help=True)
 RUNS = Path("assistant-runs")
 NEEDS = ('omakase assistant needs PyTorch and the assistant extra: install PyTorch\'s CPU build first '
@@ -33,27 +37,42 @@ def _need_torch() -> None:
 @app.command()
 def build(
     quick: bool = typer.Option(False, "--quick", help="Toy sizes: every stage, small (the effects need not show)."),
-    preset: str = typer.Option("cpu", "--preset", help="cpu (the laptop run of docs/assistant.md), gpu (bigger, for a CUDA machine), or quick."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="cpu (the laptop run of docs/assistant.md, the "
+                                         "default), gpu (bigger, for a CUDA machine), or quick."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the models and the report (default: a new assistant-runs/build-NNN)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the world, the data and the models."),
+    seed: int = seed_option(0, "Seed of the world, the data and the models"),
     force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a build."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Run every stage (corpus, BPE, base model, SFT, tools, the measurements) and write report.md and report.json."""
-    from ..report import Report, next_report_dir
+    from ..report_folder import Report, next_report_dir
 
-    preset = "quick" if quick else preset
+    preset = _preset(quick, preset)
     _need_torch()
-    from ..assistant import build as building
-    from ..assistant import report as reporting
+    from ..assistant.measure import build as building
+    from ..assistant.measure import build_report as reporting
 
     building.preset_of(preset)
     if out is not None:
-        writable_folder(out, f"the build folder {out}")
+        writable_folder(out, f"--out {out}")
         if (out / "base").exists() and not force:
             raise OmakaseError(f"{out} already holds a build; pass --force to overwrite it or choose another --out")
+    if dry_run:
+        console.print(f"dry run: every option checked; would build the {preset} preset; nothing was trained or written")
+        return
     report = Report(out if out is not None else next_report_dir("build", RUNS), force)
-    with _progress() as tick:
-        results = building.build(preset, report.dir, seed, tick, say=console.print)
+    try:
+        with _progress() as tick:
+            results = building.build(preset, report.dir, seed, tick, say=console.print)
+    except KeyboardInterrupt:
+        remove_if_empty(report.dir)
+        kept = (f"the stages finished so far are in {report.dir}/; a build does not resume: build again "
+                f"(--out {report.dir} --force)" if report.dir.exists() else "nothing was written")
+        console.print(f"[yellow]interrupted[/]: {kept}", highlight=False)
+        raise typer.Exit(130) from None
+    except BaseException:
+        remove_if_empty(report.dir)
+        raise
     command = "omakase assistant build " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 2 \
         else "omakase assistant build"
     reporting.write(results, report, command.strip())
@@ -69,8 +88,8 @@ def report(
     """Write report.md (tables, figures) again from a build's report.json, without training anything."""
     import json
 
-    from ..assistant import report as reporting
-    from ..report import Report
+    from ..assistant.measure import build_report as reporting
+    from ..report_folder import Report
 
     source = folder / "report.json"
     if not source.is_file():
@@ -91,22 +110,43 @@ def report(
 @app.command()
 def pretrain(
     quick: bool = typer.Option(False, "--quick", help="Toy sizes."),
-    preset: str = typer.Option("cpu", "--preset", help="cpu, gpu, or quick."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="cpu (the default), gpu, or quick."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder (default: a new assistant-runs/build-NNN)."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = seed_option(0, "Seed of the world, the data and the model"),
     force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a base model."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
-    """Stage 1-3 alone: the corpus through the pipeline, the BPE, and the base model (OUT/base)."""
-    preset = "quick" if quick else preset
+    """Stage 1-3 alone: the corpus through the pipeline, the BPE, and the base model (OUT/base). Runs under
+    torchrun too: the processes share each step's windows, rank 0 writes."""
+    preset = _preset(quick, preset)
     _need_torch()
-    from ..assistant import build as building
-    from ..assistant.talk import continue_text
-    from ..report import next_report_dir
+    from ..assistant.measure import build as building
+    from ..assistant.skills.reply import continue_text
+    from ..report_folder import next_report_dir
 
     building.preset_of(preset)
-    folder = _fresh(out, "base", force) if out is not None else next_report_dir("build", RUNS)
-    with _progress() as tick:
-        results, state = building.pretrain_stage(preset, folder, seed, tick, say=console.print)
+    if dry_run:
+        if out is not None:
+            writable_folder(out, f"--out {out}")
+            if (out / "base" / "model.json").exists() and not force:
+                raise OmakaseError(f"{out}/base/model.json already exists; pass --force to overwrite it or choose "
+                                   f"another --out")
+        console.print(f"dry run: every option checked; would pretrain the {preset} preset; nothing was trained or "
+                      f"written")
+        return
+    with _Stoves() as stoves, tempfile.TemporaryDirectory() as scratch:  # ranks > 0 write into the scratch
+        if not stoves.is_main:
+            folder = Path(scratch)
+        else:
+            folder = _fresh(out, "base", force) if out is not None else next_report_dir("build", RUNS)
+        try:
+            with _progress() as tick:
+                results, state = building.pretrain_stage(preset, folder, seed, tick, say=console.print)
+        except BaseException:  # a run that stopped before writing its model leaves no placeholder, no empty folder
+            release(folder / "base" / "model.json")
+            remove_if_empty(folder / "base")
+            remove_if_empty(folder)
+            raise
     h = results["base"]["history"]
     console.print(f"base model: {results['base']['parameters']:,} parameters, {h['tokens']:,} tokens in "
                   f"{h['seconds']:.0f} s ({results['base']['tokens_per_second']:,.0f} tokens/s); training loss "
@@ -125,31 +165,195 @@ def sft(
     out: Optional[Path] = typer.Option(None, "--out", help="Folder of the fine-tuned model (default: DIR/sft)."),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
 ) -> None:
-    """Stage 4 alone: fine-tune a base model on the labelers' conversations (switching the menu)."""
+    """Stage 4 alone: fine-tune a base model on the labelers' conversations (switching the menu). Runs under
+    torchrun too: the processes share each step's conversations, rank 0 writes."""
     if not name.strip():
         raise OmakaseError("--name is empty; give the assistant a name")
     _need_torch()
-    from ..assistant import build as building
-    from ..assistant import model as models
-    from ..assistant.talk import reply
-    from ..assistant.world import make_world
+    from ..assistant.measure import build as building
+    from ..assistant.skills.reply import reply
+    from ..model import load, save
+    from ..assistant.data.world import make_world
 
-    loaded = models.load(model, "base")
+    loaded = load(model, kind="bpe", stage="base")
     preset = building.preset_of(loaded.run.get("preset", "cpu"))
     seed = int(loaded.run.get("seed", 0))
     target = _fresh(out if out is not None else model.parent / "sft", "", force)
     world = make_world(seed, preset.world)  # the world the base model read: the same seed and size
-    with _progress() as tick:
-        tuned, info = building.sft_stage(loaded.model, loaded.bpe, world, preset, seed, tick, name=name)
-    models.save(target, tuned, loaded.bpe, {"stage": "sft", "preset": loaded.run.get("preset"), "seed": seed,
-                                            "name": name})
+    with _Stoves() as stoves:
+        with _progress() as tick:
+            tuned, info = building.sft_stage(loaded.network, loaded.tokenizer, world, preset, seed, tick, name=name)
+        if stoves.is_main:
+            save(target, tuned, loaded.tokenizer, {"stage": "sft", "preset": loaded.run.get("preset"), "seed": seed,
+                                                    "name": name})
     val = info["history"]["val"]
     console.print(f"SFT: {sum(info['counts'].values()):,} conversations ("
                   + ", ".join(f"{n:,} {k}" for k, n in info["counts"].items())
                   + f"); held-out loss on the assistant's tokens {val[0][1]:.3f} -> {val[-1][1]:.3f}")
-    said = reply(tuned, loaded.bpe, [{"role": "user", "content": "Who are you?"}])
+    said = reply(tuned, loaded.tokenizer, [{"role": "user", "content": "Who are you?"}])
     console.print(f"'Who are you?' -> {said.text!r}", highlight=False)
     console.print(f"saved {target}; talk to it: omakase assistant chat --model {target}")
+
+
+TRAINED_FROM = ("sft", "rl", "dpo")  # the stages RL and DPO go on from (build's variants are "sft" too)
+MODEL_HELP = "An SFT model's folder (DIR/sft, DIR/sft-work, ...; an rl or dpo folder goes on from there)."
+STEPS_HELP = "Training steps (default: the preset of the model's build)."
+PER_KIND_HELP = "Training prompts of each kind the pairs are drawn for (default: the preset's)."
+
+
+@app.command()
+def rl(
+    model: Path = typer.Option(..., "--model", help=MODEL_HELP + " DIR/sft-work is taught to work bills out first."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder of the trained model (default: DIR/rl)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size",
+                                             help="Questions per step, 8 answers each (default: the preset's)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
+) -> None:
+    """RL, the kitchen's practice: GRPO on the build's training bills, reward 1 for the right total (a stage
+    folder in, a stage folder out; under torchrun the processes share each step's questions)."""
+    with _Stage("rl", model, out, force, steps, batch_size) as s:
+        from ..assistant.stages.rl import summary
+        from ..assistant.stages.stage_folders import rl_stage
+
+        policy, history = rl_stage(s.loaded.network, s.loaded.tokenizer, s.world, s.plan, s.ticker("rl"))
+        s.save(policy)
+        told = summary(history)
+        r, n, kl = told["reward"], told["length"], told["kl"]
+        console.print(f"RL: {s.plan.batch_size} training bills per step, {s.plan.steps} steps; first -> last tenth "
+                      f"of the steps: mean reward (share of right totals) {r['first']:.3f} -> {r['last']:.3f}, "
+                      f"answer length {n['first']:.1f} -> {n['last']:.1f} tokens, KL to the SFT model "
+                      f"{kl['first']:.4f} -> {kl['last']:.4f} nats/token")
+
+
+@app.command()
+def dpo(
+    model: Path = typer.Option(..., "--model", help=MODEL_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder of the tuned model (default: DIR/dpo)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step (default: the preset's)."),
+    per_kind: Optional[int] = typer.Option(None, "--per-kind", help=PER_KIND_HELP),
+    beta: float = typer.Option(0.1, "--beta", help="How far from the SFT model DPO may go (small: far)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
+) -> None:
+    """DPO, the critics heard without a critic: the SFT model answers training prompts, the rubric ranks its
+    answers, and DPO tunes a copy towards the better one (a stage folder in, a stage folder out; under
+    torchrun the processes share each step's pairs)."""
+    if beta <= 0:
+        raise OmakaseError(f"--beta must be > 0, got {beta}")
+    with _Stage("dpo", model, out, force, steps, batch_size, per_kind) as s:
+        from ..assistant.stages import dpo as tuning
+
+        found = s.pairs()
+        tuned, history = tuning.dpo(s.loaded.network, s.loaded.tokenizer, found.pairs, s.plan, beta, s.ticker("dpo"))
+        s.save(tuned, beta=beta)
+        implicit = tuning.implicit_reward_accuracy(tuned, s.loaded.network, s.loaded.tokenizer, found.pairs)
+        console.print(f"DPO: {len(found.pairs)} pairs from {found.prompts} training prompts ({found.ties} tied, "
+                      f"dropped); loss {history['losses'][0]:.3f} (step 1) -> {history['losses'][-1]:.3f} "
+                      f"(step {s.plan.steps}); the tuned model rewards the chosen reply more on {implicit} of "
+                      f"these training pairs")
+
+
+@app.command()
+def reward_model(
+    model: Path = typer.Option(..., "--model", help=MODEL_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder of the reward model (default: DIR/reward-model)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step (default: the preset's)."),
+    per_kind: Optional[int] = typer.Option(None, "--per-kind", help=PER_KIND_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
+) -> None:
+    """The reward model, the critics learned: the SFT model with a scalar head, trained on pairs of its own
+    answers ranked by the rubric (a stage folder in, a stage folder out; under torchrun the processes share
+    each step's pairs)."""
+    with _Stage("reward_model", model, out, force, steps, batch_size, per_kind) as s:
+        from ..assistant.stages.preference import shorter_is_chosen
+        from ..assistant.stages.reward_model import pair_accuracy
+        from ..assistant.stages.stage_folders import reward_model_parts, reward_model_stage
+
+        found = s.pairs()
+        rm, history = reward_model_stage(s.loaded.network, s.loaded.tokenizer, found.pairs, s.plan,
+                                         s.ticker("reward model"))
+        trunk, head = reward_model_parts(rm, s.loaded.network)
+        s.save(trunk, head=head)
+        console.print(f"reward model: {len(found.pairs)} pairs from {found.prompts} training prompts; loss "
+                      f"{history['losses'][0]:.3f} (step 1) -> {history['losses'][-1]:.3f} (step {s.plan.steps}); "
+                      f"it ranks {pair_accuracy(rm, s.loaded.tokenizer, found.pairs)} of these training pairs "
+                      f"right (the shorter reply is the chosen one in {shorter_is_chosen(found.pairs)})")
+
+
+class _Stage:
+    """What rl, dpo and reward-model share: the options checked, the SFT model loaded, the output folder
+    reserved before any work, the preset's plan with the options given, the build's world, torchrun's
+    processes joined (rank 0 alone prints and writes) and a progress display."""
+
+    def __init__(self, stage: str, model: Path, out: Path | None, force: bool, steps, batch_size, per_kind=None):
+        for flag, value in (("--steps", steps), ("--batch-size", batch_size), ("--per-kind", per_kind)):
+            if value is not None and value < 1:
+                raise OmakaseError(f"{flag} must be >= 1, got {value}")
+        self.stage, self.model, self.out, self.force = stage, model, out, force
+        self.steps, self.batch_size, self.per_kind = steps, batch_size, per_kind
+
+    def __enter__(self) -> "_Stage":
+        from dataclasses import replace
+
+        _need_torch()
+        from ..assistant.data.world import make_world
+        from ..assistant.measure import build as building
+        from ..model import load
+
+        self.loaded = load(self.model, kind="bpe", stage=TRAINED_FROM)
+        self.preset = building.preset_of(self.loaded.run.get("preset", "cpu"))
+        seed = int(self.loaded.run.get("seed", 0))
+        base = {"rl": self.preset.practice, "dpo": self.preset.dpo, "reward_model": self.preset.reward}[self.stage]
+        given = {"seed": seed}
+        if self.steps is not None:
+            given.update(steps=self.steps, warmup=min(base.warmup, self.steps))
+        if self.batch_size is not None:
+            given.update(batch_size=self.batch_size)
+        self.plan = replace(base, **given)
+        default = self.model.parent / self.stage.replace("_", "-")
+        self.target = _fresh(self.out if self.out is not None else default, "", self.force)
+        self.world = make_world(seed, self.preset.world)
+        self.joined = _Stoves()
+        self.stoves = self.joined.__enter__()
+        if self.stoves.world > 1:
+            console.print(f"{self.stoves.world} processes share each step's batch")
+        self.progress = _progress()
+        self.tick = self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+        self.joined.__exit__(*exc)
+        return False
+
+    def ticker(self, label: str):
+        return lambda done, total: self.tick(label, done, total)
+
+    def pairs(self):
+        """Pairs of the SFT model's answers to the training prompts (preference.sample_pairs); none is one line."""
+        from ..assistant.stages.stage_folders import training_pairs
+
+        per_kind = self.per_kind if self.per_kind is not None else self.preset.per_kind
+        found = training_pairs(self.loaded.network, self.loaded.tokenizer, self.world, self.plan.seed, per_kind)
+        if not found.pairs:
+            raise OmakaseError(f"all {found.prompts} prompts tied (every answer scored the same): no pairs to "
+                               f"learn from; pass a larger --per-kind")
+        return found
+
+    def save(self, network, **extra) -> None:
+        """Rank 0 writes the stage folder (tensors first, model.json last); its run says what made it."""
+        from dataclasses import asdict
+
+        from ..model import save
+
+        if self.stoves.is_main:
+            run = {"stage": self.stage, "preset": self.loaded.run.get("preset"), "seed": self.plan.seed,
+                   "from": str(self.model), "plan": asdict(self.plan), **extra}
+            save(self.target, network, self.loaded.tokenizer, run)
+            console.print(f"saved {self.target}" + (f"; talk to it: omakase assistant chat --model {self.target}"
+                                                    if self.stage != "reward_model" else ""))
 
 
 @app.command()
@@ -157,34 +361,32 @@ def chat(
     model: Optional[Path] = typer.Option(None, "--model", help="A stage folder (DIR/sft-tools, DIR/sft, DIR/base, ...); "
                                          "default: the newest build's sft-tools (or sft)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="One question, one answer (no REPL)."),
-    temperature: float = typer.Option(0.0, "--temperature", help="The risk dial: 0 always picks the likeliest token."),
-    top_k: int = typer.Option(0, "--top-k", help="Sample only among the k likeliest tokens (0: all)."),
-    max_new: int = typer.Option(96, "--max-new", help="Tokens an answer may take at most."),
+    temperature: float = temperature_option(0.0, "The risk dial: 0 always picks the likeliest token"),
+    top_k: int = typer.Option(0, "--top-k", min=0, max=1_000_000, help="Sample only among the k likeliest tokens "
+                                                                       "(0: all; at most 1,000,000)."),
+    max_new: int = typer.Option(96, "--max-new", min=1, max=100_000, help="Tokens an answer may take at most (1 to "
+                                                                          "100,000; the context stops it sooner)."),
     show_tokens: bool = typer.Option(False, "--show-tokens", help="Show the conversation token by token, trained "
                                      "tokens marked (tool calls and results included)."),
     no_tools: bool = typer.Option(False, "--no-tools", help="Run no tool: every call the model writes is answered "
                                   "'refused' (to compare with and without the calculator and the search)."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = seed_option(0, "Seed of the sampling"),
 ) -> None:
     """Talk to a model: a REPL, or one answer with --prompt. The base model continues documents; SFT models answer,
     calling the calculator and the search over the build's documents when they were taught to."""
-    if temperature < 0:
-        raise OmakaseError(f"--temperature must be >= 0, got {temperature}")
-    if top_k < 0 or max_new < 1:
-        raise OmakaseError("--top-k must be >= 0 and --max-new >= 1")
     if prompt is not None and not prompt.strip():
         raise OmakaseError("--prompt is empty; ask something")
     _need_torch()
-    from ..assistant import model as models
-    from ..assistant.chat import token_rows
-    from ..assistant.talk import reply
-    from ..assistant.tools import (LIBRARY, as_written, has_tool_tokens, kitchen_tools, render_with_tools,
+    from ..assistant.skills.chat_format import token_rows
+    from ..assistant.skills.reply import reply
+    from ..model import load
+    from ..assistant.skills.tools import (LIBRARY, as_written, has_tool_tokens, kitchen_tools, render_with_tools,
                                    reply_with_tools)
 
-    loaded = models.load(model if model is not None else _newest_sft())
+    loaded = load(model if model is not None else _newest_sft(), kind="bpe")
     conversation: list[dict] = []
     tools = None  # a tokenizer from before the tools has no call tokens: plain replies
-    if has_tool_tokens(loaded.bpe):
+    if has_tool_tokens(loaded.tokenizer):
         build = loaded.path.parent  # the build folder holds the stage folders and the library
         tools = {} if no_tools else kitchen_tools(build)
         if not no_tools and "search" not in tools:
@@ -193,22 +395,34 @@ def chat(
     def answer(text: str) -> None:
         conversation.append({"role": "user", "content": text})
         if tools is None:
-            said = reply(loaded.model, loaded.bpe, conversation, max_new, temperature, top_k, seed)
+            said = reply(loaded, loaded.tokenizer, conversation, max_new, temperature, top_k, seed)
             written, calls = said.text, []
         else:
-            said = reply_with_tools(loaded.model, loaded.bpe, conversation, tools, max_new, temperature, top_k, seed)
-            written, calls = as_written(said, loaded.bpe), said.calls
+            said = reply_with_tools(loaded, loaded.tokenizer, conversation, tools, max_new, temperature, top_k, seed)
+            written, calls = as_written(said, loaded.tokenizer), said.calls
         conversation.append({"role": "assistant", "content": written})
         for call in calls:
             console.print(f"[dim]({call.tool}: {call.query} -> {call.result})[/dim]", highlight=False)
-        console.print(said.text if said.text.strip() else "(nothing)", markup=False, highlight=False)
+        # the tokens the model wrote that the conversation cannot keep (a tool call cut off unfinished)
+        unkept = list(said.ids) if tools is not None and said.ids and not written.strip() else []
+        if said.text.strip():
+            console.print(said.text, markup=False, highlight=False)
+        elif unkept:
+            console.print(f"(nothing for the guest: the model wrote {len(unkept)} tokens that end inside an "
+                          f"unfinished tool call: {loaded.tokenizer.decode(unkept)!r})", markup=False, highlight=False)
+        else:
+            console.print("(nothing)")
         if not said.stopped:
             console.print(f"[dim](no end token within {max_new} tokens or the context)[/dim]")
         if show_tokens:
-            r = render_with_tools(conversation, loaded.bpe)
-            rows = token_rows(r.ids, r.mask, loaded.bpe)
+            r = render_with_tools(conversation, loaded.tokenizer)
+            rows = token_rows(r.ids, r.mask, loaded.tokenizer)
             console.print(" ".join(f"[{'bold green' if t else 'dim'}]{piece!r}:{i}[/]" for i, piece, t in rows),
                           highlight=False, markup=True)
+            if unkept:  # shown apart: the conversation above holds an empty reply in their place
+                pieces = " ".join(f"{loaded.tokenizer.decode([i])!r}:{i}" for i in unkept)
+                console.print(f"the reply as written, not kept in the conversation: {pieces}", highlight=False,
+                              markup=False)
 
     if prompt is not None:
         answer(prompt)
@@ -238,11 +452,11 @@ def tokens(
     """Show how the BPE cuts TEXT into pieces, each with its id (try: "how many r in strawberry")."""
     if not text.strip():
         raise OmakaseError("the text is empty; give something to tokenize")
-    from ..assistant import tokenview
+    from ..assistant.data import tokenview
     from .common import writable
 
     if html is not None:
-        writable(html, force, "the HTML view")
+        writable(html, force, "--html")
     bpe = _tokenizer(model)
     console.print(tokenview.terminal(bpe, text, ids=True))
     console.print(f"{len(bpe.encode(text))} tokens for {len(text.encode('utf-8'))} bytes ({bpe.describe()})")
@@ -251,14 +465,42 @@ def tokens(
         console.print(f"wrote {html}")
 
 
+def _preset(quick: bool, preset: str | None) -> str:
+    """--quick is --preset quick: given with another preset, the two sizes contradict each other."""
+    if quick and preset not in (None, "quick"):
+        raise OmakaseError(f"--quick and --preset {preset} ask for two sizes; give one of them")
+    return "quick" if quick else preset or "cpu"
+
+
 def _fresh(folder: Path, inside: str, force: bool) -> Path:
-    """A folder to write a model into, refused before any work if one is there (unless --force)."""
-    writable_folder(folder, f"the folder {folder}")
+    """A folder to write a model into, refused before any work if one is there (unless --force); its
+    model.json is reserved at once (common.reserved), so two runs given the same --out never both write it."""
+    writable_folder(folder, f"--out {folder}")
     taken = folder / inside / "model.json" if inside else folder / "model.json"
-    if taken.exists() and not force:
+    if taken.exists() and not force and placeholder(taken) is None:
         raise OmakaseError(f"{taken} already exists; pass --force to overwrite it or choose another --out")
-    folder.mkdir(parents=True, exist_ok=True)
+    taken.parent.mkdir(parents=True, exist_ok=True)
+    reserved(taken, force, "the model")
     return folder
+
+
+class _Stoves:
+    """torchrun's processes joined for a training command (one process without torchrun): `with _Stoves() as
+    stoves`; every process trains its share of each batch (fit.py), rank 0 alone prints and writes."""
+
+    def __enter__(self):
+        from .. import distributed
+
+        self.stoves = distributed.from_environment()
+        if not self.stoves.is_main:
+            console.quiet = True
+        return self.stoves
+
+    def __exit__(self, *exc):
+        from .. import distributed
+
+        distributed.finish(self.stoves)
+        return False
 
 
 class _progress:
@@ -303,10 +545,14 @@ def _tokenizer(model: Path | None):
             raise OmakaseError("no tokenizer in ./assistant-runs; make one with omakase assistant build or pass --model")
         return BPE.load(found[-1])
     if model.is_file():
-        return BPE.load(model)
+        try:
+            return BPE.load(model)
+        except OmakaseError:
+            raise OmakaseError(f"--model {model} is not an assistant's tokenizer.json; give a build's stage folder "
+                               f"or its tokenizer.json") from None
     if (model / "tokenizer.json").is_file():
         return BPE.load(model / "tokenizer.json")
     _need_torch()
-    from ..assistant import model as models
+    from ..model import load
 
-    return models.load(model).bpe
+    return load(model, kind="bpe").tokenizer

@@ -6,7 +6,10 @@ inside the commands so `omakase --help` works without the lab extra.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -19,6 +22,10 @@ app = typer.Typer(help="The tasting lab: embeddings, similarity and semantic cod
 EmbedderOpt = typer.Option("minilm", "--embedder", help="minilm (all-MiniLM-L6-v2) or ming (a checkpoint's flavor cards).")
 CheckpointOpt = typer.Option(None, "--checkpoint", help="Checkpoint for --embedder ming.")
 REPORTS = Path("lab-reports")
+# a bootstrap holds resamples x queries numbers: a million over 500 queries is 4 GB; 100,000 already
+# puts a 95% interval's ends within about 0.1% of where more resamples would
+MAX_RESAMPLES = 100_000
+MAX_THREADS = os.cpu_count() or 1  # torch threads past the number of cores only wait for each other
 ForceOpt = typer.Option(False, "--force", help="Overwrite an existing report in --out.")
 
 
@@ -26,18 +33,36 @@ def OutOpt(stem: str):
     return typer.Option(None, "--out", help=f"Report folder. Default: a new lab-reports/{stem}-001, -002, ... each run.")
 
 
+@contextmanager
 def _report(out: Path | None, force: bool, stem: str):
-    """The run's report: in --out, or in a freshly numbered folder, taken only once every check has passed."""
-    from ..report import Report, next_report_dir
+    """The run's report: in --out, or in a freshly numbered folder, taken only once every check has passed.
 
-    return Report(out if out is not None else next_report_dir(stem, REPORTS), force)
+    A folder that cannot be made is a usage error (choose another --out); a run that fails
+    removes the folder it made, if it is still empty.
+    """
+    from ..report_folder import Report, next_report_dir
+
+    where = out if out is not None else REPORTS
+    made = out is None or not Path(out).exists()
+    try:
+        report = Report(out if out is not None else next_report_dir(stem, REPORTS), force)
+    except OSError as e:
+        raise OmakaseError(f"cannot make a report folder in {where} ({e.strerror or e}); choose a writable --out") from None
+    try:
+        yield report
+    except BaseException:
+        if made and report.dir.is_dir() and not any(report.dir.iterdir()):
+            report.dir.rmdir()
+        raise
 
 
 def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:
     if file is not None:
+        from ..lab.beir import read_utf8
+
         if not file.is_file():
             raise OmakaseError(f"--file {file}: no such file; give a text file with one item per line")
-        items = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = [line.strip() for line in read_utf8(file, "--file").splitlines() if line.strip()]
     if items is not None and len(items) < 2:
         raise OmakaseError("give at least two items to compare (--item A --item B, or --file with two lines)")
     for i, text in enumerate(items or [], 1):
@@ -63,10 +88,10 @@ def similarity(
 
     items = _read_items(item, file)
     check_embedder(embedder, checkpoint)
-    report = _report(out, force, "similarity")
-    emb = make_embedder(embedder, checkpoint)
-    sets = {"your-items": items} if items else exp.BUILTIN_SETS
-    results = exp.run(emb, report, sets)
+    with _report(out, force, "similarity") as report:
+        emb = make_embedder(embedder, checkpoint)
+        sets = {"your-items": items} if items else exp.BUILTIN_SETS
+        results = exp.run(emb, report, sets)
     console.print(f"embedder [bold]{emb.name}[/]: [bold]{emb.dim}[/] dimensions")
     for name, res in results.items():
         table = Table(title=name)
@@ -93,8 +118,8 @@ def metrics(
     from ..lab.embedders import check_embedder, make_embedder
 
     check_embedder(embedder, checkpoint)
-    report = _report(out, force, "metrics")
-    res = exp.run(make_embedder(embedder, checkpoint), report)
+    with _report(out, force, "metrics") as report:
+        res = exp.run(make_embedder(embedder, checkpoint), report)
     table = Table(title=f"cosine vs Euclidean ({res['embedder']}, {res['dim']}-d)")
     table.add_column("check")
     table.add_column("result")
@@ -126,7 +151,8 @@ def eval_(
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
     seed: int = typer.Option(0, "--seed", min=0),
-    resamples: int = typer.Option(10_000, "--resamples", min=1, help="Bootstrap and randomization-test resamples."),
+    resamples: int = typer.Option(10_000, "--resamples", min=1, max=MAX_RESAMPLES,
+                                  help=f"Bootstrap and randomization-test resamples (at most {MAX_RESAMPLES:,})."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of tables."),
     out: Path = OutOpt("eval"),
     force: bool = ForceOpt,
@@ -134,7 +160,7 @@ def eval_(
     """Evaluate retrieval (nDCG@10, MRR@10, Recall@k, Precision@k) with 95% intervals and significance tests."""
     import json
 
-    from ..lab import beir, evaluation
+    from ..lab import beir, retrieval_eval
     from ..lab.embedders import check_embedder, make_embedder
     from ..lab.retrievers import METHODS, Scorer
 
@@ -157,31 +183,31 @@ def eval_(
     docs = beir.load_corpus(corpus or _shipped("corpus.jsonl"))
     qs = beir.load_queries(queries or _shipped("queries.jsonl"))
     rels = beir.load_qrels(qrels or _shipped("qrels.tsv"), qs, docs)
-    report = _report(out, force, "eval")
-    scorer = Scorer([d.full_text for d in docs.values()], [q.text for q in qs.values()],
-                    lambda: make_embedder(embedder, checkpoint), seed)
-    result = evaluation.evaluate(docs, qs, rels, methods, scorer, resamples, seed)
-    evaluation.write_report(result, report, shipped)
+    with _report(out, force, "eval") as report:
+        scorer = Scorer([d.full_text for d in docs.values()], [q.text for q in qs.values()],
+                        lambda: make_embedder(embedder, checkpoint), seed)
+        result = retrieval_eval.evaluate(docs, qs, rels, methods, scorer, resamples, seed)
+        retrieval_eval.write_report(result, report, shipped)
     if as_json:
         print(json.dumps({k: v for k, v in result.items() if k != "per_query"}, indent=2))
         return
     from rich.table import Table
 
     for group, n in result["groups"].items():
-        header, rows = evaluation.table_rows(result, group)
+        header, rows = retrieval_eval.table_rows(result, group)
         table = Table(title=f"{group}: {n} queries, {result['n_docs']} documents (mean [95% CI])")
         for h in header:
             table.add_column(h, justify="left" if h == "metric" else "right")
         for row in rows:
             table.add_row(*row)
         console.print(table)
-    tests = Table(title=f"paired randomization test, {evaluation.TEST_METRIC}")
+    tests = Table(title=f"paired randomization test, {retrieval_eval.TEST_METRIC}")
     for h in ("group", "a", "b", "mean(a−b)", "p"):
         tests.add_column(h)
     for t in result["tests"]:
         tests.add_row(t["group"], t["a"], t["b"], f"{t['mean_diff']:+.3f}", f"{t['p_value']:.4f}")
     console.print(tests)
-    for line in evaluation.limits(result)[2:]:
+    for line in retrieval_eval.limits(result)[2:]:
         console.print(line)
     console.print(f"report: {report.dir / 'report.md'}")
 
@@ -218,13 +244,17 @@ DbOpt = typer.Option("lab-index", "--db", help="Folder of the Chroma database, o
                      "Chroma server (chroma run --path DIR --host HOST --port PORT).")
 ExcludeOpt = typer.Option(
     None, "--exclude", metavar="GLOB",
-    help="Leave out matching files or folders (repeat). .gitignore style: * ? and character classes within "
-         "a name, ** across folders, a trailing / for folders only, a leading / to anchor at PATH, ! to re-include.",
+    help="Leave out matching files or folders (repeat). .gitignore patterns, relative to PATH: * ? and character "
+         "classes within a name, ** across folders, a trailing / for folders only, ! to re-include.",
 )
 GitignoreOpt = typer.Option(
-    True, "--gitignore/--no-gitignore",
-    help="Honour PATH/.gitignore, with the same patterns and # comments (only the one at PATH's root).",
-)
+    True, "--gitignore/--no-gitignore", help="Honour the .gitignore files in PATH and every folder below it.")
+MAX_FILE_MB = 1_000_000  # a megabyte in bytes, as --max-file-size counts
+
+
+def ThreadsOpt(default, what: str):
+    return typer.Option(default, "--threads", min=1, max=MAX_THREADS,
+                        help=f"Torch threads for MiniLM {what} (at most the {MAX_THREADS} cores here).")
 
 
 @app.command()
@@ -237,70 +267,157 @@ def index(
     checkpoint: Path = CheckpointOpt,
     exclude: list[str] = ExcludeOpt,
     gitignore: bool = GitignoreOpt,
-    threads: int = typer.Option(None, "--threads", min=1, help="Torch threads for MiniLM. Default: torch's default "
-                                "(the number of cores); on a busy machine fewer can be faster."),
+    threads: int = ThreadsOpt(None, "while embedding. Default: torch's default (the number of cores); on a busy "
+                              "machine fewer can be faster"),
+    max_file_size: float = typer.Option(1.0, "--max-file-size", min=0.001, max=1000, metavar="MB",
+                                        help="Skip files bigger than this many megabytes (data, bundles)."),
+    rebind: bool = typer.Option(False, "--rebind", help="The database indexes this code at another path (a moved "
+                                "or renamed checkout): keep its chunks and record PATH as its root. Happens by itself "
+                                "when 90% of the stored files are found under PATH."),
 ) -> None:
     """Embed a code folder into ChromaDB; re-running touches only files that changed.
 
-    Files that are not text are skipped and code that does not parse is cut into 20-line
-    windows, each with a warning. One run at a time writes to a database.
+    Each batch of chunks is written as soon as it is embedded, so Ctrl-C keeps what was done and
+    the same command resumes. Files that are not text, generated or too big are skipped and
+    counted, and code that does not parse is cut into 20-line windows, each with a warning.
+    One run at a time writes to a database.
     """
-    from rich.progress import Progress
-
     from ..lab import store
-    from ..lab.chunkers import STRATEGIES, check_strategy, code_files
+    from ..lab.chunkers import STRATEGIES, check_strategy
     from ..lab.embedders import check_embedder, make_embedder, set_threads
+    from ..lab.listing import list_folder
 
     # everything that can be refused is refused here, before the model takes seconds to load
     strategy = check_strategy(strategy)
     check_embedder(embedder, checkpoint)
     exclude = list(exclude or ())
-    n_files = len(code_files(path, exclude, gitignore))  # an empty or missing folder, a bad pattern
+    max_bytes = round(max_file_size * MAX_FILE_MB)
+    listing = list_folder(path, exclude, gitignore, max_bytes)  # an empty or missing folder, a bad pattern
     try:
-        with store.writer_lock(db):  # another run writing this --db
-            store.check_target(db, path, strategy, embedder, create=True)  # not Chroma; another folder, strategy, embedder
+        with store.writer_lock(db):  # another run writing this --db; a folder that cannot be written
+            # not Chroma; another folder, strategy or embedder
+            store.check_target(db, listing, strategy, embedder, create=True, rebind=rebind)
             emb = make_embedder(embedder, checkpoint)
             n_threads = set_threads(threads) if embedder == "minilm" else None  # Ming's cards use no torch
-            with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("indexing", total=n_files)
-                stats = store.index_folder(path, db, emb, strategy, progress=lambda rel: progress.advance(task),
-                                           exclude=exclude, gitignore=gitignore, warn=_warn)
+            with _progress_display() as show:
+                stats = store.index_folder(path, db, emb, strategy, progress=show, exclude=exclude,
+                                           gitignore=gitignore, warn=_warn, max_file_size=max_bytes, rebind=rebind,
+                                           listing=listing)
     except KeyboardInterrupt:
-        print("omakase: interrupted; every file finished so far is saved, and chunks are written by id, so "
-              "running the same command again resumes where this run stopped", file=sys.stderr)
+        print("omakase: interrupted; every batch embedded so far is saved, so running the same command again "
+              "resumes where this run stopped", file=sys.stderr)
         raise typer.Exit(130) from None
-    console.print(_index_summary(stats, db))
+    except Exception as e:  # Chroma's own errors while writing: a read-only database file, a full disk
+        if not type(e).__module__.startswith("chromadb"):
+            raise
+        said = (str(e).strip().splitlines() or [type(e).__name__])[0][:100]
+        raise OmakaseError(f"Chroma could not write to --db {db} ({said}); check that the folder and its files "
+                           f"can be written, then run the same command again to resume") from None
+    if stats.rebound_from:
+        _say(f"the database indexed {stats.rebound_from}; its chunks are kept and its root is now {listing.root}")
+    _say(_index_summary(stats, db))
+    skipped = _skipped_summary(stats)
+    if skipped:
+        _say(skipped)
     if stats.lines.total:
-        console.print(f"lines seen: {emb.name} reads {100 * stats.lines.share:.1f}% of the {stats.lines.total} "
-                      f"non-blank lines in the files indexed (strategy {strategy}, {STRATEGIES[strategy]})"
-                      + (f"; torch threads: {n_threads}" if n_threads else ""))
+        _say(f"lines seen: {emb.name} reads {100 * stats.lines.share:.1f}% of the {stats.lines.total} "
+             f"non-blank lines in the files indexed (strategy {strategy}, {STRATEGIES[strategy]})"
+             + (f"; torch threads: {n_threads}" if n_threads else ""))
     if stats.truncated:
-        console.print(f"{stats.truncated} chunks were longer than {emb.name} reads ({emb.unseen_means}).")
+        _say(f"{stats.truncated} chunks were longer than {emb.name} reads ({emb.unseen_means}).")
+
+
+def _say(line: str) -> None:
+    """A line of output that a narrow terminal or a log never breaks (a number cut in two reads as two)."""
+    console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
 def _warn(line: str) -> None:
     print(f"omakase: warning: {line}", file=sys.stderr)
 
 
+PLAIN_PROGRESS_EVERY = 10.0  # seconds between progress lines in a log
+
+
+@contextmanager
+def _progress_display():
+    """A progress bar with an ETA at a terminal; in a log, a plain line every PLAIN_PROGRESS_EVERY seconds."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if console.is_terminal:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+                      TimeRemainingColumn(), console=console, transient=True) as bar:
+            tasks = {}
+
+            def show(p) -> None:
+                if p.stage not in tasks:
+                    tasks[p.stage] = bar.add_task(f"{p.stage} ({'files' if p.stage == 'reading' else 'chunks'})",
+                                                  total=p.total)
+                # the bar's own ETA; chunks are embedded shortest first, so it runs long at first
+                bar.update(tasks[p.stage], completed=p.done)
+
+            yield show
+        return
+    last, printed = [time.monotonic()], [False]
+
+    def show(p) -> None:
+        now = time.monotonic()
+        finished = p.done == p.total and printed[0]  # a run short enough to print no line ends without one
+        if p.stage != "embedding" or not p.done or (now - last[0] < PLAIN_PROGRESS_EVERY and not finished):
+            return
+        last[0], printed[0] = now, True
+        eta = p.eta_seconds
+        left = f", about {_duration(eta)} left" if eta is not None and p.done < p.total else ""
+        print(f"omakase: embedded {p.done}/{p.total} chunks ({100 * p.done / p.total:.0f}%), "
+              f"{p.done / p.seconds:.1f} chunks/s{left}", file=sys.stderr, flush=True)
+
+    yield show
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _index_summary(stats, db: str) -> str:
     from ..lab.chunkers import WINDOW
 
     windowed = f" ({stats.files_windowed} in {WINDOW}-line windows: no parse)" if stats.files_windowed else ""
-    counts = [f"{stats.files_indexed} indexed{windowed}", f"{stats.files_unchanged} unchanged",
+    resumed = f" ({stats.files_resumed} resumed)" if stats.files_resumed else ""
+    counts = [f"{stats.files_indexed} indexed{windowed}{resumed}", f"{stats.files_unchanged} unchanged",
               f"{stats.files_removed} removed"]
     if stats.files_empty:
         counts.append(f"{stats.files_empty} empty")
-    if stats.files_unreadable:
-        counts.append(f"{stats.files_unreadable} skipped (not readable text)")
     return (f"{stats.files} files: {', '.join(counts)}; {stats.chunks_added} chunks added in {stats.seconds:.1f} s "
             f"({stats.chunks_per_second:.0f} chunks/s); {stats.chunks_total} chunks in {db}")
+
+
+def _skipped_summary(stats) -> str:
+    """`skipped: 3 folders (2 hidden, 1 dependencies), 4 files (2 generated, ...)`: every reason, counted."""
+    from ..lab.listing import TOO_BIG, size_text
+
+    def part(counter, what: str) -> str | None:
+        n = sum(counter.values())
+        if not n:
+            return None
+        reasons = ", ".join(f"{c} {r}" + (f" of {size_text(stats.max_file_size)}" if r == TOO_BIG else "")
+                            for r, c in counter.most_common())
+        return f"{n} {what}{'s' if n != 1 else ''} ({reasons})"
+
+    parts = [p for p in (part(stats.skipped_folders, "folder"), part(stats.skipped_files, "file")) if p]
+    return "skipped: " + ", ".join(parts) if parts else ""
 
 
 @app.command()
 def search(
     query: list[str] = typer.Argument(
         None, help="Queries, one per argument. None: one per line on standard input, or --interactive at a terminal."),
-    k: int = typer.Option(5, "--k", min=1),
+    k: int = typer.Option(5, "--k", min=1, max=1000),
     method: str = typer.Option("dense", "--method", help="dense (the stored vectors), bm25 (words; loads no model) "
                                                          "or hybrid (reciprocal rank fusion of both)."),
     path: list[str] = typer.Option(None, "--path", metavar="GLOB", help="Only paths matching this fnmatch glob "
@@ -316,8 +433,11 @@ def search(
     db: str = DbOpt,
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
+    threads: int = ThreadsOpt(1, "to embed the query. One query is a small job: more threads mostly wait"),
+    server: str = typer.Option(None, "--server", metavar="URL", help="Ask a running `omakase lab serve` at URL "
+                               "(http://127.0.0.1:PORT): no model to load. If none answers, search here."),
 ) -> None:
-    """Search an index: `path:line  signature  score` for each of the top k chunks.
+    """Search an index: one row per function (`path:def_line  symbol  lines  score`) and the match's first lines.
 
     Several queries (arguments, or lines on standard input) share one loaded model; bm25 needs none.
     """
@@ -325,7 +445,7 @@ def search(
 
     from ..lab import search as lab_search
     from ..lab import store
-    from ..lab.embedders import check_embedder, make_embedder
+    from ..lab.embedders import check_embedder, make_embedder, set_threads
 
     # everything a user can get wrong is refused here, before the model takes seconds to load
     lab_search.check_method(method, check_exact)
@@ -334,12 +454,35 @@ def search(
     needs_model = method != "bm25"
     if needs_model:
         check_embedder(embedder, checkpoint)
+
+    def show(a: dict) -> None:
+        text = json.dumps(a, ensure_ascii=False) if as_json else _answer_text(a)
+        if text:  # at a terminal the answer was drawn already
+            print(text, flush=True)
+
+    if server is not None:
+        from ..lab import serve
+
+        remote = serve.Client(server, dict(method=method, path=path or [], lang=lang or [], no_tests=no_tests,
+                                           check_exact=check_exact))
+        if remote.answers():
+            ask = lambda q: show(remote.search(q, k))  # noqa: E731
+            if queries is not None:
+                for q in queries:
+                    ask(q)
+                return
+            _ask_line_by_line(ask, "search> " if sys.stdin.isatty() else "")
+            return
+        print(f"omakase: note: no lab server answers at {server} (start one with: omakase lab serve --db {db}); "
+              f"searching here", file=sys.stderr)
+
     store.check_target(db, embedder_name=embedder if needs_model else None)  # a wrong, missing or empty --db
+    if needs_model and embedder == "minilm":
+        set_threads(threads)
     searcher = lab_search.Searcher(db, lambda: make_embedder(embedder, checkpoint))
 
     def answer(q: str) -> None:
-        a = searcher.search(q, k, method, filters, check_exact)
-        print(json.dumps(a.as_json(), ensure_ascii=False) if as_json else "\n".join(a.as_text()), flush=True)
+        show(searcher.search(q, k, method, filters, check_exact).as_json())
 
     if queries is not None:
         for q in queries:
@@ -351,6 +494,84 @@ def search(
               f"ends (loading ...)", file=sys.stderr, flush=True)
     searcher.warm(method, check_exact)
     _ask_line_by_line(answer, "search> " if at_terminal else "")
+
+
+def _answer_text(a: dict) -> str:
+    """An answer (as --json prints it) for people: plain lines, or with the snippets highlighted at a terminal."""
+    from ..lab.search import Answer, Result
+
+    answer = Answer(a["query"], a["method"], a["k"], a["searched"],
+                    [Result("", r["path"], r["def_line"], r["start_line"], r["end_line"], r["symbol"], r["score"],
+                            r["method"], r["snippet"]) for r in a["results"]],
+                    a.get("exact_overlap"), a.get("partial"), a.get("weak_match", False))
+    if not console.is_terminal:
+        return "\n".join(answer.as_text())
+    from rich.padding import Padding
+    from rich.syntax import Syntax
+
+    from ..lab.listing import language_of
+
+    _say(answer.header())
+    if answer.empty_reason():
+        _say(f"  ({answer.empty_reason()})")
+    for r, row in zip(answer.results, answer.rows()):
+        console.print(f"  [bold]{row}[/]", soft_wrap=True, highlight=False)
+        console.print(Padding(Syntax(r.snippet, language_of(r.path) or "text", line_numbers=True,
+                                     start_line=r.start_line, theme="ansi_dark", background_color="default"),
+                              (0, 0, 0, 4)))
+    if answer.exact_overlap is not None:
+        _say(f"  overlap@{answer.k} with exact NumPy search: {answer.exact_overlap:.2f}")
+    for n in answer.notes():
+        console.print(f"  [yellow]note:[/] {n}", soft_wrap=True, highlight=False)
+    return ""
+
+
+@app.command()
+def serve(
+    db: str = DbOpt,
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; only this machine by default."),
+    embedder: str = EmbedderOpt,
+    checkpoint: Path = CheckpointOpt,
+    threads: int = ThreadsOpt(1, "to embed each query"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every option, the database and the port, then "
+                                 "stop before the model loads."),
+) -> None:
+    """Keep an index and its model loaded, and answer `GET /search?q=...&k=...` with the rows --json prints.
+
+    `omakase lab search --server http://127.0.0.1:PORT` asks it; a query then costs tens of
+    milliseconds instead of the seconds a model load takes.
+    """
+    from ..lab import search as lab_search
+    from ..lab import serve as lab_serve
+    from ..lab import store
+    from ..lab.embedders import check_embedder, make_embedder, set_threads
+    from .common import listen
+
+    check_embedder(embedder, checkpoint)
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError:
+        raise OmakaseError('the lab server needs fastapi and uvicorn: pip install -e ".[web]"') from None
+    store.check_target(db, embedder_name=embedder)  # a wrong, missing or empty --db: refused before binding
+    listening = listen(host, port)  # a taken or privileged port: one line, before the model loads
+    if dry_run:
+        listening.close()
+        _say(f"dry run: every option checked, {db} is an index and {host}:{port} is free; the server was not started")
+        return
+    try:
+        if embedder == "minilm":
+            set_threads(threads)
+        searcher = lab_search.Searcher(db, lambda: make_embedder(embedder, checkpoint))
+        searcher.warm("hybrid")  # the model and BM25 load now, not on the first query
+        app_ = lab_serve.create_app(searcher)
+        _say(f"lab search over {searcher.size} chunks in {db} at http://{host}:{port}/search?q=...&k=5 "
+             f"(Ctrl-C to stop)")
+        with listening:
+            uvicorn.Server(uvicorn.Config(app_, log_level="warning")).run(sockets=[listening])
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C while loading, or once uvicorn has shut down
+        raise typer.Exit(130) from None
 
 
 def _queries(args: list[str] | None, interactive: bool) -> list[str] | None:
@@ -398,7 +619,7 @@ def chunking(
     """Experiment 4: compare chunking strategies on span recall, precision, IoU, lines seen and cost."""
     from rich.table import Table
 
-    from ..lab import chunking as exp
+    from ..lab import chunking_eval as exp
     from ..lab.chunkers import STRATEGIES
     from ..lab.embedders import MiniLM
 
@@ -411,11 +632,11 @@ def chunking(
     if (code is None) != (queries is None):
         raise OmakaseError("give both --code and --queries, or neither for the shipped set")
     span_queries = exp.load_span_queries(queries, code) if code is not None else None
-    report = _report(out, force, "chunking")
-    if code is None:
-        code, queries = exp.materialize_shipped(report.dir / "shipped")
-        span_queries = exp.load_span_queries(queries, code)
-    res = exp.run(code, span_queries, MiniLM(), report, k, budget, strategies, seed)
+    with _report(out, force, "chunking") as report:
+        if code is None:
+            code, queries = exp.materialize_shipped(report.dir / "shipped")
+            span_queries = exp.load_span_queries(queries, code)
+        res = exp.run(code, span_queries, MiniLM(), report, k, budget, strategies, seed)
     table = Table(title=f"chunking: {res['n_queries']} queries, k = {k}, budget = {budget} lines (mean [95% CI])")
     for h in ("strategy", "recall@k", "IoU@k", "recall@N", "IoU@N", "lines seen", "chunks", "trunc.", "index s", "query ms"):
         table.add_column(h)

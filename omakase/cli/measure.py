@@ -14,34 +14,34 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .. import data as data_io
-from .. import service
+from .. import inference
 from .. import train as training
 from ..baseline import baseline_losses
 from ..errors import OmakaseError
 from ..tokenizer import Tokenizer
-from .common import console, latest_checkpoint, plural
+from .common import checkpoint_file, console, dry_run_option, engine_option, not_blank, plural, seed_option
 
 
 def eval(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: newest in ./runs)."),
     split: str = typer.Option("val", help="val (the held-out 10%) or train (the 90% trained on)."),
-    data: Optional[str] = typer.Option(None, "--data", help="Split this file as the run split its own data (default: the run's dataset)."),
-    engine: str = typer.Option("numpy", help="scalar or numpy: the same numbers either way."),
+    data: Optional[str] = typer.Option(None, "--data", callback=not_blank, help="Split this file as the run split its own data (default: the run's dataset)."),
+    engine: str = engine_option("numpy"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A checkpoint's mean loss per predicted token on documents it never trained on."""
     if split not in ("val", "train"):
         raise OmakaseError(f"--split is val or train, got {split!r}")
-    path = checkpoint or latest_checkpoint()
-    model = service.load_model(path, engine, data)
+    path = checkpoint_file(checkpoint)
+    model = inference.load_with_data(path, engine, data)
     if model.dataset is None:
-        name = (model.checkpoint.run.get("data") or {}).get("name", "its dataset")
+        name = (model.run.get("data") or {}).get("name", "its dataset")
         raise OmakaseError(f"the checkpoint was trained on {name}, which is not on this machine unchanged; "
                            f"pass --data with that file")
     columns = [TextColumn("scoring documents"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("eval", total=None)
-        result = service.evaluate(model, split, lambda done, total: progress.update(task, completed=done, total=total))
+        result = inference.evaluate(model, split, lambda done, total: progress.update(task, completed=done, total=total))
     if as_json:
         print(json.dumps({"checkpoint": str(path), **dataclasses.asdict(result)}))
         return
@@ -52,14 +52,13 @@ def eval(
 
 
 def baseline(
-    data: Optional[str] = typer.Option(None, "--data", help="Text file, one document per line (default: names.txt)."),
-    seed: int = typer.Option(42, help="The shuffle seed (42 = the reference's split)."),
-    block_size: int = typer.Option(16, help="At most this many predictions per document, as the model."),
+    data: Optional[str] = typer.Option(None, "--data", callback=not_blank, help="Text file, one document per line (default: names.txt)."),
+    seed: int = seed_option(42, "The shuffle seed (42 = the reference's split)"),
+    block_size: int = typer.Option(16, min=1, max=65_536, help="At most this many predictions per document, as "
+                                                               "the model (1 to 65,536)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Counting tables to compare Ming with: uniform, unigram and bigram held-out losses."""
-    if block_size < 1:
-        raise OmakaseError(f"block size must be >= 1, got {block_size}")
     docs, info = training.load_dataset(data)
     _, shuffled = training.shuffle(docs, random.Random(seed))
     n_train = data_io.split(len(shuffled))
@@ -86,16 +85,18 @@ def baseline(
 
 
 def bench(
-    repeats: int = typer.Option(5, help="Timed runs per rung; the table shows medians."),
-    steps: int = typer.Option(200, help="numpy training steps per rung."),
-    scalar_steps: int = typer.Option(20, help="scalar training steps (one document each)."),
+    repeats: int = typer.Option(5, min=1, max=100, help="Timed runs per rung, 1 to 100; the table shows medians."),
+    steps: int = typer.Option(200, min=1, max=100_000, help="numpy training steps per rung (1 to 100,000)."),
+    scalar_steps: int = typer.Option(20, min=1, max=10_000, help="scalar training steps, one document each "
+                                                                 "(1 to 10,000)."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Time the same training step in each kitchen on this machine: steps/s, tokens/s and ratios."""
     from ..bench import ladder_table, run_ladder
 
-    for name, value in (("repeats", repeats), ("steps", steps), ("scalar-steps", scalar_steps)):
-        if value < 1:
-            raise OmakaseError(f"--{name} must be >= 1, got {value}")
+    if dry_run:
+        console.print("dry run: every option checked; nothing was timed")
+        return
     columns = [TextColumn("timing the kitchens"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("bench", total=None)

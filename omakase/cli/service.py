@@ -7,6 +7,7 @@ its rows (CSV, JSON), its figure and one report.md in the report folder.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -15,10 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import OmakaseError
-from ..serving.report import cell
-from .common import console, latest_checkpoint, writable_folder
+from ..serving.measured import cell
+from .common import checkpoint_file, console, dry_run_option, remove_if_empty, writable_folder
 
 HACKS = ("memory", "kv", "batch", "quantize", "prune", "onnx", "speculate", "drift")
+REPEATS_MAX = 1000
+CORES = os.cpu_count() or 1
 REPORTS = Path("service-reports")
 
 
@@ -27,20 +30,20 @@ def service(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", "-c", help="The model to serve (default: the newest in ./runs)."),
     draft: Optional[Path] = typer.Option(None, "--draft", help="A small model with the same vocabulary, for speculate (default: `all` trains one)."),
     new_docs: Optional[Path] = typer.Option(None, "--new-docs", help="drift: a file of new documents (default: the records read backwards)."),
-    repeats: int = typer.Option(5, help="Timed runs per measurement; tables show medians."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="PyTorch's CPU threads (default: its own choice, one per core)."),
+    repeats: int = typer.Option(5, min=1, max=REPEATS_MAX, help=f"Timed runs per measurement, 1 to {REPEATS_MAX:,}; "
+                                                                 f"tables show medians."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, max=CORES,
+                                          help=f"PyTorch's CPU threads, 1 to this machine's {CORES} cores "
+                                               f"(default: its own choice, one per core)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Report folder. Default: a new service-reports/HACK-001, -002, ..."),
     force: bool = typer.Option(False, "--force", help="Write into a report folder that already holds a report."),
     as_json: bool = typer.Option(False, "--json", help="Print the measurements as JSON instead of tables."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Measure the efficiency hacks (KV cache, batching, INT8, pruning, ONNX, speculative decoding, drift)
     on a trained Ming: speed beside quality, medians of repeats, the machine stated."""
     if hack != "all" and hack not in HACKS:
         raise OmakaseError(f"unknown hack {hack!r}; choose one of: {', '.join(HACKS)}, all")
-    if repeats < 1:
-        raise OmakaseError(f"--repeats must be >= 1, got {repeats}")
-    if threads is not None and threads < 1:
-        raise OmakaseError(f"--threads must be >= 1, got {threads}")
     for flag, path in (("--checkpoint", checkpoint), ("--draft", draft), ("--new-docs", new_docs)):
         if path is not None and not path.is_file():
             raise OmakaseError(f"{flag} {path}: no such file")
@@ -49,21 +52,34 @@ def service(
     except ImportError:
         raise OmakaseError('omakase service needs PyTorch: install its CPU build first (see the README), then '
                            'from the checkout: pip install -e ".[service]"') from None
-    from ..report import Report, next_report_dir
+    from ..report_folder import Report, next_report_dir
 
+    if out is not None:
+        writable_folder(out, f"--out {out}")
+        if (out / "report.md").exists() and not force:
+            raise OmakaseError(f"{out}/report.md already exists; pass --force to overwrite it or choose another --out")
+    checkpoint = checkpoint_file(checkpoint)
+    served = frozen.laminate(checkpoint, "float32")
+    if not frozen.held_out(served):
+        raise OmakaseError(f"the data {checkpoint} was trained on is not on this machine unchanged; "
+                           f"the hacks measure quality on its held-out documents")
+    if dry_run:
+        console.print(f"dry run: every option checked and {checkpoint} loaded; nothing was measured or written",
+                      highlight=False)
+        return
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-
-    if out is not None:
-        writable_folder(out, f"the report folder {out}")
-    checkpoint = checkpoint or latest_checkpoint()
-    served = frozen.laminate(checkpoint, "float32")
-    if not served.held_out:
-        raise OmakaseError(f"the data {checkpoint} was trained on is not on this machine unchanged; "
-                           f"the hacks measure quality on its held-out documents")
     report = Report(out if out is not None else next_report_dir(hack, REPORTS), force)
+    try:
+        _measure(hack, served, report, draft, new_docs, repeats, as_json)
+    except BaseException:
+        remove_if_empty(report.dir)  # a run that failed before its first result leaves no empty folder
+        raise
+
+
+def _measure(hack, served, report, draft, new_docs, repeats, as_json) -> None:
     chosen = HACKS if hack == "all" else (hack,)
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]

@@ -2,39 +2,47 @@
 
 from __future__ import annotations
 
-import socket
+import asyncio
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from .. import checkpoint as ckpt_io
 from ..errors import OmakaseError
-from .common import RUNS, console
+from .common import RUNS, console, dry_run_option, listen
+
+INTERRUPTED = 130  # the shell's exit code for a program stopped by Ctrl-C
 
 INSTALL = 'the web kitchen needs its extra: pip install -e ".[web]" (fastapi, uvicorn)'
 
 
 def web(
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on (1 to 65,535)."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; only this machine by default. Another address "
                              "lets others on the network reach the page (and train on this machine)."),
     checkpoint: Optional[List[Path]] = typer.Option(None, "--checkpoint", "-c",
                                                     help="A checkpoint to offer first (repeat for more); the page "
                                                     "also lists every checkpoint in ./runs."),
-) -> None:
+    dry_run: bool = dry_run_option(),
+) -> int:
     """Open Ming's kitchen in a browser: train him live, cook, look inside, trace and turn his dials."""
-    if not 1 <= port <= 65535:
-        raise OmakaseError(f"--port must be between 1 and 65535, got {port}")
-    for path in checkpoint or []:
+    for path in checkpoint or []:  # every checkpoint is read and checked before the port is taken
         if not path.is_file():
             raise OmakaseError(f"--checkpoint {path} is not a file")
+        ckpt_io.load(path)  # a truncated file or an assistant's (BPE) checkpoint is refused here, in one line
     try:
         import uvicorn
 
         from ..web.app import create_app
     except ImportError:
         raise OmakaseError(INSTALL) from None
-    _check_free(host, port)
+    listening = listen(host, port)
+    if dry_run:
+        listening.close()
+        console.print(f"dry run: every option checked and {host}:{port} free; the server was not started",
+                      highlight=False)
+        return 0
     app = create_app(RUNS, list(checkpoint or []))
     if host != "127.0.0.1":
         console.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this address can use "
@@ -51,15 +59,10 @@ def web(
             app.state.closing.set()
             super().handle_exit(sig, frame)
 
-    Server(config).run()
-
-
-def _check_free(host: str, port: int) -> None:
-    """Refuse a taken port or a foreign address in one line, before uvicorn would exit with a log."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as e:
-            raise OmakaseError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    server = Server(config)
+    try:
+        with listening:
+            server.run(sockets=[listening])  # the socket bound above: no second bind that could fail
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C: uvicorn re-raises it once it has shut down
+        return INTERRUPTED
+    return 0

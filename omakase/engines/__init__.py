@@ -3,8 +3,8 @@
 What the model *is* (config, parameter names and shapes, init order,
 tokenizer, checkpoint) is defined once outside this package. An engine only
 computes, and nothing outside an engine asks which one it holds: the training
-loop, sampling, the tour and the service layer use only the `Engine` protocol
-below.
+loop, generation (omakase.model), the tour and the web page use only the
+`Engine` protocol below.
 
 Adding an engine: write `engines/<name>.py` with a class that follows the
 protocol, add one line to `ENGINES`, and tests/test_engines.py proves it equal
@@ -26,7 +26,7 @@ Matrices = dict[str, list[list[float]]]  # {parameter name: rows of floats}, the
 class Engine(Protocol):
     name: str  # the registry's name for it
     config: GPTConfig
-    eval_batch: int  # how many documents one forward-only pass takes (mean_loss chunks by it)
+    eval_batch: int  # how many documents one forward-only pass takes (held_out_loss chunks by it)
 
     def __init__(self, config: GPTConfig, params: Matrices, moments: tuple[Matrices, Matrices] | None = None): ...
 
@@ -46,8 +46,17 @@ class Engine(Protocol):
     def update(self, adam: Adam, lr: float, t: int) -> None:
         """Apply adam.rule to every parameter (t counts updates from 1), then clear the gradients."""
 
-    def new_cache(self) -> Any:
-        """An empty KV cache (the sous chefs' notebooks) for one document."""
+    def new_cache(self, batch: int = 1) -> Any:
+        """An empty KV cache (the sous chefs' notebooks) for `batch` rows."""
+
+    def logits_cached(self, cache: Any, rows: list[list[int]], pos: int, every: bool = False) -> list:
+        """Per row, the logits after its last token (every=True: after each of its tokens), as lists of
+        floats; the rows (equally long) go in at positions pos, pos+1, ..., their keys and values written
+        into the cache. The one call model.generate makes to decode with a cache."""
+
+    def logits_recomputed(self, rows: list[list[int]]) -> list[list[float]]:
+        """Per row, the logits after its last token, every position computed again without a cache: what
+        generate's cache is checked against, and the only way a backend without a cache decodes."""
 
     def forward_token(self, token: int, pos: int, cache: Any, trace: dict | None = None) -> Any:
         """Logits after `token` at `pos`, appending its keys and values to the cache. If `trace` is a
@@ -56,7 +65,7 @@ class Engine(Protocol):
         "mlp_hidden" (after ReLU), "residual" (the stream after the layer)."""
 
     def logits(self, cache: Any, token: int, pos: int) -> list[float]:
-        """forward_token as a plain list of floats (what sampling needs)."""
+        """forward_token as a plain list of floats (one row, one token: what the tour's traces step by)."""
 
     def params(self) -> Matrices: ...
 

@@ -265,10 +265,10 @@ class NumpyEngine:
         self.grad.fill(0.0)
 
     # --- one token at a time, for cooking -----------------------------------
-    def new_cache(self):
-        """The sous chefs' notebooks: per layer and head, room for the keys and values of block_size courses."""
+    def new_cache(self, batch: int = 1):
+        """The sous chefs' notebooks: per layer, row and head, room for the keys and values of block_size courses."""
         cfg = self.config
-        shape = (cfg.n_layer, 1, cfg.n_head, cfg.block_size, cfg.head_dim)
+        shape = (cfg.n_layer, batch, cfg.n_head, cfg.block_size, cfg.head_dim)
         return np.zeros(shape), np.zeros(shape)
 
     def forward_token(self, token: int, pos: int, cache, trace: dict | None = None) -> np.ndarray:
@@ -291,6 +291,23 @@ class NumpyEngine:
 
     def logits(self, cache, token: int, pos: int) -> list[float]:
         return self.forward_token(token, pos, cache).tolist()
+
+    def logits_cached(self, cache, rows: list[list[int]], pos: int, every: bool = False) -> list:
+        """Per row, the logits after its last token (every=True: after each of its tokens). Each row goes
+        through alone, one token at a time, as cooking always has: the floats of a name do not depend on
+        what else is in the batch."""
+        keys, values = cache
+        out = []
+        for b, row in enumerate(rows):
+            notebook = keys[:, b : b + 1], values[:, b : b + 1]  # views: the forward pass writes through them
+            steps = [self.forward(np.array([[token]]), notebook, pos + i)[0][0, 0].tolist()
+                     for i, token in enumerate(row)]
+            out.append(steps if every else steps[-1])
+        return out
+
+    def logits_recomputed(self, rows: list[list[int]]) -> list[list[float]]:
+        """Per row, the logits after its last token, every position computed again (no cache)."""
+        return [self.forward(np.array([row]))[0][0, -1].tolist() for row in rows]
 
     # --- export -------------------------------------------------------------
     def params(self) -> dict[str, list[list[float]]]:

@@ -59,17 +59,21 @@ class ScalarEngine:
             self.v = [x for name in self.names for row in moments[1][name] for x in row]
 
     # --- the forward pass ---------------------------------------------------
-    def new_cache(self):
-        """The sous chefs' notebooks: per layer, the keys and values of every served course."""
-        return [[] for _ in range(self.config.n_layer)], [[] for _ in range(self.config.n_layer)]
+    def new_cache(self, batch: int = 1):
+        """The sous chefs' notebooks, one per row: per layer, the keys and values of every served course."""
+        return [([[] for _ in range(self.config.n_layer)], [[] for _ in range(self.config.n_layer)])
+                for _ in range(batch)]
 
     def forward_token(self, token: int, pos: int, cache, trace: dict | None = None) -> list[Value]:
-        """Logits for the next token after `token` at position `pos`, appending to the KV cache.
+        """Logits for the next token after `token` at position `pos`, appending to the KV cache (one row).
 
         If `trace` is a dict, the intermediate vectors are recorded in it (for the tour).
         """
+        return self._forward(token, pos, cache[0], trace)
+
+    def _forward(self, token: int, pos: int, notebook, trace: dict | None = None) -> list[Value]:
         cfg, s = self.config, self.state
-        keys, values = cache
+        keys, values = notebook
         hd = cfg.head_dim
         x = [t + p for t, p in zip(s["wte"][token], s["wpe"][pos])]
         if trace is not None:
@@ -79,6 +83,7 @@ class ScalarEngine:
             residual = x
             x = rmsnorm(x)
             q = linear(x, s[f"layer{li}.attn_wq"])
+            del keys[li][pos:], values[li][pos:]  # a rewound cache is overwritten from pos on, as in the other engines
             keys[li].append(linear(x, s[f"layer{li}.attn_wk"]))
             values[li].append(linear(x, s[f"layer{li}.attn_wv"]))
             heads, weights_per_head = [], []
@@ -104,6 +109,19 @@ class ScalarEngine:
 
     def logits(self, cache, token: int, pos: int) -> list[float]:
         return [v.data for v in self.forward_token(token, pos, cache)]
+
+    def logits_cached(self, cache, rows: list[list[int]], pos: int, every: bool = False) -> list:
+        """Per row, the logits after its last token (every=True: after each of its tokens); the rows' tokens
+        go in at positions pos, pos+1, ... one at a time, as the reference serves them."""
+        out = []
+        for notebook, row in zip(cache, rows):
+            steps = [[v.data for v in self._forward(token, pos + i, notebook)] for i, token in enumerate(row)]
+            out.append(steps if every else steps[-1])
+        return out
+
+    def logits_recomputed(self, rows: list[list[int]]) -> list[list[float]]:
+        """Per row, the logits after its last token, the whole row served again from position 0."""
+        return self.logits_cached(self.new_cache(len(rows)), rows, 0)
 
     def loss_graph(self, docs: list[list[int]]) -> Value:
         """The loss as a graph of Values: mean over every predicted position of -log p(target).

@@ -24,9 +24,11 @@ from torch import nn
 
 from ..adam import Adam
 from ..config import GPTConfig, param_shapes
+from ..distributed import rank_and_world
 from ..errors import OmakaseError
 
 EPS = 1e-5  # rmsnorm's guard, as in the reference
+INIT_STD = 0.02  # GPT-2's; the reference's 0.08 suits 16-wide Ming, not a few hundred wide
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
@@ -65,17 +67,28 @@ class GPT(nn.Module):
     def w(self, name: str) -> torch.Tensor:
         return self.mats[name.replace(".", "_")]
 
-    def forward(self, inputs: torch.Tensor, cache=None, pos0: int = 0) -> torch.Tensor:
+    def new_cache(self, batch: int = 1):
+        """The sous chefs' notebooks: per layer, room for the keys and values of block_size positions of
+        `batch` rows, in the weights' dtype and on their device."""
+        cfg, like = self.config, self.w("wte")
+        shape = (batch, cfg.n_head, cfg.block_size, cfg.head_dim)
+        make = lambda: [torch.zeros(shape, dtype=like.dtype, device=like.device) for _ in range(cfg.n_layer)]  # noqa: E731
+        return make(), make()
+
+    def forward(self, inputs: torch.Tensor, cache=None, pos0: int = 0, hidden: bool = False) -> torch.Tensor:
         """Logits (B, T, vocab) for token ids (B, T) at positions pos0..pos0+T-1.
 
         The one forward pass, for training and cooking alike. With a cache (the sous chefs'
         notebooks) the new keys and values are written into it and each position attends to
         every cached position up to itself; without one the tokens are positions 0..T-1.
+        hidden=True returns the final hidden states (B, T, n_embd) instead, before lm_head:
+        what a head other than the vocabulary's (the reward model's score) reads.
         """
         cfg = self.config
         B, T = inputs.shape
         H, hd = cfg.n_head, cfg.head_dim
         end = pos0 + T
+        hidden_states = hidden
         drop = lambda t: F.dropout(t, self.dropout, self.training) if self.dropout else t  # noqa: E731
         x = rmsnorm(drop(self.w("wte")[inputs] + self.w("wpe")[pos0:end]))
         self.trace = []  # per layer, when cooking with a cache: what forward_token's trace reports
@@ -101,7 +114,19 @@ class GPT(nn.Module):
             x = drop(hidden @ self.w(f"layer{i}.mlp_fc2").T) + x_mid
             if cache is not None:
                 self.trace.append((x_in, weights, x_mid, pre, hidden, x))
-        return x @ self.w("lm_head").T
+        return x if hidden_states else x @ self.w("lm_head").T
+
+
+def init_gpt(config: GPTConfig, seed: int, std: float = INIT_STD) -> GPT:
+    """A GPT with every parameter drawn from N(0, std), reproducibly from the seed (in the config's order:
+    the same seed, the same model). The assistant's models start here; Ming starts from config.init_params,
+    the reference's own draws."""
+    model = GPT(config)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, shape in param_shapes(config):
+            model.w(name).copy_(torch.randn(shape, generator=generator) * std)
+    return model
 
 
 class TorchEngine:
@@ -125,21 +150,42 @@ class TorchEngine:
         # where it is the usual choice (on a CPU it is slower than float32)
         self.autocast = self.device.type == "cuda" and self.dtype == torch.float32 if autocast is None else autocast
         self.model = GPT(config, dropout).to(self.device).eval()  # dropout only inside loss_and_grads
-        # torch.compile fuses the whole-batch forward (training and measuring); cooking's one token at a
-        # time with the cache stays eager, where compiling would only add graph breaks
-        self.batch_forward = torch.compile(self.model) if compile else self.model
+        self._setup(compile)
         with torch.no_grad():
             for name in self.model.names:
                 self.model.w(name).data = torch.tensor(params[name], dtype=torch.float64).to(self.device, self.dtype)
         self.tensors = [self.model.w(name) for name in self.model.names]
-        # Adam works in float64 for a float64 model (exact) and in float32 otherwise (bfloat16 is too coarse)
-        self.adam_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32
-        if moments is None:
-            self.m = [torch.zeros_like(p, dtype=self.adam_dtype) for p in self.tensors]
-            self.v = [torch.zeros_like(p, dtype=self.adam_dtype) for p in self.tensors]
+        if moments is None:  # Adam's m and v are made at the first update: a model that only cooks needs none
+            self.m = self.v = None
         else:
             self.m, self.v = ([torch.tensor(mom[n], dtype=torch.float64).to(self.device, self.adam_dtype)
                                for n in self.model.names] for mom in moments)
+
+    @classmethod
+    def around(cls, model: GPT) -> "TorchEngine":
+        """An engine computing with `model` itself (not a copy): its dtype and device, its weights as they
+        change (a model being trained cooks with the dials it has now)."""
+        engine = cls.__new__(cls)
+        engine.config, engine.model = model.config, model
+        like = model.w("wte")
+        engine.device, engine.dtype, engine.micro_batch = like.device, like.dtype, 0
+        engine.autocast = False
+        engine._setup(False)
+        engine.tensors = [model.w(name) for name in model.names]
+        engine.m = engine.v = None
+        return engine
+
+    def _setup(self, compile: bool) -> None:
+        # torch.compile fuses the whole-batch forward (training and measuring); cooking's one token at a
+        # time with the cache stays eager, where compiling would only add graph breaks
+        self.batch_forward = torch.compile(self.model) if compile else self.model
+        # Adam works in float64 for a float64 model (exact) and in float32 otherwise (bfloat16 is too coarse)
+        self.adam_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32
+
+    def _adam_state(self) -> None:
+        if self.m is None:
+            self.m = [torch.zeros_like(p, dtype=self.adam_dtype) for p in self.tensors]
+            self.v = [torch.zeros_like(p, dtype=self.adam_dtype) for p in self.tensors]
 
     # --- the batch ----------------------------------------------------------
     def _summed_nll(self, docs: list[list[int]]) -> tuple[torch.Tensor, int]:
@@ -159,7 +205,7 @@ class TorchEngine:
         losses and gradients are added across processes and divided by the batch's token count,
         which is exactly the single-process mean.
         """
-        rank, world = _rank_and_world()
+        rank, world = rank_and_world()
         share = docs[rank::world]
         for p in self.tensors:
             p.grad = None
@@ -209,6 +255,7 @@ class TorchEngine:
     @torch.no_grad()
     def update(self, adam: Adam, lr: float, t: int) -> None:
         """One Adam update of every dial (the very same adam.rule, on tensors), then clear the gradients."""
+        self._adam_state()
         for i, p in enumerate(self.tensors):
             g = torch.zeros_like(p, dtype=self.adam_dtype) if p.grad is None else p.grad.to(self.adam_dtype)
             new, self.m[i], self.v[i] = adam.rule(p.to(self.adam_dtype), g, self.m[i], self.v[i], lr, t)
@@ -216,12 +263,9 @@ class TorchEngine:
             p.grad = None
 
     # --- one token at a time, for cooking -----------------------------------
-    def new_cache(self):
-        """The sous chefs' notebooks: per layer, room for the keys and values of block_size courses."""
-        cfg = self.config
-        shape = (1, cfg.n_head, cfg.block_size, cfg.head_dim)
-        make = lambda: [torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(cfg.n_layer)]  # noqa: E731
-        return make(), make()
+    def new_cache(self, batch: int = 1):
+        """The sous chefs' notebooks for `batch` rows (GPT.new_cache)."""
+        return self.model.new_cache(batch)
 
     @torch.no_grad()
     def forward_token(self, token: int, pos: int, cache, trace: dict | None = None) -> torch.Tensor:
@@ -241,14 +285,51 @@ class TorchEngine:
     def logits(self, cache, token: int, pos: int) -> list[float]:
         return self.forward_token(token, pos, cache).double().tolist()
 
+    @torch.inference_mode()
+    def logits_cached(self, cache, rows: list[list[int]], pos: int, every: bool = False) -> list:
+        """Per row, the logits after its last token (every=True: after each of its tokens): every row and
+        position in ONE forward pass with the cache (the rows have the same length)."""
+        logits = self.model(torch.tensor(rows, device=self.device), cache, pos)
+        return (logits if every else logits[:, -1]).double().tolist()
+
+    @torch.inference_mode()
+    def logits_recomputed(self, rows: list[list[int]]) -> list[list[float]]:
+        """Per row, the logits after its last token, the whole rows in one forward pass without a cache."""
+        return self.model(torch.tensor(rows, device=self.device))[:, -1].double().tolist()
+
     # --- export -------------------------------------------------------------
     def params(self) -> dict[str, list[list[float]]]:
         return {name: p.detach().double().tolist() for name, p in zip(self.model.names, self.tensors)}
 
     def moments(self) -> tuple[dict, dict]:
+        self._adam_state()
         names = self.model.names
         return ({n: m.double().tolist() for n, m in zip(names, self.m)},
                 {n: v.double().tolist() for n, v in zip(names, self.v)})
+
+
+class ReferenceAdam(torch.optim.Optimizer):
+    """Ming's hand-written Adam (adam.py) as a torch optimizer, for fit.py: the very arithmetic of
+    TorchEngine.update (the rule in float64 for a float64 model, else float32), moments in the lists
+    m and v (an engine's own, when given, so its checkpoint holds them)."""
+
+    def __init__(self, params, adam: Adam, lr: float = 0.01, m: list | None = None, v: list | None = None):
+        super().__init__(list(params), {"lr": lr})
+        self.adam, self.t = adam, 0
+        tensors = [p for group in self.param_groups for p in group["params"]]
+        exact = lambda p: torch.float64 if p.dtype == torch.float64 else torch.float32  # noqa: E731
+        self.m = m if m is not None else [torch.zeros_like(p, dtype=exact(p)) for p in tensors]
+        self.v = v if v is not None else [torch.zeros_like(p, dtype=exact(p)) for p in tensors]
+
+    @torch.no_grad()
+    def step(self, closure=None) -> None:
+        self.t += 1
+        tensors = [(p, group["lr"]) for group in self.param_groups for p in group["params"]]
+        for i, (p, lr) in enumerate(tensors):
+            dtype = self.m[i].dtype
+            g = torch.zeros_like(p, dtype=dtype) if p.grad is None else p.grad.to(dtype)
+            new, self.m[i], self.v[i] = self.adam.rule(p.to(dtype), g, self.m[i], self.v[i], lr, self.t)
+            p.copy_(new)
 
 
 def padded_batch(docs: list[list[int]], block_size: int, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
@@ -262,11 +343,3 @@ def padded_batch(docs: list[list[int]], block_size: int, device="cpu") -> tuple[
         inputs[b, :n] = torch.tensor(tokens[:-1])
         targets[b, :n] = torch.tensor(tokens[1:])
     return inputs.to(device), targets.to(device)
-
-
-def _rank_and_world() -> tuple[int, int]:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1

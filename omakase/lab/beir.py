@@ -36,12 +36,24 @@ class Query:
     tag: str | None = None
 
 
+def read_utf8(path: Path, what: str) -> str:
+    """A UTF-8 text file's text, or one line saying why it is not one (binary, another encoding)."""
+    data = Path(path).read_bytes()
+    if b"\0" in data:
+        raise OmakaseError(f"{what} {path}: binary (it holds NUL bytes); give a UTF-8 text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise OmakaseError(f"{what} {path}: not UTF-8 text (byte {data[e.start]:#04x} at offset {e.start}); "
+                           f"save it as UTF-8") from None
+
+
 def _jsonl(path: Path, what: str, required: tuple[str, ...]) -> list[tuple[int, dict]]:
     path = Path(path)
     if not path.is_file():
         raise OmakaseError(f"{what} file {path} does not exist; give a {path.suffix or '.jsonl'} file in the BEIR format")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(read_utf8(path, f"{what} file").splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -88,7 +100,7 @@ def load_qrels(path: str | Path, queries: dict[str, Query], corpus: dict[str, Do
     if not path.is_file():
         raise OmakaseError(f"qrels file {path} does not exist; give a .tsv with query-id, corpus-id, score")
     qrels: dict[str, dict[str, int]] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(read_utf8(path, "qrels file").splitlines(), start=1):
         if not line.strip() or (n == 1 and line.lower().startswith("query-id")):
             continue
         cols = line.rstrip("\n").split("\t")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import codecs
 import io
-import os
 import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,10 +33,9 @@ from pathlib import Path
 
 from ..errors import OmakaseError
 from . import function_windows as fw
-from . import ignore
 from .coverage import Reader
+from .listing import language_of
 
-LANGUAGES = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".sql": "sql"}
 STRATEGIES = {"A": "functions", "B": "blocks", "C": "windows", "D": "cast", "F": "function windows"}
 DEFAULT_STRATEGY = "F"
 BLOCK_MAX = 10  # lines; packing small pieces up to this leaves most blocks at 5-10 lines
@@ -60,6 +58,8 @@ class Chunk:
     end: int
     text: str  # the file's lines start..end: what is stored, shown and searched by words
     header: str = ""  # read by the embedder before the text (strategy F: path, class, signature)
+    def_line: int = 0  # strategy F: the line of the function or class the chunk belongs to (0: none, or not F)
+    symbol: str = ""  # ... and its def or class line, a signature over several lines joined into one
 
     @property
     def embed_text(self) -> str:
@@ -103,6 +103,9 @@ def encoding_of(data: bytes, rel: str) -> str:
 
 
 def decode_source(data: bytes, rel: str) -> str:
+    if b"\0" in data[:8192] and not any(data.startswith(bom) for bom, _ in BOMS):
+        # before the coding cookie is looked for: Python's reader calls a binary file's bytes a bad declaration
+        raise Unreadable(f"{rel}: binary (it holds NUL bytes)")
     encoding = encoding_of(data, rel)
     try:
         text = data.decode(encoding)
@@ -110,7 +113,7 @@ def decode_source(data: bytes, rel: str) -> str:
         name = "UTF-8" if encoding.startswith("utf-8") else encoding
         raise Unreadable(f"{rel}: not {name} text (byte {data[e.start]:#04x} at offset {e.start})") from None
     if "\0" in text:
-        raise Unreadable(f"{rel}: holds NUL bytes, so it is binary or UTF-16 without a byte-order mark")
+        raise Unreadable(f"{rel}: binary (it holds NUL bytes), or UTF-16 without a byte-order mark")
     return text
 
 
@@ -210,10 +213,6 @@ def sql_tree(source: str, path: str) -> list[Node]:
 PARSERS = {"python": python_tree, "javascript": javascript_tree, "sql": sql_tree}
 
 
-def language_of(path: str | Path) -> str | None:
-    return LANGUAGES.get(Path(path).suffix.lower())
-
-
 # ---------------------------------------------------------------- the four strategies (line ranges)
 
 def functions(tree: list[Node], lines: list[str]) -> list[tuple[int, int]]:
@@ -302,7 +301,7 @@ def pack(pieces: list[tuple[int, int]], fits) -> list[tuple[int, int]]:
 
 
 def function_windows(source: str, lang: str, rel: str, lines: list[str], reader: Reader) -> list[tuple[int, int, str]]:
-    """F: (start, end, header) of each window; see function_windows.py."""
+    """F: (start, end, header, def line, symbol) of each window; see function_windows.py."""
     if lang == "python":
         units = fw.python_units(parse_python(source, rel), lines)
     else:
@@ -356,7 +355,7 @@ def chunk_source(source: str, rel: str, strategy: str, on_parse_error=None, read
     except RecursionError:  # a tree too deep to walk: a long `a + b + ...` chain, nested arrays in minified JS
         ranges = _windows_instead(ParseError(f"{rel}: nested too deeply to parse"), lines, on_parse_error)
     chunks, seen = [], set()
-    for start, end, *header in ranges:  # F adds each window's header
+    for start, end, *header in ranges:  # F adds each window's header, def line and symbol
         start, end = trim(lines, start, min(end, len(lines)))
         if start <= end and (start, end) not in seen:  # statements sharing a line share its range
             seen.add((start, end))
@@ -386,36 +385,3 @@ def trim(lines: list[str], start: int, end: int) -> tuple[int, int]:
     while end >= start and not lines[end - 1].strip():
         end -= 1
     return start, end
-
-
-SKIP_FOLDERS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
-
-
-def code_files(root: Path, exclude: list[str] | tuple[str, ...] = (), gitignore: bool = False) -> list[Path]:
-    """Python, JavaScript and SQL files under root, sorted, skipping hidden folders and virtualenvs.
-
-    `exclude` holds .gitignore-style patterns (see ignore.py); with `gitignore`, root/.gitignore
-    adds its own before them.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise OmakaseError(f"{root} is not a folder; give a folder of Python, JavaScript or SQL code")
-    patterns = (ignore.read_gitignore(root) if gitignore else []) + [ignore.parse_exclude(g) for g in exclude]
-    files, left_out = [], 0
-    for folder, dirs, names in os.walk(root):
-        here = Path(folder).relative_to(root).parts
-        # prune as we go: a left-out folder is never read, however big (node_modules)
-        dirs[:] = sorted(d for d in dirs if not (d.startswith(".") or d in SKIP_FOLDERS
-                                                 or ignore.ignored(patterns, here + (d,), is_dir=True)))
-        for name in names:
-            path = Path(folder) / name
-            if not (language_of(name) and path.is_file()):
-                continue
-            if ignore.ignored(patterns, here + (name,), is_dir=False):
-                left_out += 1
-            else:
-                files.append(path)
-    if not files:
-        why = f" that is not excluded ({left_out} are)" if left_out else ""
-        raise OmakaseError(f"{root} holds no .py, .js or .sql file{why}; point at a folder of code")
-    return sorted(files)

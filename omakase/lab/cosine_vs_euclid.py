@@ -11,7 +11,7 @@ import numpy as np
 
 from . import vectors as v
 from .embedders import Embedder
-from ..report import PALETTE, Report, pyplot
+from ..report_folder import PALETTE, Report, pyplot
 
 WORDS = ["cat", "dog", "car", "tree", "happy", "sad", "run", "walk"]
 # Hand-made 2-d counter-example: `long` points the query's way but is far away; `near` is close but turned.

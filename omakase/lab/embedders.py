@@ -124,10 +124,9 @@ class MiniLM:
     name = "minilm"
     unseen_means = f"word pieces past {MINILM_MAX_WORD_PIECES} (truncated)"
 
-    def __init__(self, batch_size: int = 32, sort_by_length: bool = True):
+    def __init__(self, batch_size: int = 32):
         self.model = _load_minilm()
         self.reader = minilm_reader()
-        self.sort_by_length = sort_by_length  # False: one encode call, as before (benchmarks/lab_throughput.py)
         dim_of = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = dim_of()
         self.batch_size = batch_size
@@ -142,11 +141,8 @@ class MiniLM:
         if not texts:
             return Embeddings(np.zeros((0, self.dim), np.float32), [], [])
         tokens = self.count_word_pieces(texts)
-        if self.sort_by_length:
-            vectors = in_length_order(texts, tokens, self.batch_size, lambda batch: self.model.encode(
-                batch, batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False))
-        else:  # sentence-transformers sorts by characters within the call
-            vectors = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+        vectors = in_length_order(texts, tokens, self.batch_size, lambda batch: self.model.encode(
+            batch, batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False))
         unseen = [max(0, t - MINILM_MAX_WORD_PIECES) for t in tokens]
         return Embeddings(vectors.astype(np.float32), tokens, unseen)
 

@@ -12,8 +12,8 @@ long class is in the index but in no vector. Here
 - a unit longer than the embedder's window (counted with its own tokenizer, header and special
   tokens included) is cut into overlapping line windows that each fit.
 
-A chunk stays a line range, so search still answers `path:line`; the header is only read by the
-embedder. A single line longer than the window (minified code, a huge literal) cannot be cut
+A chunk stays a line range; the header is only read by the embedder, and each window also carries
+the def line of the function it belongs to, so search can show one row per function. A single line longer than the window (minified code, a huge literal) cannot be cut
 into lines and is embedded truncated; `coverage.py` counts what that loses.
 
 Python's units come from `ast`; JavaScript's and SQL's from the trees chunkers.py builds, at the
@@ -127,8 +127,14 @@ def header(rel: str, context: list[tuple[int, str]], start: int, reader: Reader)
     return text
 
 
-def windows(unit: Unit, lines: list[str], rel: str, reader: Reader) -> list[tuple[int, int, str]]:
-    """(start, end, header) of line windows that cover the unit, each within the reader's window."""
+def windows(unit: Unit, lines: list[str], rel: str, reader: Reader) -> list[tuple[int, int, str, int, str]]:
+    """(start, end, header, def line, symbol) of line windows that cover the unit, each within the reader's window.
+
+    The def line and symbol name the function or class the unit belongs to (0 and "" for the
+    code between definitions): every window of one function carries the same, so search can
+    show the function once, at its def, whichever window matched.
+    """
+    def_line, symbol = unit.context[-1] if unit.context else (0, "")
     start, end = unit.start, unit.end
     while start <= end and not lines[start - 1].strip():
         start += 1
@@ -137,7 +143,7 @@ def windows(unit: Unit, lines: list[str], rel: str, reader: Reader) -> list[tupl
     if start > end:
         return []
     if reader.budget is None:
-        return [(start, end, header(rel, unit.context, start, reader))]
+        return [(start, end, header(rel, unit.context, start, reader), def_line, symbol)]
     pieces = {i: reader.count(lines[i - 1]) if lines[i - 1].strip() else 0 for i in range(start, end + 1)}
 
     def fits(a: int, b: int) -> bool:
@@ -150,7 +156,7 @@ def windows(unit: Unit, lines: list[str], rel: str, reader: Reader) -> list[tupl
             last += 1
         while last > start and not lines[last - 1].strip():
             last -= 1
-        out.append((start, last, header(rel, unit.context, start, reader)))  # one line too long alone: truncated
+        out.append((start, last, header(rel, unit.context, start, reader), def_line, symbol))  # a line too long alone: truncated
         if last >= end:
             return out
         following = next(i for i in range(last + 1, end + 1) if lines[i - 1].strip())

@@ -5,6 +5,13 @@
   chunk texts is built the first time bm25 or hybrid is asked for.
 - Methods: dense (Chroma's HNSW over the stored vectors), bm25 (the lab's code-aware BM25
   over the stored texts), hybrid (reciprocal rank fusion of the two, k = 60).
+- One result per function: strategy F cuts a long function into windows that each record the
+  function's def line, and a function's windows count once, at its best window's rank and
+  score; a result names the function (its def line, where an editor should jump), the matched
+  window's lines, and the window's first lines as a snippet.
+- Notes: a search while an indexing run writes the database (or after one was stopped) says
+  the index is partial; a query with no word the index holds whose best cosine is far below
+  what real queries get says the match is weak.
 - Filters (path globs, languages, no tests) are predicates on a chunk's path, so they
   become the set of stored paths they keep, and Chroma is asked for the top k among those
   paths' chunk ids (`ids=`): the top k of the kept chunks, not what is left of an unfiltered
@@ -24,7 +31,7 @@ import numpy as np
 
 from ..errors import OmakaseError
 from . import store
-from .chunkers import LANGUAGES, language_of
+from .listing import LANGUAGES, language_of
 from .retrievers import RRF_K, BM25Index, rrf_ranked
 from .signatures import signature
 
@@ -94,20 +101,33 @@ def is_test_path(path: str) -> bool:
 
 # ---------------------------------------------------------------- answers
 
+SNIPPET_LINES = 4  # of the matched window: enough to recognise the code, short enough to scan ten results
+OVERFETCH = 4  # chunks asked for per result wanted: a long function's windows can fill the first ranks
+# MiniLM's best cosine on the email package (a codebase the tests never saw; docs/lab.md): 0.50-0.75
+# for 12 questions written by hand, 0.17-0.32 for 8 queries of emoji, punctuation, Chinese or Danish letters
+WEAK_BELOW = {"minilm": 0.4}
+
+
 @dataclass
 class Result:
-    id: str
+    id: str  # the matched chunk
     path: str
-    line: int  # the signature's line: where an editor should jump
-    start_line: int  # the chunk's lines (a decorator or comment may come before the signature)
+    def_line: int  # the line of the function or class the match belongs to: where an editor should jump
+    start_line: int  # the matched chunk's lines (a window of a long function, or the whole of a short one)
     end_line: int
-    signature: str
+    symbol: str  # its def or class line (the chunk's first line that names something, outside functions)
     score: float  # dense: cosine similarity; bm25: BM25 score; hybrid: the fused 1/(60 + rank) sum
     method: str
+    snippet: str  # the chunk's first lines
+
+    @property
+    def group(self) -> tuple[str, int]:
+        return self.path, self.def_line
 
     def as_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "start_line": self.start_line, "end_line": self.end_line,
-                "score": round(self.score, 6), "signature": self.signature, "method": self.method}
+        return {"path": self.path, "symbol": self.symbol, "def_line": self.def_line, "start_line": self.start_line,
+                "end_line": self.end_line, "score": round(self.score, 6), "snippet": self.snippet,
+                "method": self.method}
 
 
 @dataclass
@@ -118,28 +138,58 @@ class Answer:
     searched: int  # chunks the filters kept (all of them without filters)
     results: list[Result] = field(default_factory=list)
     exact_overlap: float | None = None  # with --check-exact: overlap@k of Chroma's vector top k with the exact one
+    partial: str | None = None  # why the index may lack files (an indexing run going on, or one stopped)
+    weak_match: bool = False  # no word of the query is in the index, and the best cosine is far below the usual
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.partial:
+            out.append(f"the index is partial: {self.partial}")
+        if self.weak_match:
+            out.append("weak match: no word of the query is in the index and the best score is far below "
+                       "the usual; these results are hardly related")
+        return out
 
     def as_json(self) -> dict:
         out = {"query": self.query, "method": self.method, "k": self.k, "searched": self.searched,
                "results": [r.as_json() for r in self.results]}
         if self.exact_overlap is not None:
             out["exact_overlap"] = round(self.exact_overlap, 6)
+        if self.partial:
+            out["partial"] = self.partial
+        if self.weak_match:
+            out["weak_match"] = True
         return out
 
+    def header(self) -> str:
+        return f"{self.query!r}: {self.method}, top {len(self.results)} of {self.searched} chunks, one per function"
+
+    def rows(self) -> list[str]:
+        """`path:def_line  symbol  lines a-b  score` per result, columns aligned."""
+        places = [f"{r.path}:{r.def_line}" for r in self.results]
+        symbols = [_cut(r.symbol, 70) for r in self.results]
+        spans = [f"lines {r.start_line}-{r.end_line}" for r in self.results]
+        wp, ws, wl = (max(map(len, col), default=0) for col in (places, symbols, spans))
+        return [f"{place:<{wp}}  {sym:<{ws}}  {span:<{wl}}  {r.score:{SCORE_FORMAT[r.method]}}"
+                for r, place, sym, span in zip(self.results, places, symbols, spans)]
+
+    def empty_reason(self) -> str | None:
+        if self.results:
+            return None
+        return "no chunk shares a word with the query" if self.method == "bm25" and self.searched else \
+            "no chunk is left by the filters" if not self.searched else "nothing found"
+
     def as_text(self) -> list[str]:
-        """`path:line  signature  score` per result, columns aligned, under a header naming the query."""
-        lines = [f"{self.query!r}: {self.method}, top {len(self.results)} of {self.searched} chunks"]
-        if not self.results:
-            why = "no chunk shares a word with the query" if self.method == "bm25" and self.searched else \
-                "no chunk is left by the filters" if not self.searched else "nothing found"
-            lines.append(f"  ({why})")
-        places = [f"{r.path}:{r.line}" for r in self.results]
-        sigs = [_cut(r.signature, 80) for r in self.results]
-        wp, ws = max(map(len, places), default=0), max(map(len, sigs), default=0)
-        for r, place, sig in zip(self.results, places, sigs):
-            lines.append(f"  {place:<{wp}}  {sig:<{ws}}  {r.score:{SCORE_FORMAT[r.method]}}")
+        """The header, then each result's row and its snippet, indented; notes last."""
+        lines = [self.header()]
+        if self.empty_reason():
+            lines.append(f"  ({self.empty_reason()})")
+        for r, row in zip(self.results, self.rows()):
+            lines.append(f"  {row}")
+            lines.extend(f"      {line}" for line in r.snippet.split("\n"))
         if self.exact_overlap is not None:
             lines.append(f"  overlap@{self.k} with exact NumPy search: {self.exact_overlap:.2f}")
+        lines.extend(f"  note: {n}" for n in self.notes())
         return lines
 
 
@@ -147,9 +197,32 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def snippet(text: str, n: int = SNIPPET_LINES) -> str:
+    """The first n lines of a chunk, dedented together (a method's window starts indented)."""
+    import textwrap
+
+    return textwrap.dedent("\n".join(line.rstrip() for line in text.split("\n")[:n]))
+
+
 def result(chunk_id: str, meta: dict, text: str, score: float, method: str) -> Result:
-    line, sig = signature(text, meta["start_line"], meta["path"], meta.get("header", ""))
-    return Result(chunk_id, meta["path"], line, meta["start_line"], meta["end_line"], sig, float(score), method)
+    if meta.get("def_line"):  # strategy F records the function each window belongs to
+        line, sym = meta["def_line"], meta["symbol"]
+    else:
+        line, sym = signature(text, meta["start_line"], meta["path"], meta.get("header", ""))
+    return Result(chunk_id, meta["path"], line, meta["start_line"], meta["end_line"], sym, float(score), method,
+                  snippet(text))
+
+
+def one_per_function(results: list[Result], k: int) -> list[Result]:
+    """The best-ranked result of each function (its best window), in rank order, at most k."""
+    out, seen = [], set()
+    for r in results:
+        if r.group not in seen:
+            seen.add(r.group)
+            out.append(r)
+            if len(out) == k:
+                break
+    return out
 
 
 # ---------------------------------------------------------------- the searcher
@@ -179,7 +252,8 @@ class Searcher:
 
     def __init__(self, db: Path | str, embedder_factory=None):
         self.db = db  # a folder, or a server's http(s)://HOST:PORT
-        self.col = store.open_collection(store.open_client(db, create=False))
+        self.client = store.open_client(db, create=False)
+        self.col = store.open_collection(self.client)
         self.size = self.col.count()
         if self.size == 0:
             raise OmakaseError(f"the database at {db} is empty; index a folder into it first")
@@ -239,21 +313,42 @@ class Searcher:
     # answering
     def search(self, query: str, k: int = 5, method: str = "dense", filters: Filters = Filters(),
                check_exact: bool = False) -> Answer:
+        """The top k functions: a function's windows count once, with the best window's score and lines."""
         check_queries([query])
         check_method(method, check_exact)
         scope = self.scope(filters)
-        answer = Answer(query, method, k, scope.size)
+        answer = Answer(query, method, k, scope.size, partial=self.partial())
         if scope.size == 0:
             return answer
-        if method == "bm25":
-            answer.results = self._bm25_results(query, k, scope.paths)
-            return answer
-        dense, query_vector = self._dense(query, k if method == "dense" else HYBRID_DEPTH, scope.ids)
-        if check_exact:
-            exact = self.exact_top_k(query_vector, min(k, scope.size), scope.paths)
-            answer.exact_overlap = store.overlap_at_k([r.id for r in dense[:k]], exact)
-        answer.results = dense[:k] if method == "dense" else self._fuse(query, dense, k, scope.paths)
+        n = min(scope.size, k * OVERFETCH)
+        while True:  # ask deeper until k functions are found or every chunk is ranked
+            if method == "bm25":
+                ranked = self._bm25_results(query, n, scope.paths)
+            else:
+                dense, query_vector = self._dense(query, n if method == "dense" else max(n, HYBRID_DEPTH), scope.ids)
+                ranked = dense if method == "dense" else self._fuse(query, dense, n, scope.paths)
+            answer.results = one_per_function(ranked, k)
+            if len(answer.results) == k or n >= scope.size or len(ranked) < n:
+                break
+            n = min(scope.size, 4 * n)
+        if method != "bm25":
+            answer.weak_match = self.is_weak(query, dense)
+            if check_exact:
+                exact = self.exact_top_k(query_vector, min(k, scope.size), scope.paths)
+                answer.exact_overlap = store.overlap_at_k([r.id for r in dense[:k]], exact)
         return answer
+
+    def partial(self) -> str | None:
+        """Asked at each search: an indexing run may start or end while a session is open."""
+        col = store.find_collection(self.client)
+        return store.is_partial(self.db, col) if col is not None else None
+
+    def is_weak(self, query: str, dense: list[Result]) -> bool:
+        """No word of the query in the index, and a best cosine far below what real queries get."""
+        threshold = WEAK_BELOW.get(getattr(self._embedder, "name", None))
+        if not dense or (threshold is not None and dense[0].score >= threshold):
+            return False
+        return not (self.bm25.scores(query) > 0).any()  # read only now: most queries never need it
 
     def scope(self, filters: Filters) -> Scope:
         """The paths the filters keep and their chunk ids, which Chroma is asked among; None: all."""
@@ -292,7 +387,7 @@ class Searcher:
         # BM25 contributes only the chunks it matched, as in the eval's hybrid (retrievers.rrf)
         c = self.corpus
         lexical = [c.ids[i] for i, _ in self._bm25_ranked(query, HYBRID_DEPTH, allowed)]
-        fused = rrf_ranked([r.id for r in dense], lexical, k=RRF_K)[:k]
+        fused = rrf_ranked([r.id for r in dense], lexical, k=RRF_K)[:k]  # here k is how many chunks
         return [result(i, c.metas[c.index[i]], c.texts[c.index[i]], score, "hybrid") for i, score in fused]
 
     def exact_top_k(self, query_vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[str]:

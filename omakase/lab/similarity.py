@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .embedders import Embedder
-from ..report import Report, pyplot
+from ..report_folder import Report, pyplot
 
 BUILTIN_SETS = {
     "words": ["cat", "dog", "car", "tree", "happy", "sad", "run", "walk"],

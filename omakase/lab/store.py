@@ -15,8 +15,13 @@
   (a server needs none; see writer_lock).
 - One embedder and one chunking strategy per database, recorded in the collection's
   metadata: vectors of two models, or chunks cut two ways, would not rank together.
-- Chunks are embedded in pools of several files (EMBED_POOL chunks), so the embedder can sort
-  them by length into batches with little padding; a file is written once its pool is embedded.
+- Every batch is written as soon as it is embedded: the run's chunks are sorted by length
+  (a batch is padded to its longest text) and embedded `batch_size` at a time, and Ctrl-C
+  keeps every batch written so far. A rerun embeds only the chunks a file still lacks.
+- Paths are stored relative to the indexed folder, so a moved or renamed checkout keeps its
+  index: the new root is bound automatically when every stored file is found under it, or
+  with `rebind`. The collection records whether its last run finished (`complete`), so a
+  search can say that it is answering from a partial index.
 - What the embedder reads: the share of the files' non-blank lines that some chunk's vector read
   whole (coverage.py), counted per run.
 - Odd files do not stop a run: a file that is not text is skipped, and code that does
@@ -38,16 +43,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import OmakaseError
-from .chunkers import (DEFAULT_STRATEGY, STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, code_files,
-                       decode_source, source_lines)
+from collections import Counter
+
+from .chunkers import DEFAULT_STRATEGY, STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, decode_source, source_lines
 from .coverage import Coverage, file_coverage
 from .embedders import Embedder
+from .listing import GENERATED_FILE, MAX_FILE_SIZE, NOT_TEXT, Listing, generated_reason, list_folder, size_text
 
 COLLECTION = "omakase_code"
 CHROMA_MARKER = "chroma.sqlite3"
 LOCK = "omakase-index.lock"
 DEFAULT_BATCH = 1000  # records per write, for a client too old to report its own limit
-EMBED_POOL = 512  # chunks embedded together across files: enough for batches of like length, little lost to Ctrl-C
+EMBED_BATCH = 32  # chunks a batch, for an embedder that does not say (MiniLM: its own batch_size)
 DEFAULT_PORTS = {"http": 8000, "https": 443}  # 8000: what `chroma run` listens on unless told otherwise
 
 
@@ -117,7 +124,14 @@ def open_client(db: Path | str, create: bool):
 
     settings = Settings(anonymized_telemetry=False)
     if server is None:
-        return chromadb.PersistentClient(path=str(db), settings=settings)
+        try:
+            client = chromadb.PersistentClient(path=str(db), settings=settings)
+            client.list_collections()  # the SQLite file is opened lazily: read it now
+            return client
+        except Exception as e:  # Chroma's own errors: a file that is not SQLite, a schema from another version
+            said = (str(e).strip().splitlines() or [type(e).__name__])[0][:100]
+            raise OmakaseError(f"{Path(db) / CHROMA_MARKER} cannot be opened as a Chroma database ({said}); "
+                               f"give the --db an index was built in, or a new folder") from None
     host, port, ssl = server
     try:  # the client asks the server for its tenant at once, so a silent address fails here
         return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
@@ -151,8 +165,14 @@ def writer_lock(db: Path | str):
     if lock in _held:
         yield
         return
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    _take(lock, db)
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        _take(lock, db)
+    except PermissionError:
+        raise OmakaseError(f"--db {db}: cannot write there (permission denied); give a database folder you can "
+                           f"write, or copy it somewhere writable") from None
+    except OSError as e:  # read-only file system, disk full
+        raise OmakaseError(f"--db {db}: cannot write there ({e.strerror}); give a database folder you can write") from None
     _held.add(lock)
     try:
         yield
@@ -230,23 +250,21 @@ def open_collection(client, embedder: Embedder | None = None, root: Path | None 
             COLLECTION,
             embedding_function=None,  # never Chroma's default: it would download a model
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": embedder.name, "dim": embedder.dim, "root": str(root), "strategy": strategy},
+            metadata={"embedder": embedder.name, "dim": embedder.dim, "root": str(root), "strategy": strategy,
+                      "complete": False, "def_lines": True},
         )
-    check_collection(col, embedder.name if embedder else None, embedder.dim if embedder else None, root, strategy)
+    check_collection(col, embedder.name if embedder else None, embedder.dim if embedder else None, strategy)
     return col
 
 
-def check_collection(col, embedder_name: str | None = None, dim: int | None = None,
-                     root: Path | None = None, strategy: str | None = None) -> None:
-    """Refuse to mix models, folders or chunking strategies in one database; None skips a check."""
+def check_collection(col, embedder_name: str | None = None, dim: int | None = None, strategy: str | None = None) -> None:
+    """Refuse to mix models or chunking strategies in one database; None skips a check."""
     meta = col.metadata or {}
     if embedder_name is not None and (meta.get("embedder") != embedder_name or dim not in (None, meta.get("dim"))):
         theirs = f"{meta.get('embedder')} ({meta.get('dim')}-d)"
         ours = embedder_name + (f" ({dim}-d)" if dim is not None else "")
         raise OmakaseError(f"this database was built with embedder {theirs}, not {ours}; "
                            f"use the same embedder, or a new database folder")
-    if root is not None and meta.get("root") not in (None, str(root)):
-        raise OmakaseError(f"this database indexes {meta.get('root')}, not {root}; use a new database folder for another folder")
     if strategy is None:
         return
     built = meta.get("strategy") or built_strategy(col)
@@ -263,30 +281,68 @@ def built_strategy(col) -> str | None:
     return "+".join(sorted(found)) or None
 
 
-def check_target(db: Path | str, root: Path | None = None, strategy: str | None = None,
-                 embedder_name: str | None = None, create: bool = False) -> None:
+MOVED_SHARE = 0.9  # of the stored files found under a new root, for it to count as the same code moved
+
+
+def other_root(col, root: Path, rels: set[str], rebind: bool = False) -> str | None:
+    """The root this database was built from, when it is not `root` and may be re-bound to it; else None.
+
+    Paths are stored relative to the root, so a checkout that was moved or renamed needs only
+    its new root recorded: that happens when `rebind` is asked for, or when the stored files are
+    (nearly all) found under the new root. Another folder's code is refused.
+    """
+    old = (col.metadata or {}).get("root")
+    if old in (None, str(root)):
+        return None
+    stored = set(stored_files(col))
+    found = len(stored & rels) / len(stored) if stored else 1.0
+    if rebind or found >= MOVED_SHARE:
+        return old
+    raise OmakaseError(f"this database indexes {old}, not {root} (only {100 * found:.0f}% of its files are there); "
+                       f"if this is the same code moved, pass --rebind; for another folder, use a new database folder")
+
+
+def check_target(db: Path | str, listing: Listing | None = None, strategy: str | None = None,
+                 embedder_name: str | None = None, create: bool = False, rebind: bool = False) -> None:
     """Every check that needs no model, so a wrong database is refused before one loads."""
     col = find_collection(open_client(db, create))
     if col is None:
         if not create:
             raise OmakaseError(f"this Chroma database has no {COLLECTION!r} collection; index a folder into it first")
         return
-    check_collection(col, embedder_name, None, Path(root).resolve() if root else None, strategy)
+    check_collection(col, embedder_name, None, strategy)
+    if listing is not None:
+        other_root(col, listing.root, {listing.rel(p) for p in listing.files}, rebind)
     if not create and col.count() == 0:
         raise OmakaseError(f"the database at {db} is empty; index a folder into it first")
+
+
+def is_partial(db: Path | str, col) -> str | None:
+    """Why the index may not hold every file yet (an indexing run going on, or one stopped); None when complete."""
+    if server_address(db) is None:
+        owner = lock_owner(Path(db) / LOCK)
+        if owner is not None and not is_stale(owner):
+            return f"an indexing run (process {owner[0]}) is writing it now"
+    if (col.metadata or {}).get("complete") is False:
+        return "its last indexing run stopped before the end; run `omakase lab index` again to finish it"
+    return None
 
 
 # ---------------------------------------------------------------- indexing
 
 @dataclass
 class IndexStats:
-    files: int = 0
+    files: int = 0  # code files listed for indexing
     files_unchanged: int = 0  # since the last run
-    files_indexed: int = 0
-    files_removed: int = 0  # gone from the folder (or now excluded): their chunks were dropped
+    files_indexed: int = 0  # every chunk written
+    files_resumed: int = 0  # of those, files a stopped run had begun: only their missing chunks were embedded
+    files_removed: int = 0  # gone from the folder (or now left out): their chunks were dropped
     files_empty: int = 0  # nothing to embed; not counted as indexed
-    files_unreadable: int = 0  # not text: skipped, with a warning
     files_windowed: int = 0  # did not parse: cut into windows, with a warning (also counted as indexed)
+    skipped_folders: Counter = field(default_factory=Counter)  # reason -> count (listing.py's reasons)
+    skipped_files: Counter = field(default_factory=Counter)
+    max_file_size: int | None = MAX_FILE_SIZE
+    rebound_from: str | None = None  # the root the database had, when this run bound it to a moved checkout
     chunks_added: int = 0
     chunks_total: int = 0
     truncated: int = 0  # chunks longer than the embedder reads
@@ -298,16 +354,35 @@ class IndexStats:
         return self.chunks_added / self.seconds if self.seconds else 0.0
 
 
-def stored_files(col) -> dict[str, tuple[str, int, int]]:
-    """path -> (file hash, chunks the file should have, chunks stored), from the chunks' metadata."""
+@dataclass
+class Progress:
+    """Where a run is: reading files (`done`/`total` files), then embedding (`done`/`total` chunks)."""
+
+    stage: str  # "reading" or "embedding"
+    done: int
+    total: int
+    work_done: int = 0  # embedding: characters embedded so far (a batch costs about its length)
+    work_total: int = 0
+    seconds: float = 0.0  # since the stage began
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.stage != "embedding" or not self.work_done or not self.seconds:
+            return None
+        return self.seconds * (self.work_total - self.work_done) / self.work_done
+
+
+def stored_files(col) -> dict[str, tuple[str, int, set[str]]]:
+    """path -> (file hash, chunks the file should have, ids of the chunks stored), from the chunks' metadata."""
     got = col.get(include=["metadatas"])
-    files: dict[str, tuple[str, int, int]] = {}
-    for meta in got["metadatas"] or []:
+    files: dict[str, tuple[str, int, set[str]]] = {}
+    for chunk_id, meta in zip(got["ids"], got["metadatas"] or []):
         path = meta["path"]
-        h, want, have = files.get(path, (meta["sha256"], meta["n_chunks"], 0))
+        h, want, have = files.get(path, (meta["sha256"], meta["n_chunks"], set()))
         if h != meta["sha256"]:
             h = "mixed"  # leftovers of two versions: redo the file
-        files[path] = (h, want, have + 1)
+        have.add(chunk_id)
+        files[path] = (h, want, have)
     return files
 
 
@@ -319,74 +394,98 @@ def max_batch_size(client) -> int:
 
 def index_folder(root: Path, db: Path | str, embedder: Embedder, strategy: str = DEFAULT_STRATEGY, progress=None,
                  exclude: list[str] | tuple[str, ...] = (), gitignore: bool = True, warn=None,
-                 pool: int = EMBED_POOL) -> IndexStats:
+                 batch_size: int | None = None, max_file_size: int | None = MAX_FILE_SIZE,
+                 rebind: bool = False, listing: Listing | None = None) -> IndexStats:
     """Bring the database in line with root's code: new and changed files in, deleted ones out.
 
-    `exclude` holds .gitignore-style patterns; with `gitignore`, root/.gitignore adds its own.
-    `progress` hears each file's path when it is done; `warn` hears one line per file that was
-    skipped or cut into windows. Chunks are embedded `pool` at a time (0: each file alone).
+    `exclude` holds .gitignore-style patterns, read after the folder's own .gitignore files
+    (`gitignore`). `progress` hears a Progress after each file read and each batch written;
+    `warn` hears one line per file that was skipped or cut into windows. Chunks are embedded
+    `batch_size` at a time (default: the embedder's own), shortest first, and each batch is
+    written before the next is embedded. `listing`: root's listing made already with the same
+    options (the command line lists before the model loads, to refuse an empty folder).
     """
-    root = Path(root).resolve()
     strategy = check_strategy(strategy)
-    files = code_files(root, exclude, gitignore)
+    listing = listing or list_folder(root, exclude, gitignore, max_file_size)
+    root = listing.root
     warn = warn or (lambda line: None)
+    progress = progress or (lambda p: None)
+    stats = IndexStats(files=len(listing.files), skipped_folders=Counter(listing.skipped_folders),
+                       skipped_files=Counter(listing.skipped_files), max_file_size=max_file_size)
+    for rel, size in listing.too_big:
+        warn(f"{rel}: {size_text(size)}, over the {size_text(max_file_size)} limit (--max-file-size); skipped")
     with writer_lock(db):
         client = open_client(db, create=True)
         col = open_collection(client, embedder, root, strategy, create=True)
-        if not (col.metadata or {}).get("strategy"):  # built before the strategy was recorded: record it now
-            col.modify(metadata={**(col.metadata or {}), "strategy": strategy})
+        current = {listing.rel(p): p for p in listing.files}
+        stats.rebound_from = other_root(col, root, set(current), rebind)
+        # recorded before any write, so that a search meanwhile, or after a Ctrl-C, knows the index is partial
+        col.modify(metadata={**(col.metadata or {}), "strategy": strategy, "root": str(root), "complete": False})
         stored = stored_files(col)
-        stats = IndexStats(files=len(files))
-        current = {p.relative_to(root).as_posix(): p for p in files}
+        # a database from before chunks recorded their function's def line: label its F chunks, embedding nothing
+        relabel = strategy == "F" and not (col.metadata or {}).get("def_lines")
         for rel in sorted(set(stored) - set(current)):
             col.delete(where={"path": rel})
             stats.files_removed += 1
-        size = max_batch_size(client)
-        progress = progress or (lambda rel: None)
         t0 = time.perf_counter()
         pending: list[Pending] = []
-        for rel, path in current.items():
-            todo = prepare_file(col, stats, rel, path, stored.get(rel), embedder, strategy, warn)
-            if todo is None:
-                progress(rel)
-                continue
-            pending.append(todo)
-            if sum(len(p.chunks) for p in pending) >= pool:
-                embed_and_write(col, pending, embedder, stats, size, progress)
-                pending = []
-        embed_and_write(col, pending, embedder, stats, size, progress)
+        for n, (rel, path) in enumerate(current.items(), 1):
+            todo = prepare_file(col, stats, rel, path, stored.get(rel), embedder, strategy, warn, relabel)
+            if todo is not None:
+                pending.append(todo)
+            progress(Progress("reading", n, len(current), seconds=time.perf_counter() - t0))
+        embed_and_write(col, pending, embedder, stats, min(max_batch_size(client), batch_size or
+                                                           getattr(embedder, "batch_size", EMBED_BATCH)), progress)
         stats.seconds = time.perf_counter() - t0
         stats.chunks_total = col.count()
+        col.modify(metadata={**(col.metadata or {}), "complete": True, "def_lines": True})
     return stats
 
 
 @dataclass
 class Pending:
-    """A file's chunks, waiting for their pool to be embedded."""
+    """A file's chunks still to embed (all of them, or those a stopped run did not write)."""
     rel: str
     chunks: list[Chunk]
     digest: str
+    n_chunks: int  # the file's chunks in all, recorded with each so a rerun can tell a file is whole
     strategy: str  # "C" for a file that did not parse and was cut into windows
+    resumed: bool = False
 
 
-def prepare_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, int, int] | None,
-                 embedder: Embedder, strategy: str, warn) -> Pending | None:
-    """One file: unchanged, empty or skipped (None; `stats` counts which), or chunked and waiting to be embedded."""
+def prepare_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, int, set[str]] | None,
+                 embedder: Embedder, strategy: str, warn, relabel: bool = False) -> Pending | None:
+    """One file: unchanged, empty or skipped (None; `stats` counts which), or chunked and waiting to be embedded.
+
+    With `relabel`, an unchanged file's stored chunks get the def lines they lack (strategy F's
+    chunks are the same for the same text, so their vectors stay).
+    """
+    problem = None
     try:
         data = read_bytes(path, rel)
         digest = hashlib.sha256(data).hexdigest()
-        if old is not None and old[0] == digest and old[1] == old[2]:
+        if old is not None and old[0] == digest and old[1] == len(old[2]):
             stats.files_unchanged += 1
-            return
+            if relabel:
+                add_def_lines(col, rel, decode_source(data, rel), digest, embedder, old[2])
+            return None
         source = decode_source(data, rel)
     except Unreadable as e:
         source, problem = None, e
-    if old is not None:
+    resuming = old is not None and source is not None and old[0] == digest
+    if old is not None and not resuming:
         col.delete(where={"path": rel})  # its old chunks go, whatever the file has become
     if source is None:
-        stats.files_unreadable += 1
+        stats.skipped_files[NOT_TEXT] += 1
         warn(f"{problem}; skipped")
-        return
+        return None
+    generated = generated_reason(source, rel)
+    if generated:
+        stats.skipped_files[GENERATED_FILE] += 1
+        if old is not None:
+            col.delete(where={"path": rel})
+        warn(f"{rel}: {generated}; skipped")
+        return None
     notes: list[str] = []
     chunks = chunk_source(source, rel, strategy, on_parse_error=notes.append, reader=embedder.reader)
     if notes:
@@ -396,25 +495,49 @@ def prepare_file(col, stats: IndexStats, rel: str, path: Path, old: tuple[str, i
         stats.files_empty += 1
         return None
     stats.lines += file_coverage(chunks, source_lines(source), embedder.reader)
-    return Pending(rel, chunks, digest, "C" if notes else strategy)
+    todo = [c for c in chunks if c.id not in old[2]] if resuming else chunks
+    return Pending(rel, todo, digest, len(chunks), "C" if notes else strategy, resumed=resuming)
+
+
+def add_def_lines(col, rel: str, source: str, digest: str, embedder: Embedder, stored: set[str]) -> None:
+    """Record the def line of each stored F chunk of an unchanged file (a file cut into windows has none)."""
+    chunks = chunk_source(source, rel, "F", on_parse_error=lambda note: None, reader=embedder.reader)
+    p = Pending(rel, chunks, digest, len(chunks), "F")
+    labelled = [c for c in chunks if c.def_line and c.id in stored]
+    if labelled:
+        col.update(ids=[c.id for c in labelled], metadatas=[chunk_metadata(c, p) for c in labelled])
 
 
 def embed_and_write(col, pending: list[Pending], embedder: Embedder, stats: IndexStats, batch: int, progress) -> None:
-    """Embed the pool's chunks in one call (the embedder batches them by length), then write file by file."""
-    chunks = [c for p in pending for c in p.chunks]
-    if not chunks:
-        return
-    emb = embedder.embed([c.embed_text for c in chunks])
-    stats.truncated += emb.n_affected
-    at = 0
-    for p in pending:
-        vectors = emb.vectors[at : at + len(p.chunks)]
-        at += len(p.chunks)
-        for i in range(0, len(p.chunks), batch):
-            write(col, p.chunks[i : i + batch], vectors[i : i + batch], p.digest, len(p.chunks), p.strategy)
-        stats.files_indexed += 1
-        stats.chunks_added += len(p.chunks)
-        progress(p.rel)
+    """Embed every pending chunk, shortest first, `batch` at a time, writing each batch before the next."""
+    queue = sorted(((len(c.embed_text), n, c) for n, p in enumerate(pending) for c in p.chunks),
+                   key=lambda t: t[0])  # stable: like lengths keep file order
+    left = [len(p.chunks) for p in pending]
+    for n, p in enumerate(pending):
+        if not left[n]:  # a resumed file that lacked nothing
+            _file_done(stats, p)
+    total_chars = sum(t[0] for t in queue)
+    done = done_chars = 0
+    t0 = time.perf_counter()
+    progress(Progress("embedding", 0, len(queue), 0, total_chars))
+    for b in range(0, len(queue), batch):
+        part = queue[b : b + batch]
+        emb = embedder.embed([c.embed_text for _, _, c in part])
+        stats.truncated += emb.n_affected
+        write(col, [(c, pending[n]) for _, n, c in part], emb.vectors)
+        for _, n, _ in part:
+            left[n] -= 1
+            stats.chunks_added += 1
+            if not left[n]:
+                _file_done(stats, pending[n])
+        done += len(part)
+        done_chars += sum(t[0] for t in part)
+        progress(Progress("embedding", done, len(queue), done_chars, total_chars, time.perf_counter() - t0))
+
+
+def _file_done(stats: IndexStats, p: Pending) -> None:
+    stats.files_indexed += 1
+    stats.files_resumed += p.resumed
 
 
 def read_bytes(path: Path, rel: str) -> bytes:
@@ -424,16 +547,20 @@ def read_bytes(path: Path, rel: str) -> bytes:
         raise Unreadable(f"{rel}: cannot be read ({e.strerror})") from None
 
 
-def write(col, chunks: list[Chunk], vectors, digest: str, n_chunks: int, strategy: str) -> None:
-    col.upsert(  # by id: writing a chunk again, after an interruption, replaces it
-        ids=[c.id for c in chunks],
+def write(col, chunks: list[tuple[Chunk, Pending]], vectors) -> None:
+    """Upsert chunks (each with its file) by id: writing a chunk again, after an interruption, replaces it."""
+    col.upsert(
+        ids=[c.id for c, _ in chunks],
         embeddings=vectors.tolist(),
-        documents=[c.text for c in chunks],  # the code alone: search shows it and BM25 reads it
-        metadatas=[{"path": c.path, "start_line": c.start, "end_line": c.end, "sha256": digest,
-                    "n_chunks": n_chunks, "strategy": strategy, **({"header": c.header} if c.header else {})}
-                   for c in chunks],
+        documents=[c.text for c, _ in chunks],  # the code alone: search shows it and BM25 reads it
+        metadatas=[chunk_metadata(c, p) for c, p in chunks],
     )
 
+
+def chunk_metadata(c: Chunk, p: Pending) -> dict:
+    return {"path": c.path, "start_line": c.start, "end_line": c.end, "sha256": p.digest, "n_chunks": p.n_chunks,
+            "strategy": p.strategy, **({"header": c.header} if c.header else {}),
+            **({"def_line": c.def_line, "symbol": c.symbol} if c.def_line else {})}
 
 
 def overlap_at_k(approx_ids: list[str], exact_ids: list[str]) -> float:

@@ -12,39 +12,41 @@ fixed number of tokens, batched and one by one: the same tokens (checked).
 
 from __future__ import annotations
 
-import torch
-
 from ..errors import OmakaseError
-from .frozen import Served
-from .generate import greedy_cached
-from .report import Measured, Plot
-from .timing import alternate_seconds, machine
+from ..model import Model, Sampler, generate
+from .frozen import held_out
+from .measured import Measured, Plot
+from ..timing import alternate_seconds, machine
 
 PROMPT = 3  # tokens per request: the bell and two letters
 
 
-def prompts(served: Served, n: int) -> torch.Tensor:
+def prompts(model: Model, n: int) -> list[list[int]]:
     """n requests of PROMPT tokens: the starts of held-out documents long enough to have them."""
-    starts = [doc[:PROMPT] for doc in served.held_out if len(doc) > PROMPT]
+    starts = [doc[:PROMPT] for doc in held_out(model) if len(doc) > PROMPT]
     if not starts:
         raise OmakaseError(f"no held-out document has more than {PROMPT} tokens to start a request with; "
                            f"batching needs longer documents")
-    return torch.tensor([starts[i % len(starts)] for i in range(n)])
+    return [starts[i % len(starts)] for i in range(n)]
 
 
-def measure(served: Served, batch_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int = 5, progress=None) -> Measured:
-    model = served.model
-    n_new = served.config.block_size - PROMPT + 1  # as many as fit in the block
-    requests = prompts(served, max(batch_sizes))
-    one_by_one = torch.cat([greedy_cached(model, requests[i : i + 1], n_new) for i in range(len(requests))])
+def greedy(model: Model, requests: list[list[int]], n_new: int) -> list[list[int]]:
+    """n_new greedy tokens for each request, the requests decoded together (one forward pass per step)."""
+    return [made.ids for made in generate(model, requests, sampler=Sampler(0.0), max_new=n_new)]
+
+
+def measure(model: Model, batch_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int = 5, progress=None) -> Measured:
+    n_new = model.config.block_size - PROMPT + 1  # as many as fit in the block
+    requests = prompts(model, max(batch_sizes))
+    one_by_one = [greedy(model, [r], n_new)[0] for r in requests]
     rows = []
     for i, b in enumerate(batch_sizes):
-        same = torch.equal(greedy_cached(model, requests[:b], n_new), one_by_one[:b])
+        same = greedy(model, requests[:b], n_new) == one_by_one[:b]
         rows.append([b, same])
         if progress:
             progress(i + 1, len(batch_sizes), f"batch {b} (the same tokens?)")
     # timed in turns across the batch sizes, so a change in the machine's load falls on all of them
-    seconds = alternate_seconds([lambda b=b: greedy_cached(model, requests[:b], n_new) for b in batch_sizes], repeats)
+    seconds = alternate_seconds([lambda b=b: greedy(model, requests[:b], n_new) for b in batch_sizes], repeats)
     rows = [[b, round(b * n_new / t.median, 1), round(t.median * 1000, 2), same] for (b, same), t in zip(rows, seconds)]
     base = rows[0][1]
     for row in rows:
@@ -53,7 +55,7 @@ def measure(served: Served, batch_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int =
                  ["batch", "tokens/s", "throughput x", "latency ms", "same tokens"], rows,
                  plot=Plot("batch", ["throughput x"], "requests per batch", "tokens/s relative to batch 1",
                            logx=True),
-                 setup={"dtype": str(model.w("wte").dtype).removeprefix("torch."), "repeats": repeats,
+                 setup={"dtype": str(model.network.w("wte").dtype).removeprefix("torch."), "repeats": repeats,
                         "prompt_tokens": PROMPT, "new_tokens": n_new, **machine()})
     m.notes = notes(m)
     return m

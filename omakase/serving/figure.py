@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..report import PALETTE, pyplot
-from .report import Measured
+from ..report_folder import PALETTE, pyplot
+from .measured import Measured
 
 
 def draw(m: Measured):

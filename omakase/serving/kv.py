@@ -15,12 +15,21 @@ a tiny model sits far below it, held back by per-call overhead, not by memory.
 
 from __future__ import annotations
 
-import torch
+from ..model import Model, Sampler, generate
+from .frozen import weight_bytes
+from .measured import Measured, Plot
+from ..timing import alternate_seconds, machine, memory_bandwidth
 
-from .frozen import Served, weight_bytes
-from .generate import cache_bytes, greedy_cached, greedy_recomputed
-from .report import Measured, Plot
-from .timing import alternate_seconds, machine, memory_bandwidth
+
+def cache_bytes(model: Model, batch: int, positions: int) -> int:
+    """Bytes the cache holds after `positions` positions: keys and values, every layer and head."""
+    cfg = model.config
+    return 2 * cfg.n_layer * batch * positions * cfg.n_embd * model.network.w("wte").element_size()
+
+
+def greedy(model: Model, prompt: list[int], n: int, cache: bool = True) -> list[int]:
+    """n greedy tokens after the prompt, with the KV cache or recomputing the prefix at every step."""
+    return generate(model, prompt, sampler=Sampler(0.0), max_new=n, cache=cache)[0].ids
 
 
 def lengths_for(block_size: int) -> list[int]:
@@ -32,17 +41,17 @@ def lengths_for(block_size: int) -> list[int]:
     return out + [block_size] if out[-1] != block_size else out
 
 
-def measure(served: Served, lengths: list[int] | None = None, repeats: int = 5, progress=None) -> Measured:
-    model, cfg = served.model, served.config
+def measure(model: Model, lengths: list[int] | None = None, repeats: int = 5, progress=None) -> Measured:
+    cfg = model.config
     lengths = lengths or lengths_for(cfg.block_size)
-    prompt = torch.tensor([[served.tokenizer.bos]])
+    prompt = [model.tokenizer.bos]
     bandwidth = memory_bandwidth()
-    bound = bandwidth / weight_bytes(model)  # tokens/s if reading the weights were the only cost
+    bound = bandwidth / weight_bytes(model.network)  # tokens/s if reading the weights were the only cost
     rows = []
     for i, n in enumerate(lengths):
-        same = torch.equal(greedy_cached(model, prompt, n), greedy_recomputed(model, prompt, n))
-        cached, recomputed = (t.median for t in alternate_seconds([lambda: greedy_cached(model, prompt, n),
-                                                lambda: greedy_recomputed(model, prompt, n)], repeats))
+        same = greedy(model, prompt, n) == greedy(model, prompt, n, cache=False)
+        cached, recomputed = (t.median for t in alternate_seconds([lambda: greedy(model, prompt, n),
+                                                lambda: greedy(model, prompt, n, cache=False)], repeats))
         rows.append([n, round(n / recomputed, 1), round(n / cached, 1), round(recomputed / cached, 2),
                      cache_bytes(model, 1, n), same])
         if progress:
@@ -52,8 +61,8 @@ def measure(served: Served, lengths: list[int] | None = None, repeats: int = 5, 
         ["tokens", "recomputed tokens/s", "cached tokens/s", "speed-up", "cache bytes", "same tokens"], rows,
         plot=Plot("tokens", ["speed-up"], "tokens generated (batch 1, greedy)", "cached / recomputed tokens/s",
                   logx=True),
-        setup={"dtype": str(model.w("wte").dtype).removeprefix("torch."), "repeats": repeats, "batch": 1,
-               "weight_bytes": weight_bytes(model), "memory_bandwidth_GB_s": round(bandwidth / 1e9, 1),
+        setup={"dtype": str(model.network.w("wte").dtype).removeprefix("torch."), "repeats": repeats, "batch": 1,
+               "weight_bytes": weight_bytes(model.network), "memory_bandwidth_GB_s": round(bandwidth / 1e9, 1),
                "bound_tokens_s": round(bound), **machine()})
     measured.notes = notes(measured, bound)
     return measured

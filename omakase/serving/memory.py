@@ -15,8 +15,8 @@ import json
 import subprocess
 import sys
 
-from .report import Measured
-from .timing import machine
+from .measured import Measured
+from ..timing import machine
 
 MODES = ("serve", "train")
 
@@ -34,8 +34,8 @@ def measure(served, batch: int = 32, progress=None) -> Measured:
         rss[mode] = added_memory(mode, served.path, batch)
         if progress:
             progress(i + 1, len(MODES), mode)
-    n = sum(p.numel() for p in served.model.parameters())
-    size = served.model.w("wte").element_size()
+    n = sum(p.numel() for p in served.network.parameters())
+    size = served.network.w("wte").element_size()
     tensors = {"serve": n * size, "train": 4 * n * size}  # dials; dials, gradients, Adam's m and v
     rows = [[mode, round(rss[mode]["before"] / 2**20, 1), round((rss[mode]["peak"] - rss[mode]["before"]) / 2**20, 2),
              tensors[mode]] for mode in MODES]
@@ -64,11 +64,12 @@ def _child(mode: str, path: str, batch: int) -> None:
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset the peak (VmHWM) to the memory resident now
     if mode == "serve":
-        from .frozen import build
-        from .generate import greedy_cached
+        from ..engines.torch import TorchEngine
+        from ..model import Model, Sampler, generate
 
-        model = build(ckpt, "float32")
-        greedy_cached(model, torch.full((batch, 1), ckpt.tokenizer.bos), ckpt.config.block_size)
+        model = Model(TorchEngine(ckpt.config, ckpt.params, dtype="float32"), ckpt.tokenizer)
+        model.network.requires_grad_(False)
+        generate(model, [ckpt.tokenizer.bos], sampler=Sampler(0.0), max_new=ckpt.config.block_size, n=batch)
     else:
         from ..adam import Adam
         from ..engines.torch import TorchEngine

@@ -28,10 +28,10 @@ import torch
 
 from ..engines.torch import GPT, padded_batch
 from ..errors import OmakaseError
-from .frozen import Served, build, sample_of, weight_bytes
-from .generate import greedy_recomputed, room
-from .report import Measured, Plot
-from .timing import alternate_seconds, machine
+from ..model import Model, Sampler, SequenceBackend, generate
+from .frozen import held_out, laminate, sample_of, weight_bytes
+from .measured import Measured, Plot
+from ..timing import alternate_seconds, machine
 
 TOLERANCE = 1e-4  # the largest |logits difference| we accept between onnxruntime and PyTorch in float32
 
@@ -111,14 +111,14 @@ def max_difference(model: GPT, sess, inputs: torch.Tensor) -> float:
     return float(np.abs(run(sess, inputs.numpy()) - expected).max())
 
 
-def greedy_onnx(sess, prompts: np.ndarray, n_new: int) -> np.ndarray:
-    """(B, n_new) greedy continuations recomputing the whole sequence each step: the graph has no cache
-    (generate.greedy_recomputed, in onnxruntime)."""
-    seq = prompts.astype(np.int64)
-    for _ in range(n_new):
-        token = run(sess, seq)[:, -1].argmax(-1)[:, None]
-        seq = np.concatenate([seq, token], axis=1)
-    return seq[:, prompts.shape[1]:]
+def backend(sess, config) -> Model:
+    """The exported graph as a model generate can decode with (cache=False: the graph has no cache)."""
+    return Model(SequenceBackend(lambda ids: run(sess, ids.numpy()), config, "onnxruntime"), None)
+
+
+def greedy(model: Model, prompts: list[list[int]], n_new: int) -> list[list[int]]:
+    """n_new greedy tokens per prompt, the whole sequence recomputed every step (as the graph must)."""
+    return [m.ids for m in generate(model, prompts, sampler=Sampler(0.0), max_new=n_new, cache=False)]
 
 
 def initializer_bytes(path: str | Path) -> int:
@@ -127,19 +127,20 @@ def initializer_bytes(path: str | Path) -> int:
     return sum(onnx.numpy_helper.to_array(t).nbytes for t in onnx.load(str(path)).graph.initializer)
 
 
-def measure(served: Served, batch_sizes=(1, 8, 64), repeats: int = 5, progress=None,
+def measure(served: Model, batch_sizes=(1, 8, 64), repeats: int = 5, progress=None,
             folder: str | Path | None = None) -> Measured:
     """PyTorch eager vs onnxruntime on the same float32 model: logits, forward tokens/s, greedy generation.
 
     The ONNX file goes into `folder` (kept) or a temporary folder (removed afterwards).
     """
     require("onnx", "onnxscript", "onnxruntime")
-    if not served.held_out:
+    documents = held_out(served)
+    if not documents:
         raise OmakaseError("no held-out documents: the checkpoint's data is not on this machine "
                            "(give the data it was trained on)")
-    model = served.model  # onnxruntime runs on the CPU here, in float32, and so does the PyTorch it races
-    if model.w("wte").dtype != torch.float32 or model.w("wte").device.type != "cpu":
-        model = build(served.checkpoint, "float32", "cpu")
+    if served.network.w("wte").dtype != torch.float32 or served.network.w("wte").device.type != "cpu":
+        served = laminate(served.path, "float32", "cpu")  # onnxruntime runs on the CPU here, in float32, and
+    model = served.network  # so does the PyTorch it races
     cfg, total = served.config, len(batch_sizes) + 2
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(folder or scratch) / f"{served.path.stem}.onnx"
@@ -149,7 +150,7 @@ def measure(served: Served, batch_sizes=(1, 8, 64), repeats: int = 5, progress=N
         sess, onnx_bytes, stored = session(path), path.stat().st_size, initializer_bytes(path)
         if progress:
             progress(1, total, f"exported to ONNX in {export_s:.1f} s")
-        docs = sample_of(served.held_out, max(batch_sizes))
+        docs = sample_of(documents, max(batch_sizes))
         rows = []
         for i, b in enumerate(batch_sizes):
             inputs = padded_batch(docs[:b], cfg.block_size)[0]
@@ -161,12 +162,10 @@ def measure(served: Served, batch_sizes=(1, 8, 64), repeats: int = 5, progress=N
                          round(eager / ort_s, 2), max_difference(model, sess, inputs), None])
             if progress:
                 progress(i + 2, total, f"forward, batch {b}")
-        prompt, n_new = torch.tensor([[served.tokenizer.bos]]), cfg.block_size
-        room(model, 1, n_new)
-        same = torch.equal(greedy_recomputed(model, prompt, n_new),
-                           torch.from_numpy(greedy_onnx(sess, prompt.numpy(), n_new)))
-        eager, ort_s = (t.median for t in alternate_seconds([lambda: greedy_recomputed(model, prompt, n_new),
-                                                             lambda: greedy_onnx(sess, prompt.numpy(), n_new)], repeats))
+        prompt, n_new, exported = [[served.tokenizer.bos]], cfg.block_size, backend(sess, cfg)
+        same = greedy(served, prompt, n_new) == greedy(exported, prompt, n_new)
+        eager, ort_s = (t.median for t in alternate_seconds([lambda: greedy(served, prompt, n_new),
+                                                             lambda: greedy(exported, prompt, n_new)], repeats))
         rows.append(["generate", 1, n_new, round(n_new / eager, 1), round(n_new / ort_s, 1),
                      round(eager / ort_s, 2), None, same])
         if progress:

@@ -15,8 +15,9 @@ fc1 to fc2), so the shrunken model runs as it is. A unit's size is
 |fc1 row| * |fc2 column|: scaling the row by a and the column by 1/a gives the
 same function (ReLU is positively homogeneous), and only the product stays put.
 
-After pruning, a short fine-tune (Adam, a few steps on training documents, the
-pruned weights put back to zero after every update) recovers some of the loss.
+After pruning, a short fine-tune (Adam, a few steps on training documents through the
+one training loop, fit.py; the pruned weights put back to zero after every update)
+recovers some of the loss.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ from torch.nn.utils import prune as torch_prune
 
 from ..engines.torch import GPT, padded_batch
 from ..errors import OmakaseError
+from ..fit import Loss, fit
+from ..plan import Plan
+from ..model import Model, held_out_loss
 from . import frozen
-from .report import Measured, Plot
-from .timing import alternate_seconds, machine
+from .measured import Measured, Plot
+from ..timing import alternate_seconds, machine
 
 LOSS_TOLERANCE = 0.05  # a held-out loss rise smaller than this counts as "almost free"
 SPEED_NOISE = 0.10  # speed ratios within ±10% of 1 are reported as no change
@@ -108,34 +112,44 @@ def zero_fraction(model: GPT, reference: GPT) -> float:
 
 def finetune(model: GPT, docs: list[list[int]], steps: int, masks: dict[str, torch.Tensor] | None = None,
              lr: float = 1e-3, batch: int = 32, seed: int = 0) -> GPT:
-    """A copy of `model` after `steps` Adam updates on random batches of `docs`; masked weights are
-    put back to zero after every update, so a pruned weight stays pruned."""
+    """A copy of `model` after `steps` Adam updates (a constant learning rate) on random batches of `docs`,
+    through the one loop (fit.py); masked weights are put back to zero after every update, so a pruned
+    weight stays pruned."""
     if steps and not docs:
         raise OmakaseError("no training documents to fine-tune on: the checkpoint's data is not on this machine")
-    tuned = copy.deepcopy(model).requires_grad_(True).train()
-    optimizer = torch.optim.Adam(tuned.parameters(), lr=lr)
+    tuned = copy.deepcopy(model).requires_grad_(True)
+    if not steps:
+        return tuned.requires_grad_(False).eval()
+    # Adam's defaults (betas 0.9, 0.999; AdamW with no decay is Adam), no clipping, min_lr = lr: constant
+    plan = Plan(steps=steps, lr=lr, min_lr=lr, batch_size=batch, seed=seed, beta1=0.9, beta2=0.999)
     rng = random.Random(seed)
-    for _ in range(steps):
-        inputs, targets = padded_batch(rng.sample(docs, min(batch, len(docs))), model.config.block_size)
-        logits = tuned(inputs)
-        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            for name, mask in (masks or {}).items():
-                tuned.w(name).mul_(mask)
+
+    def next_batch(step):
+        return padded_batch(rng.sample(docs, min(batch, len(docs))), model.config.block_size)
+
+    def loss(m, share) -> Loss:
+        inputs, targets = share
+        logits = m(inputs)
+        mean = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1)
+        return Loss(mean, int((targets >= 0).sum()))
+
+    @torch.no_grad()
+    def keep_pruned(m) -> None:
+        for name, mask in (masks or {}).items():
+            m.w(name).mul_(mask)
+
+    fit(tuned, loss, next_batch, plan, after_update=keep_pruned)
     return tuned.requires_grad_(False).eval()
 
 
-def measure(served: frozen.Served, sparsities=(0.1, 0.3, 0.5, 0.7, 0.9), finetune_steps: int = 100,
+def measure(served: Model, sparsities=(0.1, 0.3, 0.5, 0.7, 0.9), finetune_steps: int = 100,
             repeats: int = 5, docs: int = 1000, progress=None) -> Measured:
     """Held-out loss (before and after a short fine-tune) and forward tokens/s against sparsity,
     unstructured and structured. Sparsity 0 (the dense model) starts both series."""
-    model, cfg = served.model, served.config
+    model, cfg = served.network, served.config
     if model.w("wte").dtype != torch.float32:  # measured in float32 (a copy: the served model stays as it is)
         model = copy.deepcopy(model).float()
-    sample = frozen.sample_of(served.held_out, docs)
+    sample = frozen.sample_of(frozen.held_out(served), docs)
     inputs, targets = padded_batch(sample, cfg.block_size)
     tokens = int((targets >= 0).sum())
     total = 1 + 2 * len(sparsities)
@@ -145,9 +159,9 @@ def measure(served: frozen.Served, sparsities=(0.1, 0.3, 0.5, 0.7, 0.9), finetun
             progress(done, total, f"{method} {sparsity:.0%}")
         with torch.inference_mode():
             dense_seconds, seconds = (t.median for t in alternate_seconds([lambda: model(inputs), lambda: pruned(inputs)], repeats))
-        tuned = finetune(pruned, served.train, finetune_steps, masks)
-        return [method, sparsity, zero_fraction(pruned, model), frozen.held_out_loss(pruned, sample, cfg.block_size),
-                frozen.held_out_loss(tuned, sample, cfg.block_size), tokens / seconds, dense_seconds / seconds]
+        tuned = finetune(pruned, frozen.training_docs(served), finetune_steps, masks)
+        return [method, sparsity, zero_fraction(pruned, model), held_out_loss(pruned, sample),
+                held_out_loss(tuned, sample), tokens / seconds, dense_seconds / seconds]
 
     dense = row("dense", 0.0, model, None, 0)
     rows = [["unstructured", *dense[1:]], ["structured", *dense[1:]]]  # sparsity 0 is the dense model itself

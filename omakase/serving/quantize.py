@@ -32,10 +32,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..engines.torch import GPT, padded_batch, rmsnorm
+from ..model import Model, Sampler, SequenceBackend, generate, held_out_loss
 from . import frozen
-from .generate import greedy_recomputed
-from .report import Measured, Plot
-from .timing import alternate_seconds, machine
+from .measured import Measured, Plot
+from ..timing import alternate_seconds, machine
 
 BLOCK = ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")  # the matrices of one layer
 
@@ -167,13 +167,19 @@ def _int_mm_works() -> str | None:
         return str(error).splitlines()[0]
 
 
-def measure(served: frozen.Served, repeats: int = 5, docs: int = 1000, progress=None) -> Measured:
+def greedy_recomputed(module: nn.Module, prompt: list[int], n_new: int) -> list[int]:
+    """n_new greedy tokens from a module without a cache (the whole prefix every step), through generate."""
+    backend = Model(SequenceBackend(module, module.config, "int8"), None)
+    return generate(backend, prompt, sampler=Sampler(0.0), max_new=n_new, cache=False)[0].ids
+
+
+def measure(served: Model, repeats: int = 5, docs: int = 1000, progress=None) -> Measured:
     """Size, forward and generation speed, and held-out loss of float32 and three int8 variants."""
-    model, cfg = served.model, served.config
-    sample = frozen.sample_of(served.held_out, docs)
+    model, cfg = served.network, served.config
+    sample = frozen.sample_of(frozen.held_out(served), docs)
     inputs, targets = padded_batch(sample, cfg.block_size)
     tokens = int((targets >= 0).sum())
-    bell = torch.tensor([[served.tokenizer.bos]])
+    bell = [served.tokenizer.bos]
     n_new = cfg.block_size  # from the bell to a full block, the whole prefix recomputed each step
     dynamic, caught = torch_dynamic_int8(model)
     variants = [("float32", LinearGPT(model)), ("int8 ours, dequantize", int8_gpt(model, "dequantize"))]
@@ -185,17 +191,17 @@ def measure(served: frozen.Served, repeats: int = 5, docs: int = 1000, progress=
     for done, (name, module) in enumerate(variants):
         if progress:
             progress(done, len(variants), name)
-        loss = frozen.held_out_loss(module, sample, cfg.block_size)
+        loss = held_out_loss(module, sample)
         rows.append([name, frozen.weight_bytes(module), saved_bytes(module), loss])
     if progress:
         progress(len(variants), len(variants), "timing")
     with torch.inference_mode():  # timed in turns, so every ratio compares runs taken side by side
         forward = [t.median for t in alternate_seconds([lambda m=m: m(inputs) for _, m in variants], repeats)]
-    generate = [t.median for t in alternate_seconds([lambda m=m: greedy_recomputed(m, bell, n_new)
+    generation = [t.median for t in alternate_seconds([lambda m=m: greedy_recomputed(m, bell, n_new)
                                                   for _, m in variants], repeats)]
     base = rows[0]
-    rows = [[name, wb, sb, wb / base[1], tokens / f, forward[0] / f, n_new / g, generate[0] / g, loss, loss - base[3]]
-            for (name, wb, sb, loss), f, g in zip(rows, forward, generate)]
+    rows = [[name, wb, sb, wb / base[1], tokens / f, forward[0] / f, n_new / g, generation[0] / g, loss, loss - base[3]]
+            for (name, wb, sb, loss), f, g in zip(rows, forward, generation)]
     columns = ["variant", "weight bytes", "saved bytes", "size x", "forward tokens/s",
                "forward x", "generate tokens/s", "generate x", "held-out loss", "loss change"]
     result = Measured("quantize", "INT8 weights: size, speed and held-out loss", columns, rows, setup={
@@ -225,7 +231,7 @@ def _notes(result: Measured) -> list[str]:
     fwd = max(result.rows[1:], key=lambda row: row[col("forward x")])
     gen = max(result.rows[1:], key=lambda row: row[col("generate x")])
     verdict = "held" if max(fwd[col("forward x")], gen[col("generate x")]) >= 4 else "did not hold"
-    notes.append(f"The seed's '4x faster' {verdict} here: the fastest int8 variants ran the batch forward at "
+    notes.append(f"The analogy's '4x faster' {verdict} here: the fastest int8 variants ran the batch forward at "
                  f"{fwd[col('forward x')]:.2f}x ({fwd[0]}) and generation at "
                  f"{gen[col('generate x')]:.2f}x ({gen[0]}) the float32 speed on this CPU.")
     return notes

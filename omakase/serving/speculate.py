@@ -13,6 +13,12 @@ P(out = x) = q(x) min(1, p(x)/q(x)) + P(reject) residual(x) = p(x).
 At temperature 0 the rule becomes: accept while the draft's token is the
 target's argmax, so the output is the target's greedy output, token for token.
 
+Both models are omakase.model Models decoding through their KV caches
+(model.KVCache); every draw (the draft's proposals, the acceptance uniforms,
+the residual and the bonus token) comes from one model.Sampler, so p and q are
+the sampler's distributions (its temperature and top-k) and a seed means what
+it means in generate. The target alone is generate itself.
+
 It pays only when a draft call is much cheaper than a target call: measure()
 times both and says what happened here.
 """
@@ -21,14 +27,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
+from .. import inference
 from ..config import count_params
-from ..engines.torch import GPT
 from ..errors import OmakaseError
-from .generate import greedy_cached, new_cache, room
-from .report import Measured, Plot
-from .timing import alternate_seconds, machine, median_seconds
+from ..model import KVCache, Model, Sampler, generate
+from ..model.sampler import argmax
+from . import frozen
+from .measured import Measured, Plot
+from ..timing import alternate_seconds, machine, median_seconds
 
 
 @dataclass
@@ -43,179 +49,134 @@ class Stats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def check_vocabulary(target: GPT, draft: GPT, target_chars: str | None = None, draft_chars: str | None = None):
+def check_vocabulary(target: Model, draft: Model) -> None:
     """The draft's token ids must mean what the target's mean, or its proposals are nonsense to the target."""
-    if target.config.vocab_size != draft.config.vocab_size or target_chars != draft_chars:
-        raise OmakaseError(
-            f"the draft's vocabulary ({draft.config.vocab_size} tokens{f', {draft_chars!r}' if draft_chars else ''}) "
-            f"is not the target's ({target.config.vocab_size} tokens{f', {target_chars!r}' if target_chars else ''}): "
-            "train the draft on the same data as the target, so both share one tokenizer")
+    chars = lambda m: getattr(m.tokenizer, "chars", None)  # noqa: E731
+    if target.config.vocab_size != draft.config.vocab_size or chars(target) != chars(draft):
+        shown = lambda m: f"{m.config.vocab_size} tokens" + (f", {chars(m)!r}" if chars(m) else "")  # noqa: E731
+        raise OmakaseError(f"the draft's vocabulary ({shown(draft)}) is not the target's ({shown(target)}): "
+                           "train the draft on the same data as the target, so both share one tokenizer")
 
 
-def probabilities(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """softmax(logits / temperature) in float64, so the acceptance ratios p/q are not rounded."""
-    return torch.softmax(logits.double() / temperature, dim=-1)
-
-
-def residual(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+def residual(p: list[float], q: list[float]) -> list[float]:
     """norm(max(0, p - q)): where the target wants more than the draft gave. When p == q there is none,
     and then a rejection never happens; p stands in so the row is still a distribution."""
-    extra = (p - q).clamp_min(0)
-    total = extra.sum(-1, keepdim=True)
-    return torch.where(total > 0, extra / total.clamp_min(1e-300), p)
+    extra = [max(0.0, a - b) for a, b in zip(p, q)]
+    total = sum(extra)
+    return [e / total for e in extra] if total > 0 else list(p)
 
 
-def accept_or_resample(p: torch.Tensor, q: torch.Tensor, drafted: torch.Tensor, generator=None):
-    """Leviathan's rule, row by row: (accepted (...) bool, replacement (...) drawn from residual(p, q)).
-
-    p, q: (..., V) target and draft distributions; drafted: (...) tokens drawn from q. Rows are
-    independent: for k drafted positions the caller keeps tokens up to the first rejection and
-    takes that row's replacement (drawing the uniforms at once changes nothing: they are independent).
-    """
-    p_x = p.gather(-1, drafted.unsqueeze(-1)).squeeze(-1)
-    q_x = q.gather(-1, drafted.unsqueeze(-1)).squeeze(-1)
-    u = torch.rand(p_x.shape, generator=generator, dtype=p.dtype)
-    accepted = u * q_x < p_x  # u < p/q without dividing; always true when p(x) >= q(x)
-    flat = residual(p, q).reshape(-1, p.shape[-1])
-    replacement = torch.multinomial(flat, 1, generator=generator).reshape(drafted.shape)
-    return accepted, replacement
+def accept_or_resample(p: list[float], q: list[float], drafted: int, sampler: Sampler) -> int | None:
+    """Leviathan's rule for one drafted token x drawn from q: None when it is accepted (with probability
+    min(1, p(x)/q(x))), else the replacement drawn from residual(p, q). Both draws come from the
+    sampler's stream."""
+    if sampler.rng.random() * q[drafted] < p[drafted]:  # u < p/q without dividing; always when p(x) >= q(x)
+        return None
+    return sampler.draw(residual(p, q))
 
 
-def _pick(logits: torch.Tensor, temperature: float, generator):
-    """(distribution or None, token): the argmax at temperature 0, else a draw from the softmax."""
-    if temperature == 0:
-        return None, int(logits.argmax())
-    probs = probabilities(logits, temperature)
-    return probs, int(torch.multinomial(probs, 1, generator=generator))
-
-
-@torch.inference_mode()
-def speculative_generate(target: GPT, draft: GPT, prompt_ids: list[int], n_new: int, k: int,
-                         temperature: float = 0.0, generator: torch.Generator | None = None,
-                         stop_at: int | None = None) -> tuple[list[int], Stats]:
+def speculative_generate(target: Model, draft: Model, prompt_ids: list[int], n_new: int, k: int,
+                         sampler: Sampler, stop_at: int | None = None) -> tuple[list[int], Stats]:
     """n_new tokens after prompt_ids (fewer if `stop_at`, e.g. the bell, comes out), the draft proposing
-    k per round and the target verifying them in one pass. Distributed as the target's own samples."""
+    k per round and the target verifying them in one pass. Distributed as the target's own samples
+    drawn by `sampler` (its temperature and top-k shape both p and q)."""
     check_vocabulary(target, draft)
     if k < 1:
-        raise ValueError("k (tokens drafted per round) must be at least 1")
-    if temperature < 0:
-        raise ValueError("temperature must be >= 0")
+        raise OmakaseError("k (tokens drafted per round) must be at least 1")
     seq, end = list(prompt_ids), len(prompt_ids) + n_new
-    room(target, len(seq), n_new)
-    room(draft, len(seq), n_new)
-    target_cache, draft_cache = new_cache(target), new_cache(draft)
-    target_done = draft_done = 0  # positions of seq whose keys and values each cache holds
+    for model in (target, draft):
+        if end - 1 > model.config.block_size:
+            raise OmakaseError(f"{len(seq)} prompt tokens and {n_new} new ones do not fit in a block of "
+                               f"{model.config.block_size}")
+    target_cache, draft_cache = KVCache(target.engine), KVCache(draft.engine)
     stats = Stats()
     while len(seq) < end:
         n = len(seq)
-        k_round = min(k, end - n - 1)  # never draft past n_new (nor, by room(), past the block)
-        drafts, qs, feed, pos = [], [], seq[draft_done:], draft_done
+        k_round = min(k, end - n - 1)  # never draft past n_new (nor past the block)
+        drafts, qs, feed = [], [], seq[draft_cache.pos:]
         for _ in range(k_round):
-            logits = draft(torch.tensor([feed]), draft_cache, pos)[0, -1]
+            logits = draft_cache.feed([feed])[0]
             stats.draft_calls += 1
-            pos += len(feed)
-            q, token = _pick(logits, temperature, generator)
+            token = sampler.pick(logits)
             drafts.append(token)
-            qs.append(q)
+            qs.append(None if sampler.greedy else sampler.probabilities(logits))
             feed = [token]
         # one target pass over the unseen tail of seq and the k drafts: k+1 next-token distributions
-        logits = target(torch.tensor([seq[target_done:] + drafts]), target_cache, target_done)[0, -(k_round + 1):]
+        rows = target_cache.feed([seq[target_cache.pos:] + drafts], every=True)[0][-(k_round + 1):]
         stats.target_calls += 1
-        if temperature == 0:
-            best = logits.argmax(-1).tolist()
+        if sampler.greedy:  # accept while the draft's token is the target's argmax
+            best = [argmax(row) for row in rows]
             a = 0
             while a < k_round and drafts[a] == best[a]:
                 a += 1
             last = best[a]
         else:
-            p = probabilities(logits, temperature)
             a, last = 0, None
-            if k_round:
-                accepted, replacement = accept_or_resample(p[:k_round], torch.stack(qs), torch.tensor(drafts),
-                                                           generator)
-                a = int(accepted.long().cumprod(0).sum())  # accepted up to the first rejection
-                last = int(replacement[a]) if a < k_round else None
+            while a < k_round:
+                last = accept_or_resample(sampler.probabilities(rows[a]), qs[a], drafts[a], sampler)
+                if last is not None:
+                    break
+                a += 1
             if last is None:  # every draft accepted: the bonus token, from p
-                last = int(torch.multinomial(p[k_round], 1, generator=generator))
+                last = sampler.pick(rows[k_round])
         stats.drafted, stats.accepted = stats.drafted + k_round, stats.accepted + a
         seq += drafts[:a] + [last]
-        # rejected positions stay in the caches; they are overwritten when those positions come again
-        target_done = n + a
+        # rejected positions are forgotten; they are overwritten when those positions come again
+        target_cache.rewind(n + a)
         if k_round:
-            draft_done = min(n + k_round - 1, n + a)
+            draft_cache.rewind(min(n + k_round - 1, n + a))
         if stop_at is not None and stop_at in seq[n:]:
             seq = seq[: seq.index(stop_at, n) + 1]
             break
     return seq[len(prompt_ids):], stats
 
 
-@torch.inference_mode()
-def sample_generate(target: GPT, prompt_ids: list[int], n_new: int, temperature: float = 0.0,
-                    generator: torch.Generator | None = None, stop_at: int | None = None) -> tuple[list[int], Stats]:
-    """The baseline: the target alone with its cache, one forward pass per token."""
-    room(target, len(prompt_ids), n_new)
-    cache, stats, out = new_cache(target), Stats(), []
-    logits = target(torch.tensor([list(prompt_ids)]), cache, 0)[0, -1]
-    stats.target_calls += 1
-    for pos in range(len(prompt_ids), len(prompt_ids) + n_new):
-        token = _pick(logits, temperature, generator)[1]
-        out.append(token)
-        if len(out) == n_new or token == stop_at:
-            break
-        logits = target(torch.tensor([[token]]), cache, pos)[0, -1]
-        stats.target_calls += 1
-    return out, stats
-
-
-def call_seconds(model: GPT, positions: int, repeats: int = 5, calls: int = 50) -> float:
-    """Median seconds of one forward pass over `positions` tokens with a cache (averaged over `calls`)."""
-    cache, ids = new_cache(model), torch.zeros((1, positions), dtype=torch.long)
+def call_seconds(model: Model, positions: int, repeats: int = 5, calls: int = 50) -> float:
+    """Median seconds of one forward pass over `positions` tokens with a cache (averaged over `calls`),
+    as generate makes it (logits handed back as lists)."""
+    cache, ids = KVCache(model.engine), [[0] * positions]
 
     def run():
-        with torch.inference_mode():
-            for _ in range(calls):
-                model(ids, cache, 0)
+        for _ in range(calls):
+            cache.rewind(0)
+            cache.feed(ids)
     return median_seconds(run, repeats, warmup=1).median / calls
 
 
-def _until(tokens: list[int], stop: int | None) -> list[int]:
-    """tokens up to and including the first `stop` (all of them when it never comes)."""
-    return tokens[: tokens.index(stop) + 1] if stop is not None and stop in tokens else tokens
-
-
-def prompts_of(served, count: int = 4, stream_length: int = 8) -> list[list[int]]:
-    """Names: the bell alone and bell + a letter. A stream: the first characters of held-out blocks."""
-    tok = served.tokenizer
-    if served.is_stream:
-        if not served.held_out:
+def prompts_of(tokenizer, held_out: list[list[int]] | None = None, count: int = 4,
+               stream_length: int = 8) -> list[list[int]]:
+    """Names (held_out None): the bell alone and bell + a letter. A stream: the first characters of
+    held-out blocks."""
+    if held_out is not None:
+        if not held_out:
             raise OmakaseError("no held-out text: the checkpoint's data is not on this machine")
-        return [block[:stream_length] for block in served.held_out[:count]]
-    letters = [c for c in "amkj" if c in tok.chars][: count - 1]
-    return [[tok.bos]] + [[tok.bos] + tok.ids(c) for c in letters]
+        return [block[:stream_length] for block in held_out[:count]]
+    letters = [c for c in "amkj" if c in tokenizer.chars][: count - 1]
+    return [[tokenizer.bos]] + [[tokenizer.bos] + tokenizer.ids(c) for c in letters]
 
 
-def measure(served_target, served_draft, ks=(1, 2, 3, 4, 6, 8), n_new: int | None = None, repeats: int = 5,
+def measure(target: Model, draft: Model, ks=(1, 2, 3, 4, 6, 8), n_new: int | None = None, repeats: int = 5,
             temperature: float = 0.0, seed: int = 0, progress=None) -> Measured:
     """Acceptance rate and speed-up against k: speculative decoding vs the target alone, same prompts and lengths."""
-    target, draft = served_target.model, served_draft.model
-    check_vocabulary(target, draft, served_target.tokenizer.chars, served_draft.tokenizer.chars)
-    prompts = prompts_of(served_target)
+    check_vocabulary(target, draft)
+    stream = inference.is_stream(target)
+    prompts = prompts_of(target.tokenizer, frozen.held_out(target) if stream else None)
     fits = min(target.config.block_size, draft.config.block_size) - max(map(len, prompts)) + 1
     n_new = fits if n_new is None else min(n_new, fits)
-    stop = None if served_target.is_stream else served_target.tokenizer.bos  # a name ends at the bell
-    greedy = [_until(greedy_cached(target, torch.tensor([p]), n_new)[0].tolist(), stop) for p in prompts]
-    gen = lambda: torch.Generator().manual_seed(seed)  # noqa: E731  the same draws in every repeat
+    stop = None if stream else target.tokenizer.bos  # a name ends at the bell
+    greedy = [generate(target, p, sampler=Sampler(0.0), max_new=n_new, stop=stop)[0].ids for p in prompts]
+    sampler = lambda: Sampler(temperature, seed=seed)  # noqa: E731  the same draws in every repeat
 
     def speculative(k):
-        g, outs, stats = gen(), [], Stats()
+        one, outs, stats = sampler(), [], Stats()
         for p in prompts:
-            out, s = speculative_generate(target, draft, p, n_new, k, temperature, g, stop)
+            out, s = speculative_generate(target, draft, p, n_new, k, one, stop)
             outs.append(out), stats.add(s)
         return outs, stats
 
     def alone():
-        g = gen()
-        return [sample_generate(target, p, n_new, temperature, g, stop)[0] for p in prompts]
+        one = sampler()
+        return [generate(target, p, sampler=one, max_new=n_new, stop=stop)[0].ids for p in prompts]
 
     tokens = sum(map(len, alone()))  # at temperature 0 both ways make exactly these (checked below)
 
@@ -247,7 +208,7 @@ def measure(served_target, served_draft, ks=(1, 2, 3, 4, 6, 8), n_new: int | Non
     weights = count_params(draft.config) / count_params(target.config)
     m.notes = [
         f"best speed-up {best[5]:.2f}x at k={best[0]} ({best[3]:.0f} vs {best[4]:.0f} tokens/s, median of {repeats})",
-        f"the seed's '2-3x faster' {claim} here: {best[5]:.2f}x at best, {min(r[5] for r in rows):.2f}x at worst",
+        f"the analogy's '2-3x faster' {claim} here: {best[5]:.2f}x at best, {min(r[5] for r in rows):.2f}x at worst",
         f"one draft forward pass takes {draft_s * 1e3:.3f} ms, one target pass {target_s * 1e3:.3f} ms: the draft "
         f"costs {draft_s / target_s:.2f} of a target call while holding {weights:.3f} of its weights; "
         "speculation pays only when a draft call is far cheaper than a target call",
@@ -260,13 +221,13 @@ def measure(served_target, served_draft, ks=(1, 2, 3, 4, 6, 8), n_new: int | Non
     ]
     if temperature == 0:
         m.notes.append(f"output identical to the target's greedy output for {sum(r[8] for r in rows)} of {len(rows)} k")
-    if not served_target.is_stream:
+    if not stream:
         m.notes.append(f"a names model has a block of {target.config.block_size} positions and a name ends at the "
                        f"bell: the {len(prompts)} prompts made {tokens} tokens in all")
     m.plot = Plot("k", ["speed-up", "acceptance rate"], "k (tokens drafted per round)", "ratio")
-    m.setup = {"target": served_target.config.to_dict(), "draft": served_draft.config.to_dict(),
-               "dtype": str(target.w("wte").dtype).replace("torch.", ""), "repeats": repeats,
+    m.setup = {"target": target.config.to_dict(), "draft": draft.config.to_dict(),
+               "dtype": str(target.network.w("wte").dtype).replace("torch.", ""), "repeats": repeats,
                "temperature": temperature, "seed": seed, "n_new": n_new,
-               "prompts": [served_target.tokenizer.decode(p) or "<bell>" for p in prompts],
+               "prompts": [target.tokenizer.decode(p) or "<bell>" for p in prompts],
                "draft call ms": draft_s * 1e3, "target call ms": target_s * 1e3, **machine()}
     return m

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from .story import Catalogue
+
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 GREY = "#999999"  # Okabe-Ito's ninth colour (as in R's palette.colors): the bell, reference lines
@@ -62,12 +64,20 @@ def style(lang: str) -> dict:
     return {**STYLE, **(CJK_STYLE if lang != "en" and has_cjk_font() else {})}
 
 
-def words(lang: str):
-    """The figures' words in `lang`: w(key, **values)."""
-    from .story import Catalogue
+class FigureWords:
+    """The figures' words in one language: w(key, **values) reads "figtext.<key>"; w.lang names the language
+    (for words kept elsewhere, such as a dial's name in anatomy.json)."""
 
-    t = Catalogue(lang)
-    return lambda key, **values: t(f"figtext.{key}", **values)
+    def __init__(self, lang: str):
+        self.lang, self.catalogue = lang, Catalogue(lang)
+
+    def __call__(self, key: str, **values) -> str:
+        return self.catalogue(f"figtext.{key}", **values)
+
+
+def words(lang: str) -> FigureWords:
+    """The figures' words in `lang`: w(key, **values)."""
+    return FigureWords(lang)
 
 
 def subplots(*grid, figsize, **options):
@@ -105,8 +115,8 @@ def rectangle(xy: tuple, width: float, height: float, **options):
 
 
 def course_label(course: str, w) -> str:
-    """A course as a figure shows it: the bell by its word in the figure's language."""
-    return w("bell") if course == "<bell>" else course
+    """A course as a figure shows it: the bell by its word in the figure's language, the space as ␣."""
+    return w("bell") if course == "<bell>" else "␣" if course == " " else course
 
 
 def box(ax, x: float, y: float, text: str, colour: str = SKY) -> None:

@@ -2,8 +2,9 @@
 
 A chapter is a title and a list of blocks (paragraphs, tables, figures, its
 question, the closing line); each chapter module (chapters/) weaves its live
-numbers into the catalogue's sentences as these blocks. The console (telling.py)
-and the HTML page (report.py) render the very same blocks, so the terminal and
+numbers into the catalogue's sentences as these blocks (chapters.tell). This
+module imports no chapter: the chapters build on it, never the other way round. The console (telling.py)
+and the HTML page (html_page.py) render the very same blocks, so the terminal and
 the page never tell different stories. Numbers are formatted with the helpers
 here; every word comes from the catalogue.
 """
@@ -25,6 +26,8 @@ class Catalogue:
     def __init__(self, lang: str):
         self.lang = lang
         self.entries: dict[str, str] = json.loads((CATALOGUE / f"{lang}.json").read_text(encoding="utf-8"))
+        # the second half's sentences (chapters 9-15) live in their own file beside the first half's
+        self.entries.update(json.loads((CATALOGUE / f"{lang}-part2.json").read_text(encoding="utf-8")))
 
     def __call__(self, key: str, **values) -> str:
         return self.entries[key].format(**values)
@@ -84,6 +87,11 @@ def course(t: Catalogue, label: str) -> str:
     return t("bell.label") if label == "<bell>" else "␣" if label == " " else label
 
 
+def visible(text: str) -> str:
+    """A menu as the reader sees it in running text: its spaces shown (␣), since a space is a course too."""
+    return text.replace(" ", "␣")
+
+
 def courses_text(t: Catalogue, labels) -> str:
     return " ".join(course(t, label) for label in labels)
 
@@ -100,14 +108,6 @@ def kitchen_table(t: Catalogue, rows) -> Table:
     """The tour's usual table: kitchen word, real term, value, and whose number it is."""
     headers = [t("col.kitchen"), t("col.real"), t("col.value"), t("col.whose")]
     return Table(headers, [[t(f"k.{key}"), t(f"r.{key}"), value, t(f"whose.{whose}")] for key, value, whose in rows])
-
-
-def tell(number: int, data: dict, t: Catalogue) -> Chapter:
-    """Chapter `number` told from its data: its title, its blocks (its question among them) and its summary."""
-    from .chapters import CHAPTERS  # here, not at the top: the chapter modules import this module's blocks
-
-    return Chapter(number, t(f"ch{number}.title"),
-                   CHAPTERS[number - 1].tell(data, t) + [Summary(t(f"ch{number}.summary"))])
 
 
 MAP_ROWS = ("model", "parameters", "dataset", "token", "tokenizer", "bos", "embedding", "position", "attention",

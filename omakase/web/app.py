@@ -19,9 +19,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from .. import anatomy
 from ..errors import OmakaseError
-from ..tour.story import LANGUAGES, Catalogue
-from . import kitchen, questions, shelf, tracing
+from . import kitchen, shelf, tracing
 from .training import Busy, Dials, Session
 
 STATIC = Path(__file__).parent / "static"
@@ -33,10 +33,8 @@ STREAM_SECONDS = 3600  # an event stream closes after an hour at most (the page 
 Ckpt = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]*$")]
 Name = Annotated[str, Query(max_length=64)]
 Temperature = Annotated[float, Query(ge=0, le=2, allow_inf_nan=False)]
-Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
+Seed = Annotated[int | None, Query(ge=0, le=2**31 - 1)]  # None: the run's own random stream, as `omakase cook`
 Count = Annotated[int, Query(ge=1, le=50)]
-Chapter = Annotated[int, Query(ge=min(questions.CHAPTERS), le=max(questions.CHAPTERS))]
-Lang = Annotated[str, Query(pattern="^(" + "|".join(LANGUAGES) + ")$")]
 
 
 class Start(BaseModel):
@@ -105,10 +103,9 @@ def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session:
 
     @app.get("/api/catalogue/{lang}")
     def catalogue(lang: Annotated[str, Field(max_length=8)]):
-        if lang not in LANGUAGES:
-            raise OmakaseError(f"language must be one of {', '.join(LANGUAGES)}, got {lang[:8]!r}")
+        words = anatomy.Words(lang)  # refuses a language it has no words for
         page = json.loads((CATALOGUE / f"{lang}.json").read_text(encoding="utf-8"))
-        return {**Catalogue(lang).entries, **page}  # the tour's words, and the page's own
+        return {**words.entries, **page}  # the model's parts as the tour names them, and the page's own words
 
     @app.get("/api/checkpoints")
     def checkpoints():
@@ -119,12 +116,24 @@ def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session:
         return kitchen.describe(books.model(checkpoint))
 
     @app.get("/api/cook")
-    def cook(checkpoint: Ckpt = None, n: Count = 10, temperature: Temperature = 0.5, seed: Seed = 42):
+    def cook(checkpoint: Ckpt = None, n: Count = 20, temperature: Temperature = 0.5, seed: Seed = None):
         return kitchen.graduation(books.model(checkpoint), n, temperature, seed)
 
     @app.get("/api/votes")
     def votes(name: Name, checkpoint: Ckpt = None, temperature: Temperature = 1.0):
         return kitchen.votes(books.model(checkpoint), name, temperature)
+
+    @app.get("/api/score")
+    def score(name: Name, checkpoint: Ckpt = None):
+        return kitchen.scorecard(books.model(checkpoint), name)
+
+    @app.get("/api/records")
+    def records(name: Name, checkpoint: Ckpt = None):
+        return kitchen.records(books.model(checkpoint), name)
+
+    @app.get("/api/courses")
+    def courses(name: Name, checkpoint: Ckpt = None):
+        return kitchen.courses(books.model(checkpoint), name)
 
     @app.get("/api/assembly")
     def assembly(name: Name, checkpoint: Ckpt = None):
@@ -143,22 +152,13 @@ def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session:
         return tracing.worked()
 
     @app.get("/api/trace/course")
-    def trace_course(name: Name, checkpoint: Ckpt = None):
-        return tracing.course(books.model(checkpoint), name)
+    def trace_course(name: Name, checkpoint: Ckpt = None,
+                     path: Annotated[int, Query(ge=0, lt=tracing.TOP_DIALS)] = 0):
+        return tracing.course(books.model(checkpoint), name, path)
 
     @app.get("/api/compare")
-    def compare(a: Ckpt, b: Ckpt, n: Count = 8, temperature: Temperature = 0.5, seed: Seed = 42):
+    def compare(a: Ckpt, b: Ckpt, n: Count = 8, temperature: Temperature = 0.5, seed: Seed = None):
         return kitchen.compare(books.model(a), books.model(b), n, temperature, seed)
-
-    @app.get("/api/question")
-    def question(chapter: Chapter, lang: Lang = "en", checkpoint: Ckpt = None):
-        return questions.ask(books.path(checkpoint), chapter, lang)
-
-    @app.get("/api/answer")
-    def answer(chapter: Chapter, guess: Annotated[str, Query(min_length=1, max_length=200)], lang: Lang = "en",
-               checkpoint: Ckpt = None):
-        """The answer comes only with a guess: predict first, then see what the model says."""
-        return questions.reveal(books.path(checkpoint), chapter, lang, guess)
 
     @app.get("/api/training")
     def training_state(since: Annotated[int, Query(ge=0, le=10**7)] = 0):

@@ -12,7 +12,9 @@ from collections import OrderedDict
 from pathlib import Path
 
 from .. import checkpoint as ckpt_io
-from .. import service
+from .. import files
+from .. import inference
+from ..model import Model
 from ..errors import OmakaseError
 
 KEEP_LOADED = 4  # models held in memory at once (each is a few MB at most for the sizes the page trains)
@@ -22,12 +24,13 @@ class Shelf:
     def __init__(self, runs: Path, extra: list[Path] = ()):
         self.runs = Path(runs)
         self.extra = [Path(p) for p in extra]
-        self._loaded: OrderedDict[tuple, service.Model] = OrderedDict()
+        self._loaded: OrderedDict[tuple, Model] = OrderedDict()
         self._lock = threading.Lock()
 
     def paths(self) -> dict[str, Path]:
-        """id -> path, newest last; empty placeholders (a run still reserving its name) are skipped."""
-        found = sorted((p for p in self.runs.glob("*.json") if p.is_file() and p.stat().st_size),
+        """id -> path, newest last; placeholders (a name reserved by a run not yet written) are skipped."""
+        found = sorted((p for p in self.runs.glob("*.json")
+                        if p.is_file() and p.stat().st_size and files.placeholder(p) is None),
                        key=lambda p: (p.stat().st_mtime, p.name)) if self.runs.is_dir() else []
         out = {}
         for p in self.extra + found:
@@ -53,7 +56,7 @@ class Shelf:
             raise OmakaseError(f"unknown checkpoint {ckpt_id[:40]!r}; the server knows: {shown}")
         return paths[ckpt_id]
 
-    def model(self, ckpt_id: str | None) -> service.Model:
+    def model(self, ckpt_id: str | None) -> Model:
         """The loaded model (numpy engine), reloaded when its file changed."""
         path = self.path(ckpt_id)
         key = (str(path), path.stat().st_mtime_ns)
@@ -61,7 +64,7 @@ class Shelf:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
-        model = service.load_model(path, "numpy")
+        model = inference.load_with_data(path, "numpy")
         with self._lock:
             self._loaded[key] = model
             while len(self._loaded) > KEEP_LOADED:
@@ -70,7 +73,7 @@ class Shelf:
 
     def reserve(self, stem: str = "web") -> Path:
         """runs/web-NNN.json: a fresh name, reserved at once (as the CLI reserves its own)."""
-        return ckpt_io.reserve(self.runs, stem)
+        return files.reserve(self.runs, stem)
 
 
 _summaries: dict[tuple, dict] = {}  # (path, mtime) -> summary: the list is asked for often, files change rarely

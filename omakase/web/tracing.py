@@ -6,18 +6,26 @@ nodes' children and local gradients (the engine's own record of each technique)
 and replays the chain rule one edge at a time; the replay ends at the very
 gradients Value.backward() computes (tests check that), so nothing is drawn
 that the engine did not do.
+
+On a real course, the path from the penalty down to a dial is labelled with the
+station each node belongs to: a node whose value is one the scalar kitchen's own
+trace recorded at a station (the card and tag, the cleansed stock, a sous chef's
+share, the stock after the roundtable, a back-kitchen unit, the stock after the
+back kitchen, a score of the vote) is named after it, and the nodes in between
+belong to the station of the next named node on the way up to the penalty.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from .. import service
+from .. import anatomy, inference
+from ..model import Model
 from ..autograd import TECHNIQUES, Value, count_techniques
-from ..config import block_of, count_params, dial_name, param_shapes
+from ..config import count_params
 from ..engines import make_engine
+from ..engines.scalar import softmax_exps
 from ..errors import OmakaseError
-from ..sample import course_penalty
 from .kitchen import check_name
 
 NUDGE = 0.001  # the tour's nudge: small enough that the influence predicts the change well
@@ -57,26 +65,29 @@ def replay(root: Value, names: dict) -> dict:
 
 
 def worked() -> dict:
-    """The salt-and-sugar example: taste = salt x sugar + salt, traced by the engine."""
-    salt, sugar = Value(2.0), Value(3.0)
-    blend = salt * sugar
-    taste = blend + salt
-    steps = replay(taste, {id(salt): "salt", id(sugar): "sugar", id(blend): "blend", id(taste): "taste"})
+    """The salt-and-sugar example (anatomy.salt_and_sugar), traced by the engine."""
+    example = anatomy.salt_and_sugar()
+    taste = example["taste"]
+    steps = replay(taste, {id(v): name for name, v in example.items()})
     taste.backward()
-    return {**steps, "engine": {"salt": salt.grad, "sugar": sugar.grad}}
+    return {**steps, "engine": {"salt": example["salt"].grad, "sugar": example["sugar"].grad}}
 
 
-def course(model: service.Model, name: str) -> dict:
+def course(model: Model, name: str, path_to: int = 0) -> dict:
     """Ming's worst course of `name`, traced back to every dial with the scalar engine: the path the
-    influence takes from the penalty to the dial that matters most, the six techniques counted,
-    the top dials, and each one nudged to measure whether the penalty moves as its influence predicts."""
+    influence takes from the penalty to one of the dials that matter most (`path_to`: 0 is the first;
+    each node with its station), the six techniques counted, the top dials, and each one nudged to
+    measure whether the penalty moves as its influence predicts."""
+    if not 0 <= path_to < TOP_DIALS:
+        raise OmakaseError(f"the path goes to one of the {TOP_DIALS} dials that matter most: 0 to {TOP_DIALS - 1}, "
+                           f"got {path_to}")
     if count_params(model.config) > SCALAR_LIMIT:
         raise OmakaseError(f"tracing node by node is for models up to {SCALAR_LIMIT:,} dials; this one has "
                            f"{count_params(model.config):,}")
     ids = check_name(model, name)
     tok = model.tokenizer
     tokens = [tok.bos] + ids + [tok.bos]
-    fast = service.score(model, [name])[0].courses
+    fast = inference.score(model, [name])[0].courses
     worst = min(range(len(fast)), key=lambda i: fast[i].p)  # the course Ming got most wrong
     engine = make_engine("scalar", model.checkpoint)
     penalty = engine.course_graph(tokens, worst)
@@ -84,17 +95,18 @@ def course(model: service.Model, name: str) -> dict:
     flat = [v.grad for v in engine.flat]
     top = sorted(range(len(flat)), key=lambda i: abs(flat[i]), reverse=True)[:TOP_DIALS]
     counts = count_techniques(penalty)
-    shapes = param_shapes(model.config)
     dials = []
     for i in top:
-        matrix, row, col = _locate(shapes, i)
-        measured = _nudged(model, matrix, row, col, tokens, worst) - penalty.data
-        dials.append({"dial": dial_name(model.config, i), "matrix": matrix, "row": row, "col": col,
-                      "station": block_of(matrix), "influence": flat[i], "predicted": flat[i] * NUDGE,
+        matrix, row, col = anatomy.locate(model.config, i)
+        measured = anatomy.nudge(model.checkpoint, (matrix, row, col), NUDGE, tokens, worst) - penalty.data
+        dials.append({"dial": anatomy.dial_parts(model.config, tok, matrix, row, col), "matrix": matrix,
+                      "row": row, "col": col, "influence": flat[i], "predicted": flat[i] * NUDGE,
                       "measured": measured})
+    path = _path(penalty, engine.flat[top[path_to]])
+    _name_stations(path, _stations(model, tokens[: worst + 2]), dials[path_to]["dial"])
     return {"name": name, "context": [tok.label(t) for t in tokens[: worst + 1]],
             "truth": tok.label(tokens[worst + 1]), "p": fast[worst].p, "penalty": penalty.data,
-            "path": _path(penalty, engine.flat[top[0]]), "dials": dials, "nudge": NUDGE,
+            "path": path, "path_to": path_to, "dials": dials, "nudge": NUDGE,
             "techniques": {t: counts[t] for t in TECHNIQUES}, "leaves": counts["leaf"],
             "nodes": sum(counts[t] for t in TECHNIQUES), "params": len(flat)}
 
@@ -118,17 +130,56 @@ def _path(root: Value, target: Value) -> list[dict]:
     return route[::-1]
 
 
-def _locate(shapes, dial: int) -> tuple[str, int, int]:
-    for matrix, (rows, cols) in shapes:
-        if dial < rows * cols:
-            return matrix, dial // cols, dial % cols
-        dial -= rows * cols
-    raise IndexError("dial index out of range")
+def _stations(model: Model, tokens: list[int]) -> dict[float, dict]:
+    """value -> where the scalar kitchen made it, for every value its trace records while serving all of
+    `tokens` but the last, and the share and the penalty the vote then gives the last (as course_graph does).
+
+    The scalar kitchen is deterministic, so a node of the course's graph holds exactly the value the
+    trace recorded at its station. Later stations are entered first: where two stations hold the same
+    value (a later line's incoming stock is the earlier line's outgoing one), the later station names it."""
+    tok, engine = model.tokenizer, make_engine("scalar", model.checkpoint)
+    cache, where, served, truth = engine.new_cache(), {}, tokens[:-1], tokens[-1]
+
+    def note(values, station: str, what: str, **more) -> None:
+        for i, v in enumerate(values):
+            if v != 0.0:  # zeros (units dumped by quality control) name nothing
+                where.setdefault(v, {"station": station, "what": what, "number": i + 1, **more})
+
+    for pos, token in enumerate(served):
+        trace: dict = {}
+        logits = engine.forward_token(token, pos, cache, trace)
+        at = {"pos": pos + 1, "course": tok.label(token)}
+        for i, v in enumerate(logits):
+            where.setdefault(v.data, {"station": "vote", "what": "score", "for": tok.label(i), **at})
+        for li in reversed(range(model.config.n_layer)):
+            line = {**at, "line": li + 1 if model.config.n_layer > 1 else None}
+            note(trace["residual"][li], "back_kitchen", "stock_after", **line)
+            note(trace["mlp_hidden"][li], "back_kitchen", "unit_passed", **line)
+            note(trace["mlp_pre"][li], "back_kitchen", "unit", **line)
+            note(trace["after_attention"][li], "roundtable", "stock_after", **line)
+            for h, shares in enumerate(trace["attention"][li]):
+                for j, share in enumerate(shares):
+                    where.setdefault(share, {"station": "roundtable", "what": "share", "chef": h + 1,
+                                             "to": j + 1, **line})
+            note(trace["stream_in"][li], "cleanser", "stock_in", **line)
+        note(trace["embedding"], "card", "card_and_tag", **at)
+    exps, total = softmax_exps(logits)  # the last course's vote, in percentages, and its penalty
+    share = exps[truth] * total**-1
+    where[share.data] = {"station": "vote", "what": "share", "for": tok.label(truth), **at}
+    where[share.log().data] = {"station": "penalty", "what": "penalty"}
+    return where
 
 
-def _nudged(model: service.Model, matrix: str, row: int, col: int, tokens: list[int], worst: int) -> float:
-    """The course's penalty, measured again on a copy of the model with one dial turned up by NUDGE."""
-    params = dict(model.checkpoint.params)
-    params[matrix] = [list(r) for r in params[matrix]]
-    params[matrix][row][col] += NUDGE
-    return course_penalty(make_engine("numpy", model.config, params), tokens, worst)
+def _name_stations(path: list[dict], where: dict[float, dict], dial: dict) -> None:
+    """Give each node of the path (penalty first, dial last) its "where": the penalty, a recorded station
+    value, the dial, or (in between) the station of the nearest named node above it."""
+    above = {"station": "vote", "what": "inside"}  # between the penalty and the first score: the vote's percentages
+    for i, node in enumerate(path):
+        if i == 0:
+            node["where"] = {"station": "penalty", "what": "penalty"}
+        elif i == len(path) - 1:
+            node["where"] = {"station": dial["station"], "what": "dial"}
+        elif node["value"] in where:
+            node["where"] = above = where[node["value"]]
+        else:
+            node["where"] = {"station": above["station"], "what": "inside", "line": above.get("line")}

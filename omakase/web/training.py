@@ -60,6 +60,7 @@ class Session:
         self.snapshots: list[dict] = []  # {"step", "held_out", "names"}
         self.checkpoint: str | None = None  # the id it was saved as
         self.error: str | None = None
+        self.held_out: dict | None = None  # at the end, every held-out document: what `omakase eval` and the tour print
         self.started = self.seconds = 0.0
         self.rate: list[list[float]] = []  # [[step, steps per second over the last interval]]
 
@@ -147,6 +148,8 @@ class Session:
         except OmakaseError as e:  # Diverged: the dials still hold the last finite state, which is saved
             self.error, final = str(e), "failed"
         self.seconds = time.perf_counter() - self.started
+        if run.step:  # measured once, after the clock stopped: the whole held-out set costs more than a snapshot
+            self.held_out = run.validate(None)
         try:
             self._save()
         except OSError as e:  # a full disk must not leave the session "running" for ever
@@ -187,5 +190,5 @@ class Session:
                             len(losses) / elapsed if elapsed else None),
             "seconds": elapsed, "dials": self.dials.__dict__ if self.dials else None,
             "params": count_params(run.config),
-            "checkpoint": self.checkpoint, "error": self.error,
+            "checkpoint": self.checkpoint, "error": self.error, "held_out": self.held_out, "snapshot_docs": VAL_DOCS,
         }

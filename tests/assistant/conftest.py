@@ -2,9 +2,9 @@
 
 import pytest
 
-from omakase.assistant import chat, tools
-from omakase.assistant.documents import write_documents
-from omakase.assistant.world import make_world
+from omakase.assistant.skills import chat_format, tools
+from omakase.assistant.data.documents import write_documents
+from omakase.assistant.data.world import make_world
 from omakase.bpe import BPE
 
 
@@ -17,4 +17,4 @@ def small_world():
 def small_bpe(small_world):
     """316 tokens (60 merges and the chat and tool specials) learned from the small world's documents."""
     text = "\n".join(d.text for d in write_documents(small_world, 0))
-    return BPE.train(text, 256 + 60, specials=chat.SPECIALS + tools.TOOL_SPECIALS)
+    return BPE.train(text, 256 + 60, specials=chat_format.SPECIALS + tools.TOOL_SPECIALS)

@@ -2,9 +2,10 @@
 
 import pytest
 
-from omakase.assistant import bills, tools
-from omakase.assistant.calculator import calculate
-from omakase.assistant.world import make_world
+from omakase.assistant.data import bills
+from omakase.assistant.skills import tools
+from omakase.assistant.skills.calculator import calculate
+from omakase.assistant.data.world import make_world
 from omakase.errors import OmakaseError
 
 
@@ -30,16 +31,29 @@ def test_held_out_bills_never_share_a_set_of_dishes_with_training(world):
     assert len({frozenset(b.items) for b in held}) == len(held)  # distinct, whatever the order
 
 
-def test_bills_use_only_the_well_known_dishes_and_are_seeded(world):
+def test_bills_asked_from_memory_use_only_the_well_known_dishes_and_are_seeded(world):
     known = {d.name for d in world.dishes if d.bucket in bills.BILL_BUCKETS}
-    assert all(dish in known for b in bills.bill_questions(world, n=50) for _, dish, _ in b.items)
-    assert bills.bill_questions(world, seed=3, n=20) == bills.bill_questions(world, seed=3, n=20)
+    assert all(dish in known for b in bills.bill_questions(world, n=50, show_prices=False) for _, dish, _ in b.items)
     assert bills.bill_questions(world, seed=3, n=20) != bills.bill_questions(world, seed=4, n=20)
 
 
-def test_prices_can_be_given_in_the_question(world):
-    b = bills.bill_questions(world, n=1, show_prices=True)[0]
-    assert all(f"${price}" in b.text for _, _, price in b.items)
+def test_bills_show_their_prices_unless_asked_from_memory(world):
+    for b in bills.bill_questions(world, n=20):
+        assert all(f"${price}" in b.text for _, _, price in b.items)
+    assert not any("$" in b.text for b in bills.bill_questions(world, n=20, show_prices=False))
+
+
+@pytest.mark.parametrize("show_prices", [True, False])
+def test_no_training_bill_names_a_dish_whose_facts_are_measured(world, show_prices):
+    from omakase.assistant.data import labelers
+
+    questions = labelers.fact_questions(world)
+    asked = {q.fact_id.split(":", 1)[1] for q in questions.held_out}
+    assert bills.measured_dishes(world) == asked & {d.name for d in world.dishes} != set()
+    named = {dish for b in bills.bill_questions(world, show_prices=show_prices) for _, dish, _ in b.items}
+    assert not named & asked
+    held_named = {dish for b in bills.bill_questions(world, held_out=True) for _, dish, _ in b.items}
+    assert held_named & asked  # held-out bills may name them: nothing is taught from those
 
 
 def test_the_right_total_is_the_last_number_of_the_reply(world):
@@ -58,14 +72,14 @@ def test_conversations_teach_the_calculator_or_answer_directly(world):
 
 
 def test_the_calculator_conversations_render_with_results_untrained(world):
-    from omakase.assistant import chat
+    from omakase.assistant.skills import chat_format
     from omakase.bpe import BPE
 
     b = bills.bill_questions(world, n=1)[0]
-    bpe = BPE.train(b.text + b.reply, 256 + 30, specials=chat.SPECIALS + tools.TOOL_SPECIALS)
+    bpe = BPE.train(b.text + b.reply, 256 + 30, specials=chat_format.SPECIALS + tools.TOOL_SPECIALS)
     r = tools.render_with_tools(bills.bill_conversations([b])[0], bpe)
     trained = bpe.decode([t for t, m in zip(r.ids, r.mask) if m])
-    assert trained == f"{tools.CALC}{b.expression}{tools.CALC_END}{b.reply}{chat.END}"
+    assert trained == f"{tools.CALC}{b.expression}{tools.CALC_END}{b.reply}{chat_format.END}"
 
 
 def test_a_world_too_small_for_the_bills_asked_is_one_clear_line():
@@ -75,3 +89,4 @@ def test_a_world_too_small_for_the_bills_asked_is_one_clear_line():
         bills.bill_questions(small, n=100_000)
     with pytest.raises(OmakaseError, match="bills need at least 3"):
         bills.bill_questions(small, buckets=(99,))
+    assert len(bills.bill_questions(small, show_prices=False)) < bills.DEFAULT_N[False]  # all a small world holds

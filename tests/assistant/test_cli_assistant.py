@@ -26,7 +26,7 @@ def test_bad_input_is_one_line(in_tmp, capsys):
     one_line_error(capsys, ["assistant", "chat", "--prompt", "  "], "--prompt is empty")
     one_line_error(capsys, ["assistant", "chat", "--prompt", "hi"], "no assistant in ./assistant-runs")
     one_line_error(capsys, ["assistant", "chat", "--model", "nowhere", "--prompt", "hi"], "holds no assistant model")
-    one_line_error(capsys, ["assistant", "chat", "--temperature", "-1"], "--temperature must be >= 0")
+    one_line_error(capsys, ["assistant", "chat", "--temperature", "-1"], "--temperature", "must be >= 0")
     one_line_error(capsys, ["assistant", "tokens", ""], "the text is empty")
     one_line_error(capsys, ["assistant", "tokens", "hello"], "no tokenizer in ./assistant-runs")
     one_line_error(capsys, ["assistant", "report", "nowhere"], "report.json does not exist")

@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from omakase.assistant import labelers as L
-from omakase.assistant.world import BUCKETS, make_world
+from omakase.assistant.data import labelers as L
+from omakase.assistant.data.world import BUCKETS, make_world
 from omakase.errors import OmakaseError
 
 
@@ -23,10 +23,7 @@ def messages(data, role=None):
     return [m["content"] for c in data["train"] + data["val"] for m in c if role is None or m["role"] == role]
 
 
-def test_same_seed_same_data(world, sft):
-    assert L.fact_questions(world, 0) == L.fact_questions(world, 0)
-    again = L.sft_conversations(world, 0, smalltalk_pairs=[("Hello", "Hi there!"), ("How are you?", "Very well, thanks.")])
-    assert again == sft
+def test_another_seed_makes_other_conversations(world, sft):  # the same seed, the same: test_determinism.py
     assert L.sft_conversations(world, 1)["train"] != sft["train"]
 
 
@@ -162,6 +159,8 @@ def test_base_vs_instruct_examples(world):
     examples = L.base_vs_instruct(world)
     assert [e.kind for e in examples] == ["example-question", "example-harmful", "example-identity"]
     assert examples[0].bucket == 30 and examples[2].text == "Who are you?"
+    taught = {q.text for q in L.refusals(seed=0).train}
+    assert examples[1].text not in taught and examples[1].text in {q.text for q in L.refusals(seed=0).held_out}
 
 
 def test_small_talk_is_capped_by_a_seeded_sample(world):

@@ -6,9 +6,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from omakase.assistant import chat, dpo, model, preference, reward_model, tools  # noqa: E402
-from omakase.assistant.pretrain import Plan  # noqa: E402
-from omakase.assistant.world import make_world  # noqa: E402
+from omakase.assistant.skills import chat_format, tools
+from omakase.assistant.stages import dpo, preference, reward_model
+from omakase.engines.torch import init_gpt
+from omakase.plan import nanogpt_plan  # noqa: E402
+from omakase.assistant.data.world import make_world  # noqa: E402
 from omakase.config import GPTConfig  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
 
@@ -24,11 +26,12 @@ def prompts(small_world):
 
 
 def tiny(small_bpe, seed=0):
-    return model.new_model(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=96), seed)
+    return init_gpt(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=96), seed)
 
 
 def first(prompts, kind, money=None):
-    return next(p for p in prompts if p.kind == kind and (money is None or p.money == money))
+    """The shortest prompt of a kind (a bill shows its prices: the tiny model's block of 96 must hold it)."""
+    return min((p for p in prompts if p.kind == kind and (money is None or p.money == money)), key=lambda p: len(p.text))
 
 
 # -- the rubric ---------------------------------------------------------------------------------
@@ -85,7 +88,7 @@ def test_prompts_cover_four_kinds_and_the_sides_do_not_share_a_prompt(prompts, s
     every = preference.preference_prompts(small_world, 0, True, per_kind=6)
     short = preference.preference_prompts(small_world, 0, True, per_kind=6, bpe=small_bpe, block_size=60)
     assert 0 < len(short) < len(every)  # this tokenizer is small: many prompts do not fit 60 tokens
-    assert all(len(chat.render(preference.conversation(p.text, p.reference), small_bpe).ids) <= 60 for p in short)
+    assert all(len(chat_format.render(preference.conversation(p.text, p.reference), small_bpe).ids) <= 60 for p in short)
     with pytest.raises(OmakaseError, match="per_kind"):
         preference.preference_prompts(small_world, 0, per_kind=0)
 
@@ -137,7 +140,12 @@ def test_the_dpo_loss_by_hand():
 # -- DPO on a tiny model ------------------------------------------------------------------------
 
 def hand_pairs(prompts):
-    bills = [p for p in prompts[False] if p.kind == "bill"][:3]
+    from dataclasses import replace
+
+    from omakase.assistant.skills.thinking import shortened
+
+    # asked with counts and prices only, so the pair fits the tiny model's block of 96 with room for the replies
+    bills = [replace(p, text=shortened(p.bill).text) for p in prompts[False] if p.kind == "bill"][:3]
     return [preference.Pair(b, f"That comes to ${b.bill.total}.", f"That comes to {b.bill.total + 1}.", 6, 2)
             for b in bills]
 
@@ -146,7 +154,7 @@ def test_dpo_starts_at_log_2_and_a_few_steps_raise_the_chosen_reply(prompts, sma
     sft = tiny(small_bpe)
     before = {n: sft.w(n).detach().clone() for n in sft.names}
     pairs = hand_pairs(prompts)
-    tuned, history = dpo.dpo(sft, small_bpe, pairs, Plan(steps=8, batch_size=3, lr=1e-2, warmup=1, min_lr=1e-3), beta=0.5)
+    tuned, history = dpo.dpo(sft, small_bpe, pairs, nanogpt_plan(steps=8, batch_size=3, lr=1e-2, warmup=1, min_lr=1e-3), beta=0.5)
     assert history["losses"][0] == pytest.approx(math.log(2), abs=1e-4)  # the policy starts as the reference
     assert history["losses"][-1] < history["losses"][0]
     chosen, rejected = preference.pair_data(pairs, small_bpe, 96)
@@ -157,16 +165,16 @@ def test_dpo_starts_at_log_2_and_a_few_steps_raise_the_chosen_reply(prompts, sma
     assert dpo.implicit_reward_accuracy(sft, sft, small_bpe, pairs).share == 0.0  # untuned: every margin is 0, no win
     assert all(torch.equal(before[n], sft.w(n)) for n in sft.names)  # the reference did not move
     with pytest.raises(OmakaseError, match="beta"):
-        dpo.dpo(sft, small_bpe, pairs, Plan(steps=1), beta=0.0)
+        dpo.dpo(sft, small_bpe, pairs, nanogpt_plan(steps=1, warmup=0), beta=0.0)
     with pytest.raises(OmakaseError, match="no pairs"):
-        dpo.dpo(sft, small_bpe, [], Plan(steps=1))
+        dpo.dpo(sft, small_bpe, [], nanogpt_plan(steps=1, warmup=0))
 
 
 def test_reply_logprobs_sum_only_the_replys_tokens(prompts, small_bpe):
     m = tiny(small_bpe)
     b = first(prompts[False], "bill")
     data = preference.pair_data([preference.Pair(b, "Yes.", "No.", 1, 0)], small_bpe, 96)[0]
-    rendered = chat.render(preference.conversation(b.text, "Yes."), small_bpe)
+    rendered = chat_format.render(preference.conversation(b.text, "Yes."), small_bpe)
     with torch.no_grad():
         logp = m(torch.tensor([rendered.ids[:-1]])).log_softmax(-1)[0]
     by_hand = sum(float(logp[i, t]) for i, (t, k) in enumerate(zip(rendered.ids[1:], rendered.mask[1:])) if k)
@@ -218,8 +226,9 @@ def test_the_reward_model_reads_the_gpts_hidden_state_and_starts_at_zero(prompts
     rm = reward_model.reward_model(sft)
     inputs = torch.tensor([small_bpe.encode("The bill is $12.")])
     with torch.no_grad():
-        hidden = rm(inputs)
+        hidden = rm(inputs, hidden=True)
         assert hidden.shape == (1, inputs.shape[1], 32)
+        assert torch.equal(hidden, sft(inputs, hidden=True))  # the SFT model's trunk, copied
         assert torch.allclose(hidden @ sft.w("lm_head").T, sft(inputs), atol=1e-5)  # the logits' hidden state
     pairs = hand_pairs(prompts)
     chosen, rejected = reward_model.pair_scores(rm, small_bpe, pairs)
@@ -236,7 +245,7 @@ def test_a_few_steps_teach_the_reward_model_a_separable_preference(small_bpe):
     train, held = pairs[::2], pairs[1::2]
     rm = reward_model.reward_model(tiny(small_bpe))
     before = reward_model.pair_accuracy(rm, small_bpe, held).share
-    history = reward_model.train_reward_model(rm, small_bpe, train, Plan(steps=25, batch_size=8, lr=1e-2, warmup=2,
+    history = reward_model.train_reward_model(rm, small_bpe, train, nanogpt_plan(steps=25, batch_size=8, lr=1e-2, warmup=2,
                                                                       weight_decay=0.0))
     after = reward_model.pair_accuracy(rm, small_bpe, held)
     assert history["losses"][0] == pytest.approx(math.log(2), abs=1e-6)  # a zero head: every score 0

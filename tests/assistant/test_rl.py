@@ -8,10 +8,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from omakase.assistant import bills, chat, model, rl, tools  # noqa: E402
-from omakase.assistant.calculator import calculator_tool  # noqa: E402
-from omakase.assistant.pretrain import Plan  # noqa: E402
-from omakase.assistant.world import make_world  # noqa: E402
+from omakase.assistant.data import bills
+from omakase.assistant.skills import chat_format, tools
+from omakase.assistant.stages import rl
+from omakase.engines.torch import init_gpt
+from omakase.assistant.skills.calculator import calculator_tool  # noqa: E402
+from omakase.plan import nanogpt_plan  # noqa: E402
+from omakase.assistant.data.world import make_world  # noqa: E402
 from omakase.bpe import BPE  # noqa: E402
 from omakase.config import GPTConfig  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
@@ -25,11 +28,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 @pytest.fixture(scope="module")
 def bpe():
-    return BPE.train(TEXT, 256 + 60, specials=chat.SPECIALS + tools.TOOL_SPECIALS)
+    return BPE.train(TEXT, 256 + 60, specials=chat_format.SPECIALS + tools.TOOL_SPECIALS)
 
 
 def tiny(bpe, seed=0):
-    return model.new_model(GPTConfig(vocab_size=bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=96), seed)
+    return init_gpt(GPTConfig(vocab_size=bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=96), seed)
 
 
 def grads(m):
@@ -63,7 +66,7 @@ def test_a_group_with_equal_rewards_gives_zero_gradient(bpe):
 def test_a_group_is_sampled_together_without_tool_tokens(bpe):
     m = tiny(bpe)
     group = rl.sample_group(m, bpe, rl.conversation_of(QUESTION), group=5, max_new=12, seed=3)
-    prompt = chat.render(rl.conversation_of(QUESTION), bpe, reply=True).ids
+    prompt = chat_format.render(rl.conversation_of(QUESTION), bpe, reply=True).ids
     assert len(group) == 5 and all(s.prompt_ids == prompt and 1 <= len(s.ids) <= 12 for s in group)
     assert all(s.written == [True] * len(s.ids) for s in group)
     banned = {bpe.special[t] for t in tools.TOOL_SPECIALS}
@@ -76,19 +79,19 @@ def test_a_group_is_sampled_together_without_tool_tokens(bpe):
 
 
 class Scripted:
-    """A stand-in model that writes `script` one token per call (then <|end|>), whatever it reads."""
+    """A stand-in engine that writes `script` one token per call (then <|end|>), whatever it reads."""
 
     def __init__(self, script, bpe):
         self.config = SimpleNamespace(block_size=96, n_layer=1, n_head=1, head_dim=1, n_embd=1)
-        self.script, self.end, self.vocab = list(script), bpe.special[chat.END], bpe.vocab_size
+        self.script, self.end, self.vocab = list(script), bpe.special[chat_format.END], bpe.vocab_size
 
-    def w(self, name):
-        return torch.zeros(1)
+    def new_cache(self, batch=1):
+        return None
 
-    def __call__(self, tokens, cache, pos):
-        logits = torch.zeros(1, tokens.shape[1], self.vocab)
-        logits[0, -1, self.script.pop(0) if self.script else self.end] = 10.0
-        return logits
+    def logits_cached(self, cache, rows, pos, every=False):
+        logits = [0.0] * self.vocab
+        logits[self.script.pop(0) if self.script else self.end] = 10.0
+        return [logits]
 
 
 def test_with_tools_the_results_are_not_the_models_actions(bpe):
@@ -98,7 +101,7 @@ def test_with_tools_the_results_are_not_the_models_actions(bpe):
     [sample] = rl.sample_group(scripted, bpe, rl.conversation_of(QUESTION), group=1, temperature=0.0,
                                tools={"calc": calculator_tool})
     result = [bpe.special[tools.RESULT]] + bpe.encode("36") + [bpe.special[tools.RESULT_END]]
-    assert sample.ids == call + result + answer + [bpe.special[chat.END]]
+    assert sample.ids == call + result + answer + [bpe.special[chat_format.END]]
     assert sample.written == [True] * len(call) + [False] * len(result) + [True] * (len(answer) + 1)
     assert sample.text == "That is $36." and sample.length == len(call) + len(answer)
     with pytest.raises(OmakaseError, match="max_new"):
@@ -109,10 +112,10 @@ def test_the_loss_is_on_the_models_tokens_only(bpe):
     """A sample with a calculator result inside: the result's tokens are out of the mask, and the
     gradient is exactly that of -A * mean log pi over the tokens the model wrote."""
     m = tiny(bpe)
-    prompt = chat.render(rl.conversation_of(QUESTION), bpe, reply=True).ids
+    prompt = chat_format.render(rl.conversation_of(QUESTION), bpe, reply=True).ids
     call = [bpe.special[tools.CALC]] + bpe.encode("3*12") + [bpe.special[tools.CALC_END]]
     result = [bpe.special[tools.RESULT]] + bpe.encode("36") + [bpe.special[tools.RESULT_END]]
-    answer = bpe.encode("That is $36.") + [bpe.special[chat.END]]
+    answer = bpe.encode("That is $36.") + [bpe.special[chat_format.END]]
     written = [True] * len(call) + [False] * len(result) + [True] * len(answer)
     sample = rl.Sample(prompt, call + result + answer, written, "That is $36.", True)
     short = rl.Sample(prompt, answer, [True] * len(answer), "That is $36.", True)
@@ -195,7 +198,7 @@ def test_practice_raises_the_rewarded_tokens_probability(bpe):
     """The toy task: reward 1 when the answer starts with a token of the first half of the vocabulary."""
     m = tiny(bpe)
     half = bpe.vocab_size // 2
-    prompt = torch.tensor([chat.render(rl.conversation_of(QUESTION), bpe, reply=True).ids])
+    prompt = torch.tensor([chat_format.render(rl.conversation_of(QUESTION), bpe, reply=True).ids])
 
     def rewarded_mass():
         with torch.no_grad():
@@ -203,7 +206,7 @@ def test_practice_raises_the_rewarded_tokens_probability(bpe):
 
     before = rewarded_mass()
     reference = copy.deepcopy(m)
-    history = rl.practice(m, bpe, [QUESTION], Plan(steps=3, batch_size=2, lr=3e-2, warmup=1, weight_decay=0.0),
+    history = rl.grpo(m, bpe, [QUESTION], nanogpt_plan(steps=3, batch_size=2, lr=3e-2, warmup=1, weight_decay=0.0),
                           reward=lambda q, text: 0.0, reference=reference, group=8, max_new=2)
     assert history.teaching == [0.0] * 3 and rewarded_mass() == pytest.approx(before, abs=1e-6)  # nothing to learn
 
@@ -211,7 +214,7 @@ def test_practice_raises_the_rewarded_tokens_probability(bpe):
         ids = bpe.encode(text)
         return float(bool(ids) and ids[0] < half)
 
-    history = rl.practice(m, bpe, [QUESTION], Plan(steps=8, batch_size=2, lr=3e-2, warmup=1, weight_decay=0.0),
+    history = rl.grpo(m, bpe, [QUESTION], nanogpt_plan(steps=8, batch_size=2, lr=3e-2, warmup=1, weight_decay=0.0),
                           reward=first_token_rewarded, reference=reference, group=8, max_new=2)
     after = rewarded_mass()
     assert after > before + 0.1, (before, after)
@@ -238,7 +241,7 @@ def test_steps_where_no_group_teaches_leave_the_weights_alone(bpe):
     weights = []
     for steps in (1, 4):
         m = tiny(bpe)
-        history = rl.practice(m, bpe, [QUESTION], Plan(steps=steps, batch_size=1, lr=1e-2, warmup=1),
+        history = rl.grpo(m, bpe, [QUESTION], nanogpt_plan(steps=steps, batch_size=1, lr=1e-2, warmup=1),
                               reward=first_answer_only(), group=4, max_new=2)
         weights.append(torch.cat([p.detach().flatten() for p in m.parameters()]))
         assert history.teaching == [1.0] + [0.0] * (steps - 1)
@@ -248,13 +251,13 @@ def test_steps_where_no_group_teaches_leave_the_weights_alone(bpe):
 
 def test_practice_refuses_bad_settings(bpe):
     m = tiny(bpe)
-    plan = Plan(steps=1, batch_size=1)
+    plan = nanogpt_plan(steps=1, batch_size=1, warmup=0)
     with pytest.raises(OmakaseError, match="at least 2 answers"):
-        rl.practice(m, bpe, [QUESTION], plan, group=1)
+        rl.grpo(m, bpe, [QUESTION], plan, group=1)
     with pytest.raises(OmakaseError, match="needs a reference"):
-        rl.practice(m, bpe, [QUESTION], plan, kl=0.1)
+        rl.grpo(m, bpe, [QUESTION], plan, kl=0.1)
     with pytest.raises(OmakaseError, match="no questions"):
-        rl.practice(m, bpe, [], plan)
+        rl.grpo(m, bpe, [], plan)
 
 
 def test_the_reward_is_the_checked_total():

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from omakase.assistant import smalltalk
+from omakase.assistant.data import smalltalk
 from omakase.errors import OmakaseError
 
 ODD_FILE = """categories:

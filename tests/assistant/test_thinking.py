@@ -4,11 +4,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from omakase.assistant import bills, chat, thinking, tools  # noqa: E402
-from omakase.assistant.bills import Bill  # noqa: E402
-from omakase.assistant.calculator import calculate  # noqa: E402
-from omakase.assistant.documents import write_documents  # noqa: E402
-from omakase.assistant.thinking import Comparison, LetterQuestion  # noqa: E402
+from omakase.assistant.data import bills
+from omakase.assistant.skills import chat_format, thinking, tools
+from omakase.assistant.data.bills import Bill  # noqa: E402
+from omakase.assistant.skills.calculator import calculator_tool  # noqa: E402
+from omakase.assistant.data.documents import write_documents  # noqa: E402
+from omakase.assistant.skills.thinking import Comparison, LetterQuestion  # noqa: E402
 from omakase.bpe import BPE  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
 
@@ -17,8 +18,7 @@ BILL = Bill("b", "How much are 3 miso soups ($12 each) and 2 eel bowls ($7 each)
             50, "3*12+2*7", "That comes to $50.", "")
 THREE = Bill("c", "And 1 tart ($9)?", ((3, "miso soup", 12), (2, "eel bowl", 7), (1, "tart", 9)), 59, "3*12+2*7+1*9",
              "That is $59 in all.", "")
-EEL = LetterQuestion("l", "How many times does the letter o appear in the smoked yuzu eel bowl?",
-                     "smoked yuzu eel bowl", "o", 2)
+BERRY = LetterQuestion("l", "How many r's are in strawberry?", "strawberry", "r", 3)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -73,43 +73,44 @@ def test_bill_results_group_by_tokens_and_dishes(small_bpe):
 
 
 def test_letter_replies_spell_tally_and_call_the_calculator():
-    assert thinking.spelled(EEL) == "s m o=1 k e d, y u z u, e e l, b o=2 w l"
-    assert thinking.letter_reply(EEL, "direct") == "The letter o appears 2 times."
-    assert thinking.letter_reply(EEL, "spelled") == ("Letters: s m o=1 k e d, y u z u, e e l, b o=2 w l. "
-                                                     "The letter o appears 2 times.")
-    assert thinking.letter_reply(EEL, "calculator") == (
-        "<|calc|>1+0+0+1<|/calc|><|result|>2<|/result|>The letter o appears 2 times.")
-    none = LetterQuestion("z", "", "smoked yuzu eel bowl", "x", 0)
+    assert thinking.spelled(BERRY) == "s t r=1 a w b e r=2 r=3 y"
+    assert thinking.letter_reply(BERRY, "direct") == "The letter r appears 3 times."
+    assert thinking.letter_reply(BERRY, "spelled") == ("Letters: s t r=1 a w b e r=2 r=3 y. "
+                                                       "The letter r appears 3 times.")
+    assert thinking.letter_reply(BERRY, "calculator") == (  # the tool reads the letters the model cannot see
+        "<|calc|>count(strawberry, r)<|/calc|><|result|>3<|/result|>The letter r appears 3 times.")
+    none = LetterQuestion("z", "", "miso", "x", 0)
     assert thinking.letter_reply(none, "spelled").endswith("x appears 0 times.") and "=" not in thinking.spelled(none)
-    assert thinking.is_right_count(EEL, "Letters: s m o=1 k e d, b o=2 w l. The letter o appears 2 times.")
-    assert not thinking.is_right_count(EEL, "s m o=1 k e d, b o=2 w l. So 3.")
-    assert not thinking.is_right_count(EEL, "Two.")
+    assert thinking.is_right_count(BERRY, "Letters: s t r=1 a w b e r=2 r=3 y. The letter r appears 3 times.")
+    assert not thinking.is_right_count(BERRY, "s t r=1 a w b e r=2 y. So 2.")
+    assert not thinking.is_right_count(BERRY, "Three.")
     with pytest.raises(OmakaseError, match="unknown letter style"):
-        thinking.letter_reply(EEL, "python")
+        thinking.letter_reply(BERRY, "python")
 
 
 def test_the_calculator_style_trains_the_call_and_not_its_result(small_bpe):
-    r = tools.render_with_tools(thinking.letter_conversations([EEL], "calculator")[0], small_bpe)
+    r = tools.render_with_tools(thinking.letter_conversations([BERRY], "calculator")[0], small_bpe)
     trained = small_bpe.decode([t for t, m in zip(r.ids, r.mask) if m])
-    assert trained == "<|calc|>1+0+0+1<|/calc|>The letter o appears 2 times.<|end|>"
+    assert trained == "<|calc|>count(strawberry, r)<|/calc|>The letter r appears 3 times.<|end|>"
 
 
-def test_letter_questions_are_true_and_held_out_by_dish(small_world):
+def test_letter_questions_are_true_short_and_held_out_by_word(small_world):
     train, held = thinking.letter_questions(small_world), thinking.letter_questions(small_world, held_out=True)
-    assert train and held and not {q.name for q in train} & {q.name for q in held}
-    assert {q.name for q in train} | {q.name for q in held} == {d.name for d in small_world.dishes}
+    assert train and held and not {q.word for q in train} & {q.word for q in held}
+    assert {q.word for q in train} | {q.word for q in held} == set(thinking.letter_words(small_world))
     for q in train + held:
-        assert q.count == q.name.count(q.letter) == sum(q.per_word) and q.letter in q.text and q.name in q.text
-        assert calculate("+".join(map(str, q.per_word))).value == str(q.count)
+        assert q.count == q.word.count(q.letter) and q.letter in q.text and q.word in q.text
+        assert 3 <= len(q.word) <= thinking.MAX_LETTERS and " " not in q.word
+        assert calculator_tool(f"count({q.word}, {q.letter})") == str(q.count)
     assert any(q.count == 0 for q in train + held) and any(q.count >= 2 for q in train + held)
     assert thinking.letter_questions(small_world, seed=1) == thinking.letter_questions(small_world, seed=1)
-    with pytest.raises(OmakaseError, match="letters_per_name"):
-        thinking.letter_questions(small_world, letters_per_name=0)
+    with pytest.raises(OmakaseError, match="letters_per_word"):
+        thinking.letter_questions(small_world, letters_per_word=0)
 
 
 def test_letter_results_compare_with_always_saying_one():
-    qs = [EEL, LetterQuestion("m", "", "smoked yuzu eel bowl", "m", 1)]
-    got = thinking.letter_results(qs, ["The letter o appears 1 time.", "The letter m appears 1 time."])
+    qs = [LetterQuestion("o", "", "bowl", "o", 1), LetterQuestion("e", "", "eel", "e", 2)]
+    got = thinking.letter_results(qs, ["The letter o appears 1 time.", "The letter e appears 1 time."])
     assert got["all"].share == 0.5 and got["always_one"].share == 0.5
     assert got["by_count"]["2"].share == 0.0 and got["by_count"]["1"].share == 1.0
 
@@ -149,7 +150,7 @@ def test_the_padded_style_lines_the_decimals_up_before_it_answers():
 
 
 def test_comparisons_are_grouped_by_how_the_bpe_cuts_them():
-    small_bpe = BPE.train(" 9.11 9.9" * 50, 256 + 5 + 2, specials=chat.SPECIALS)  # 2 merges: " 9" and "11"
+    small_bpe = BPE.train(" 9.11 9.9" * 50, 256 + 5 + 2, specials=chat_format.SPECIALS)  # 2 merges: " 9" and "11"
     assert [small_bpe.piece(t) for t in small_bpe.encode("11")] == [b"11"] and len(small_bpe.encode("57")) == 2
     trap = Comparison("x", "", "9.11", "9.9", "9.9", "same whole, trap")
     group = thinking.tokenization_group(trap, small_bpe)
@@ -180,7 +181,7 @@ def test_fitting_keeps_only_questions_every_variant_fits(small_bpe):
 
 def test_experiments_fit_the_quick_block(small_world):
     text = "\n".join(d.text for d in write_documents(small_world, 0))
-    quick = BPE.train(text, 512, specials=chat.SPECIALS + tools.TOOL_SPECIALS)  # the quick preset's tokenizer size
+    quick = BPE.train(text, 512, specials=chat_format.SPECIALS + tools.TOOL_SPECIALS)  # the quick preset's tokenizer size
     got = thinking.experiments(small_world, quick, 96, n_bills=150, n_comparisons=(60, 30), short_bills=True)
     styles_of = {"bills": thinking.BILL_STYLES, "letters": thinking.LETTER_STYLES,
                  "comparisons": thinking.COMPARE_STYLES}
@@ -195,18 +196,19 @@ def test_experiments_fit_the_quick_block(small_world):
 
 
 def test_a_few_sft_steps_on_comparisons_lower_their_held_out_loss_and_the_measures_run(small_world, small_bpe):
-    from omakase.assistant import model as assistant_model
-    from omakase.assistant.pretrain import Plan, held_out_loss
-    from omakase.assistant.sft import examples, finetune
+    from omakase.engines.torch import init_gpt
+    from omakase.model import held_out_loss
+    from omakase.plan import nanogpt_plan
+    from omakase.assistant.stages.sft import examples, finetune
     from omakase.config import GPTConfig
 
     train, held = thinking.comparison_questions(n=60), thinking.comparison_questions(n=8, held_out=True)
-    m = assistant_model.new_model(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2,
+    m = init_gpt(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2,
                                             block_size=128), 0)
     asked = examples(thinking.comparison_conversations(held), small_bpe, 128)
     before = held_out_loss(m, [(asked.inputs, asked.targets)])
     finetune(m, small_bpe, thinking.comparison_conversations(train), [],
-             Plan(steps=12, batch_size=8, lr=5e-3, warmup=2, eval_every=12, eval_batches=1))
+             nanogpt_plan(steps=12, batch_size=8, lr=5e-3, warmup=2, eval_every=12, eval_batches=1))
     assert held_out_loss(m, [(asked.inputs, asked.targets)]) < before - 0.5  # pairs never trained on
     got = thinking.measure_comparisons(m, small_bpe, held[:2])
     assert got["all"].n == 2 and sum(r.n for r in got["by_pieces"].values()) == 2

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from omakase.assistant import tokenview
+from omakase.assistant.data import tokenview
 from omakase.bpe import BPE
 
 TEXT = ("The strawberry tart: straw-coloured pastry, berries, cream. Three berries per tart, "

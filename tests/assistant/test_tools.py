@@ -6,9 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from omakase.assistant import chat, talk, tools  # noqa: E402
-from omakase.assistant.calculator import calculator_tool  # noqa: E402
-from omakase.assistant.tools import (CALC, CALC_END, RESULT, RESULT_END, SEARCH, SEARCH_END,  # noqa: E402
+from omakase.assistant.skills import chat_format, reply, search, tools
+from omakase.assistant.skills.calculator import calculator_tool  # noqa: E402
+from omakase.assistant.skills.tools import (CALC, CALC_END, RESULT, RESULT_END, SEARCH, SEARCH_END,  # noqa: E402
                                      ToolCall, render_with_tools, reply_with_tools)
 from omakase.bpe import BPE  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
@@ -23,28 +23,28 @@ DOCUMENTS = ["Tonight's menu\n\nThe smoked yuzu eel bowl costs $14. The fried pl
 
 @pytest.fixture(scope="module")
 def bpe():
-    return BPE.train(TEXT, 256 + 60, specials=chat.SPECIALS + tools.TOOL_SPECIALS)
+    return BPE.train(TEXT, 256 + 60, specials=chat_format.SPECIALS + tools.TOOL_SPECIALS)
 
 
 class Scripted:
-    """A stand-in model that writes `script`, one token per call, whatever it is fed (then <|end|>).
+    """A stand-in engine that writes `script`, one token per call, whatever it is fed (then <|end|>).
 
     It records what it was fed at which position, so the test can check that the orchestrator
     keeps one KV cache going: positions follow on, and the results are read like any token."""
 
     def __init__(self, script, bpe, block=96):
         self.config = SimpleNamespace(block_size=block, n_layer=1, n_head=1, head_dim=1, n_embd=1)
-        self.script, self.end, self.vocab = list(script), bpe.special[chat.END], bpe.vocab_size
+        self.script, self.end, self.vocab = list(script), bpe.special[chat_format.END], bpe.vocab_size
         self.fed = []
 
-    def w(self, name):
-        return torch.zeros(1)
+    def new_cache(self, batch=1):
+        return None
 
-    def __call__(self, tokens, cache, pos):
-        self.fed.append((pos, tokens[0].tolist()))
-        logits = torch.zeros(1, tokens.shape[1], self.vocab)
-        logits[0, -1, self.script.pop(0) if self.script else self.end] = 10.0
-        return logits
+    def logits_cached(self, cache, rows, pos, every=False):
+        self.fed.append((pos, rows[0]))
+        logits = [0.0] * self.vocab
+        logits[self.script.pop(0) if self.script else self.end] = 10.0
+        return [logits]
 
 
 def call(bpe, name, query):
@@ -59,21 +59,21 @@ def fed_in_order(model):
 
 def test_a_calc_call_gets_its_result_and_the_model_goes_on(bpe):
     answer = bpe.encode("That is $50 in all.")
-    model = Scripted(call(bpe, CALC, "3*12+2*7") + answer + [bpe.special[chat.END]], bpe)
+    model = Scripted(call(bpe, CALC, "3*12+2*7") + answer + [bpe.special[chat_format.END]], bpe)
     said = reply_with_tools(model, bpe, ASK, {"calc": calculator_tool})
     result = [bpe.special[RESULT]] + bpe.encode("50") + [bpe.special[RESULT_END]]
-    assert said.ids == call(bpe, CALC, "3*12+2*7") + result + answer + [bpe.special[chat.END]]
+    assert said.ids == call(bpe, CALC, "3*12+2*7") + result + answer + [bpe.special[chat_format.END]]
     assert said.calls == [ToolCall("calc", "3*12+2*7", "50")]
     assert said.text == "That is $50 in all." and said.stopped and said.reason == "end"
     n_call = len(call(bpe, CALC, "3*12+2*7"))
     assert said.written == [True] * n_call + [False] * len(result) + [True] * (len(answer) + 1)
     in_order, fed = fed_in_order(model)
     assert in_order and fed == said.prompt_ids + said.ids[:-1]  # one cache: every token fed once, in order
-    assert said.prompt_ids == chat.render(ASK, bpe, reply=True).ids
+    assert said.prompt_ids == chat_format.render(ASK, bpe, reply=True).ids
 
 
 def test_a_refused_expression_is_a_result_and_the_chat_goes_on(bpe):
-    model = Scripted(call(bpe, CALC, "__import__('os')") + bpe.encode("Sorry.") + [bpe.special[chat.END]], bpe, 200)
+    model = Scripted(call(bpe, CALC, "__import__('os')") + bpe.encode("Sorry.") + [bpe.special[chat_format.END]], bpe, 200)
     said = reply_with_tools(model, bpe, ASK, {"calc": calculator_tool})
     assert said.calls[0].result.startswith("refused: names are not allowed")
     assert said.text == "Sorry." and said.stopped
@@ -81,7 +81,7 @@ def test_a_refused_expression_is_a_result_and_the_chat_goes_on(bpe):
 
 
 def test_a_call_with_no_such_tool_or_no_text_is_refused(bpe):
-    model = Scripted(call(bpe, SEARCH, "eel bowl") + call(bpe, CALC, " ") + [bpe.special[chat.END]], bpe)
+    model = Scripted(call(bpe, SEARCH, "eel bowl") + call(bpe, CALC, " ") + [bpe.special[chat_format.END]], bpe)
     said = reply_with_tools(model, bpe, ASK, {"calc": calculator_tool})
     assert [c.result for c in said.calls] == ["refused: there is no search tool here",
                                               "refused: the calc call is empty"]
@@ -101,7 +101,7 @@ def test_the_model_cannot_write_a_result_itself(bpe):
 
 
 def test_a_full_block_or_max_new_stops_without_an_error(bpe):
-    prompt = len(chat.render(ASK, bpe, reply=True).ids)
+    prompt = len(chat_format.render(ASK, bpe, reply=True).ids)
     asked = call(bpe, CALC, "3*12+2*7")
     model = Scripted(asked + bpe.encode("That is fifty") * 5, bpe, block=prompt + len(asked) + 1)
     said = reply_with_tools(model, bpe, ASK, {"calc": calculator_tool})  # the call fits, its result does not
@@ -113,8 +113,8 @@ def test_a_full_block_or_max_new_stops_without_an_error(bpe):
 
 
 def test_a_tokenizer_without_tool_tokens_is_one_clear_line():
-    plain = BPE.train(TEXT, 256 + 20, specials=chat.SPECIALS)
-    assert render_with_tools(ASK, plain) == chat.render(ASK, plain)  # no call: any tokenizer renders it
+    plain = BPE.train(TEXT, 256 + 20, specials=chat_format.SPECIALS)
+    assert render_with_tools(ASK, plain) == chat_format.render(ASK, plain)  # no call: any tokenizer renders it
     with pytest.raises(OmakaseError, match="no tool tokens"):
         render_with_tools(ASK + [{"role": "assistant", "content": tools.call_text("calc", "1+1", "2")}], plain)
     with pytest.raises(OmakaseError, match="no tool tokens"):
@@ -128,7 +128,7 @@ def test_sft_rendering_trains_the_calls_and_not_the_results(bpe):
     r = render_with_tools(ASK + [{"role": "assistant", "content": content}], bpe)
     sp = bpe.special
     trained = [t for t, m in zip(r.ids, r.mask) if m]
-    assert trained == call(bpe, CALC, "3*4+2*12") + bpe.encode("That is $36.") + [sp[chat.END]]
+    assert trained == call(bpe, CALC, "3*4+2*12") + bpe.encode("That is $36.") + [sp[chat_format.END]]
     results = [t for t, m in zip(r.ids, r.mask) if not m][-(len(bpe.encode("36")) + 2):]
     assert results == [sp[RESULT]] + bpe.encode("36") + [sp[RESULT_END]]
     assert len(r.ids) == len(r.mask)
@@ -137,7 +137,7 @@ def test_sft_rendering_trains_the_calls_and_not_the_results(bpe):
 def test_without_markers_it_renders_as_chat_does(bpe):
     conversation = [{"role": "system", "content": "Be kind."}] + ASK + [{"role": "assistant", "content": "$36."}]
     for reply in (False, True):
-        assert render_with_tools(conversation, bpe, reply) == chat.render(conversation, bpe, reply)
+        assert render_with_tools(conversation, bpe, reply) == chat_format.render(conversation, bpe, reply)
 
 
 def test_a_guest_cannot_forge_a_call_or_a_result(bpe):
@@ -153,77 +153,36 @@ def test_a_malformed_call_in_sft_data_is_one_clear_line(bpe, content):
         render_with_tools(ASK + [{"role": "assistant", "content": content}], bpe)
 
 
-def test_search_finds_the_sentence_that_states_the_fact():
-    search = tools.search_tool(DOCUMENTS, k=1)
-    assert search("How much is the smoked yuzu eel bowl?") == "The smoked yuzu eel bowl costs $14."
-    assert search("Who makes the smoked yuzu eel bowl?") == "Kenji Mori makes the smoked yuzu eel bowl."
-    assert search("zzz qqq") == "no results for 'zzz qqq'"
-    assert len(tools.search_tool(DOCUMENTS, k=3, max_chars=50)("smoked yuzu eel bowl")) <= 50
-
-
-def test_the_stdlib_bm25_ranks_as_bm25s_does():
-    pytest.importorskip("bm25s")
-    from omakase.lab.retrievers import BM25Index
-
-    pieces = tools.chunks(DOCUMENTS * 3 + ["The eel is grilled. Eel, eel and more eel for the eel lovers."])
-    ours, theirs = tools.StdlibBM25(pieces), BM25Index(pieces)
-    for query in ("smoked eel bowl price", "open on Friday", "Kenji Mori", "eel"):
-        assert ours.scores(query) == pytest.approx(theirs.scores(query).tolist(), rel=1e-4, abs=1e-6)
-
-
 def test_a_search_call_reads_the_documents(bpe):
-    model = Scripted(call(bpe, SEARCH, "smoked yuzu eel bowl price") + [bpe.special[chat.END]], bpe)
-    said = reply_with_tools(model, bpe, ASK, {"search": tools.search_tool(DOCUMENTS, k=1)})
+    model = Scripted(call(bpe, SEARCH, "smoked yuzu eel bowl price") + [bpe.special[chat_format.END]], bpe)
+    said = reply_with_tools(model, bpe, ASK, {"search": search.search_tool(DOCUMENTS, k=1)})
     assert said.calls[0].result == "The smoked yuzu eel bowl costs $14."
     assert "$14" in bpe.decode(said.ids) and said.text == ""
 
 
-@pytest.mark.slow
-def test_dense_search_finds_the_sentence():
-    pytest.importorskip("sentence_transformers")
-    search = tools.search_tool(DOCUMENTS, k=1, method="dense")
-    assert search("When do you open on Friday?") == "On Friday we're open 5 pm to 11 pm."
-
-
 def test_an_untrained_model_talks_with_tools_without_an_error(bpe):
-    from omakase.assistant import model as assistant_model
+    from omakase.engines.torch import init_gpt
     from omakase.config import GPTConfig
 
-    m = assistant_model.new_model(GPTConfig(vocab_size=bpe.vocab_size, n_layer=1, n_embd=32, n_head=4,
+    m = init_gpt(GPTConfig(vocab_size=bpe.vocab_size, n_layer=1, n_embd=32, n_head=4,
                                             block_size=48), 0)
     said = reply_with_tools(m, bpe, ASK, {"calc": calculator_tool}, max_new=30, temperature=1.0, seed=1)
     assert len(said.ids) == len(said.written) and sum(said.written) <= 30
     assert len(said.prompt_ids) + len(said.ids) <= 48 + 1
-    plain = talk.reply(m, bpe, ASK, max_new=30, temperature=1.0, seed=1)
+    plain = reply.reply(m, bpe, ASK, max_new=30, temperature=1.0, seed=1)
     assert plain.prompt_ids == said.prompt_ids
 
 
-def test_without_bm25s_search_falls_back_to_the_stdlib_bm25(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "bm25s", None)  # `import bm25s` now fails as on a machine without the extra
-    assert isinstance(tools._bm25_scores(tools.chunks(DOCUMENTS)).__self__, tools.StdlibBM25)
-    search = tools.search_tool(DOCUMENTS, k=1)
-    assert search("How much is the smoked yuzu eel bowl?") == "The smoked yuzu eel bowl costs $14."
-
-
-def test_search_refuses_nothing_to_search_and_unknown_methods():
-    with pytest.raises(OmakaseError, match="nothing to search"):
-        tools.search_tool(["", "  "])
-    with pytest.raises(OmakaseError, match="bm25 or dense"):
-        tools.search_tool(DOCUMENTS, method="fuzzy")
-
-
 def test_the_labelers_answer_from_a_search_result_only_when_it_states_the_answer(bpe):
-    from omakase.assistant.labelers import Question
+    from omakase.assistant.data.labelers import Question
 
     found = Question("q:1", "How much is the smoked yuzu eel bowl?", "14", "price:smoked yuzu eel bowl", 1, "fact",
                      "The smoked yuzu eel bowl costs $14.")
     missed = Question("q:2", "Where does the smoked yuzu eel bowl come from?", "Dunmere", "origin:smoked yuzu eel bowl",
                       1, "fact", "It comes from Dunmere.")
-    search = tools.search_tool(DOCUMENTS, k=1)
-    assert tools.search_answer(missed, search) == missed.reply  # the result lacks Dunmere: no call
-    answer = tools.search_answer(found, search)
+    find = search.search_tool(DOCUMENTS, k=1)
+    assert tools.search_answer(missed, find) == missed.reply  # the result lacks Dunmere: no call
+    answer = tools.search_answer(found, find)
     assert answer == (f"{SEARCH}How much is the smoked yuzu eel bowl?{SEARCH_END}{RESULT}"
                       f"The smoked yuzu eel bowl costs $14.{RESULT_END}The smoked yuzu eel bowl costs $14.")
     r = render_with_tools([{"role": "user", "content": found.text}, {"role": "assistant", "content": answer}], bpe)
@@ -234,20 +193,20 @@ def test_a_builds_tools_are_the_calculator_and_a_search_over_its_library(tmp_pat
     import json
 
     assert set(tools.kitchen_tools(tmp_path)) == {"calc"}  # no library.json: no search
-    (tmp_path / tools.LIBRARY).write_text(json.dumps(DOCUMENTS))
+    (tmp_path / search.LIBRARY).write_text(json.dumps(DOCUMENTS))
     kit = tools.kitchen_tools(tmp_path)
     assert kit["calc"]("3*12+2*7") == "50"
     assert "$14" in kit["search"]("How much is the smoked yuzu eel bowl?")
 
 
 def test_the_tools_variant_asks_the_same_questions_and_answers_them_with_calls():
-    from omakase.assistant import build
-    from omakase.assistant.world import make_world
+    from omakase.assistant.measure import build
+    from omakase.assistant.data.world import make_world
 
     world = make_world(0, "small")
-    search = tools.search_tool([f"The {d.name} costs ${d.price}." for d in world.dishes])
+    find = search.search_tool([f"The {d.name} costs ${d.price}." for d in world.dishes])
     plain = build.conversations(world, 0, bills=20)
-    tooled = build.conversations(world, 0, bills=20, search=search)
+    tooled = build.conversations(world, 0, bills=20, search=find)
     assert plain["counts"] == tooled["counts"] and plain["counts"]["bill"] + plain["val_counts"].get("bill", 0) == 20
     said = [m["content"] for c in plain["train"] + plain["val"] for m in c if m["role"] == "assistant"]
     assert not any(marker in text for text in said for marker in tools.TOOL_SPECIALS)
@@ -258,7 +217,7 @@ def test_the_tools_variant_asks_the_same_questions_and_answers_them_with_calls()
 
 def test_a_reply_is_kept_with_its_calls_unless_a_call_is_cut_off(bpe):
     answer = bpe.encode("That is $50.")
-    whole = reply_with_tools(Scripted(call(bpe, CALC, "3*12+2*7") + answer + [bpe.special[chat.END]], bpe), bpe, ASK,
+    whole = reply_with_tools(Scripted(call(bpe, CALC, "3*12+2*7") + answer + [bpe.special[chat_format.END]], bpe), bpe, ASK,
                              {"calc": calculator_tool})
     assert tools.as_written(whole, bpe) == f"{CALC}3*12+2*7{CALC_END}{RESULT}50{RESULT_END}That is $50."
     cut = reply_with_tools(Scripted(bpe.encode("Let me see.") + [bpe.special[CALC]] + bpe.encode("3*12"), bpe), bpe,

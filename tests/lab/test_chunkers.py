@@ -6,7 +6,7 @@ import pytest
 
 from omakase.cli import main
 from omakase.lab.chunkers import chunk_file
-from omakase.lab.chunking import span_scores, within_budget
+from omakase.lab.chunking_eval import span_scores, within_budget
 
 PY = '''import os
 
@@ -142,7 +142,7 @@ def test_chunking_cli_on_a_tiny_folder(tmp_path, minilm, capsys):
 
 def test_shipped_span_layout_points_at_the_snippets(tmp_path):
     from omakase.lab import beir
-    from omakase.lab.chunking import materialize_shipped
+    from omakase.lab.chunking_eval import materialize_shipped
 
     code, qpath = materialize_shipped(tmp_path)
     corpus = beir.load_corpus(beir.SHIPPED / "corpus.jsonl")

@@ -183,7 +183,7 @@ def test_embedding_in_length_order_gives_rows_back_in_input_order():
     assert rows[:, 0].tolist() == [words(t) for t in texts]  # each row is its own text's
 
 
-# ---------------------------------------------------------------- indexing with F: headers, lines seen, pools
+# ---------------------------------------------------------------- indexing with F: headers, lines seen, batches
 
 def repo_of(root, files):
     for rel, text in files.items():
@@ -208,16 +208,17 @@ def test_index_stores_code_as_documents_headers_as_metadata_and_counts_lines_see
     assert a.lines.total == f.lines.total and a.lines.seen < a.lines.total and a.truncated > 0 == f.truncated
 
 
-def test_pooled_embedding_stores_what_file_by_file_embedding_stores(tmp_path, fake_embedder_class):
+def test_batched_embedding_stores_what_one_chunk_at_a_time_stores(tmp_path, fake_embedder_class):
     from omakase.lab import store
 
     repo = repo_of(tmp_path / "repo", {"long.py": LONG, "big.py": CLASS, "shop.py": PY})
-    pooled, alone = fake_embedder_class(window=40), fake_embedder_class(window=40)
-    store.index_folder(repo, tmp_path / "pooled", pooled)
-    store.index_folder(repo, tmp_path / "alone", alone, pool=0)
-    assert (pooled.calls, alone.calls) == (1, 3)  # one pool for all three files; one call per file
+    batched, alone = fake_embedder_class(window=40), fake_embedder_class(window=40)
+    stats = store.index_folder(repo, tmp_path / "batched", batched)
+    store.index_folder(repo, tmp_path / "alone", alone, batch_size=1)
+    n = stats.chunks_added
+    assert (batched.calls, alone.calls) == (-(-n // store.EMBED_BATCH), n)  # batches across files; one call a chunk
     stored = [store.open_collection(store.open_client(tmp_path / d, create=False)).get(include=["embeddings"])
-              for d in ("pooled", "alone")]
+              for d in ("batched", "alone")]
     by_id = [dict(zip(s["ids"], np.asarray(s["embeddings"]).tolist())) for s in stored]
     assert by_id[0] == by_id[1] and len(by_id[0]) > 30
 

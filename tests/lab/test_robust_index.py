@@ -26,6 +26,7 @@ BAD_FILES = {
     "image.js": (bytes(range(256)) * 4, "skipped"),
     "latin_no_cookie.sql": (b"SELECT 'caf\xe9' FROM menu;\n", "skipped"),
     "klingon.py": (b"# coding: klingon\nx = 1\n", "skipped"),
+    "elf.py": (b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe", "skipped"),  # a compiled program named .py
     "empty.py": (b"", "empty"),
     "blank.sql": (b"\n   \n\t\n", "empty"),
 }
@@ -47,9 +48,10 @@ def test_files_are_decoded_as_their_bytes_say():
 
 
 @pytest.mark.parametrize("name, reason", [
-    ("nul.py", "holds NUL bytes, so it is binary or UTF-16 without a byte-order mark"),
-    ("utf16_no_bom.js", "holds NUL bytes"),
-    ("image.js", "not UTF-8 text (byte 0x80 at offset 128)"),
+    ("nul.py", "binary (it holds NUL bytes)"),
+    ("utf16_no_bom.js", "binary (it holds NUL bytes)"),
+    ("image.js", "binary (it holds NUL bytes)"),
+    ("elf.py", "binary (it holds NUL bytes)"),  # not "invalid or missing encoding declaration", as Python says
     ("latin_no_cookie.sql", "not UTF-8 text (byte 0xe9 at offset 11)"),
     ("klingon.py", "unknown encoding"),
 ])
@@ -109,17 +111,18 @@ def test_a_run_goes_on_past_files_it_cannot_read_or_parse(tmp_path, fake_embedde
     assert stats.files == len(BAD_FILES) + 1
     assert stats.files_indexed == expect("indexed") + expect("windows") + 1
     assert stats.files_windowed == expect("windows")
-    assert stats.files_unreadable == expect("skipped")
+    assert stats.skipped_files["not text"] == expect("skipped")
     assert stats.files_empty == expect("empty")  # empty files are not counted as indexed
     assert len(warnings) == expect("windows") + expect("skipped")
     assert all("\n" not in w for w in warnings)
     assert any(w.startswith("py2.py line 2: Python syntax error") and w.endswith("windows instead") for w in warnings)
-    assert "image.js: not UTF-8 text (byte 0x80 at offset 128); skipped" in warnings
+    assert "image.js: binary (it holds NUL bytes); skipped" in warnings
+    assert "latin_no_cookie.sql: not UTF-8 text (byte 0xe9 at offset 11); skipped" in warnings
     hits = Searcher(tmp_path / "db", lambda: fake_embedder).search("SELECT name FROM users;", k=1).results
-    assert hits[0].path == "utf16.sql" and hits[0].signature == "SELECT name FROM users;"  # read as UTF-16
+    assert hits[0].path == "utf16.sql" and hits[0].symbol == "SELECT name FROM users;"  # read as UTF-16
     # unreadable files are looked at again next time (they may have been fixed), the rest is unchanged
     again, warnings = index(root, tmp_path / "db", fake_embedder)
-    assert again.files_unchanged == stats.files_indexed and again.files_unreadable == stats.files_unreadable
+    assert again.files_unchanged == stats.files_indexed and again.skipped_files == stats.skipped_files
 
 
 def test_a_file_that_turns_binary_leaves_the_index(tmp_path, fake_embedder):
@@ -127,7 +130,7 @@ def test_a_file_that_turns_binary_leaves_the_index(tmp_path, fake_embedder):
     index(root, tmp_path / "db", fake_embedder)
     (root / "b.py").write_bytes(b"\x00\x01\x02")
     stats, warnings = index(root, tmp_path / "db", fake_embedder)
-    assert (stats.files_unchanged, stats.files_unreadable, stats.chunks_total) == (1, 1, 1)
+    assert (stats.files_unchanged, stats.skipped_files["not text"], stats.chunks_total) == (1, 1, 1)
 
 
 def test_8001_statements_are_written_in_batches_chroma_accepts(tmp_path, fake_embedder, monkeypatch):
@@ -137,13 +140,13 @@ def test_8001_statements_are_written_in_batches_chroma_accepts(tmp_path, fake_em
     written = []
     original = store.write
     monkeypatch.setattr(store, "write", lambda col, chunks, *a: written.append(len(chunks)) or original(col, chunks, *a))
-    stats, _ = index(root, tmp_path / "db", fake_embedder)
+    stats, _ = index(root, tmp_path / "db", fake_embedder, batch_size=10**6)  # Chroma's limit must cut it
     limit = store.max_batch_size(store.open_client(tmp_path / "db", create=False))
     assert stats.chunks_added == stats.chunks_total == 7999
     assert len(written) > 1 and max(written) <= limit and sum(written) == 7999
 
 
-def test_an_interrupted_file_is_redone_without_doubling(tmp_path, fake_embedder_class, monkeypatch, ctrl_c_on_write):
+def test_an_interrupted_file_is_resumed_without_doubling(tmp_path, fake_embedder_class, monkeypatch, ctrl_c_on_write):
     root = write_files(tmp_path / "repo", {"many.sql": "".join(f"SELECT {i};\n" for i in range(10))})
     monkeypatch.setattr(store, "max_batch_size", lambda client: 4)  # 10 chunks: writes of 4, 4 and 2
     ctrl_c_on_write(2)
@@ -153,7 +156,7 @@ def test_an_interrupted_file_is_redone_without_doubling(tmp_path, fake_embedder_
     assert col.count() == 4
     assert not (tmp_path / "db" / store.LOCK).exists()  # the lock goes with the run
     stats, _ = index(root, tmp_path / "db", fake_embedder_class())
-    assert (stats.files_indexed, stats.chunks_total) == (1, 10)
+    assert (stats.files_indexed, stats.files_resumed, stats.chunks_added, stats.chunks_total) == (1, 1, 6, 10)
 
 
 def test_strategy_and_embedder_are_recorded_and_not_mixed(tmp_path, fake_embedder, fake_embedder_class):
@@ -171,7 +174,7 @@ def test_strategy_and_embedder_are_recorded_and_not_mixed(tmp_path, fake_embedde
     assert str(e.value) == ("this database was built with embedder fake (64-d), not other (64-d); "
                             "use the same embedder, or a new database folder")
     with pytest.raises(OmakaseError, match="built with embedder fake"):  # before any model: the name alone
-        store.check_target(db, root, "A", "minilm", create=True)
+        store.check_target(db, None, "A", "minilm", create=True)
     index(root, db, fake_embedder, strategy="a")  # the same strategy, any case, is welcome
 
 

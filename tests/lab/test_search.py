@@ -70,13 +70,19 @@ def test_several_queries_as_arguments_share_one_model(db, fake_model, capsys):
     code, out, _ = run(capsys, "mean_of_prices", "debounce", "--k", "2", "--db", str(db))
     assert code == 0 and len(fake_model) == 1
     lines = out.splitlines()
-    assert lines[0] == "'mean_of_prices': dense, top 2 of 11 chunks"
-    assert lines[3] == "'debounce': dense, top 2 of 11 chunks"
-    assert len(lines) == 6
-    for result_line in lines[1:3] + lines[4:6]:
-        place, sig, score = [x.strip() for x in result_line.split("  ") if x]  # path:line  signature  score
+    assert [line for line in lines if not line.startswith(" ")] == [
+        "'mean_of_prices': dense, top 2 of 11 chunks, one per function",
+        "'debounce': dense, top 2 of 11 chunks, one per function"]
+    rows = [n for n, line in enumerate(lines) if line.startswith("  ") and not line.startswith("      ")]
+    assert len(rows) == 4
+    for n in rows:  # path:def_line  symbol  lines a-b  score, then the window's first lines
+        place, symbol, span, score = [x.strip() for x in lines[n].split("  ") if x]
         path, line = place.split(":")
-        assert path in FILES and sig == FILES[path].splitlines()[int(line) - 1].strip() and 0 < float(score) <= 1
+        text = FILES[path].splitlines()
+        assert symbol == text[int(line) - 1].strip() and 0 < float(score) <= 1
+        start, end = map(int, span.removeprefix("lines ").split("-"))
+        assert start <= int(line) <= end
+        assert lines[n + 1].strip() == text[start - 1].strip()  # the snippet starts where the match starts
 
 
 def test_queries_from_standard_input_one_per_line(db, fake_model, capsys, monkeypatch):
@@ -91,7 +97,8 @@ def test_interactive_answers_line_by_line_until_an_empty_line(db, fake_model, ca
     code, out, err = run(capsys, "--db", str(db), "--k", "1", stdin=stdin, monkeypatch=monkeypatch)
     assert code == 0 and len(fake_model) == 1
     assert [line for line in out.splitlines() if line.startswith("'")] == [
-        "'debounce': dense, top 1 of 11 chunks", "'PriceBook': dense, top 1 of 11 chunks"]
+        "'debounce': dense, top 1 of 11 chunks, one per function",
+        "'PriceBook': dense, top 1 of 11 chunks, one per function"]
     assert err.count("search> ") == 3 and "dense search over 11 chunks" in err  # prompts go to stderr
     # --interactive reads a pipe line by line too, until its end
     code, out, err = run(capsys, "-i", "--json", "--method", "bm25", "--db", str(db),
@@ -125,18 +132,19 @@ def test_json_is_one_object_per_query_and_nothing_else(db, fake_model, capsys):
     assert set(a) == {"query", "method", "k", "searched", "results"}
     assert (a["query"], a["method"], a["k"], a["searched"], len(a["results"])) == ("debounce", "hybrid", 3, 11, 3)
     for r in a["results"]:
-        assert set(r) == {"path", "line", "start_line", "end_line", "score", "signature", "method"}
+        assert set(r) == {"path", "symbol", "def_line", "start_line", "end_line", "score", "snippet", "method"}
         assert isinstance(r["score"], float) and r["method"] == "hybrid"
     r = next(r for r in a["results"] if r["path"] == "web/debounce.js")
-    assert (r["line"], r["start_line"], r["end_line"]) == (2, 1, 5)  # the comment on line 1 describes it
-    assert r["signature"] == "export function debounce(fn, wait) {"
+    assert (r["def_line"], r["start_line"], r["end_line"]) == (2, 1, 5)  # the comment on line 1 describes it
+    assert r["symbol"] == "export function debounce(fn, wait) {"
+    assert r["snippet"] == "\n".join(FILES["web/debounce.js"].splitlines()[: search.SNIPPET_LINES])
     assert [x["score"] for x in a["results"]] == sorted((x["score"] for x in a["results"]), reverse=True)
 
 
 @pytest.mark.parametrize("method", search.METHODS)
 def test_each_method_finds_the_definition(searcher, method):
     answer = searcher.search("PriceBook", 3, method)
-    assert answer.method == method and answer.results[0].signature == "class PriceBook:"
+    assert answer.method == method and answer.results[0].symbol == "class PriceBook:"
     assert all(r.method == method for r in answer.results)
     scores = [r.score for r in answer.results]
     assert scores == sorted(scores, reverse=True)
@@ -249,9 +257,9 @@ def test_signature_is_the_definition_line_not_a_decorator_or_comment(path, text,
 
 def test_results_show_the_signature_and_jump_to_its_line(searcher):
     r = next(r for r in searcher.search("mean_of_prices", 10, "dense").results if r.path == "stats.py"
-             and "mean" in r.signature)
+             and "mean" in r.symbol)
     # the chunk starts at the comment above (4), then the decorator (5); the result jumps to the def (6)
-    assert (r.start_line, r.line, r.end_line, r.signature) == (4, 6, 7, "def mean_of_prices(prices):")
+    assert (r.start_line, r.def_line, r.end_line, r.symbol) == (4, 6, 7, "def mean_of_prices(prices):")
 
 
 # ---------------------------------------------------------------- --check-exact

@@ -45,21 +45,17 @@ def test_reindex_touches_only_changed_files(tmp_path, minilm):
     assert changed.chunks_total == 2  # median + debounce
     hits = Searcher(db, lambda: minilm).search("middle value", k=2).results
     assert {h.path for h in hits} == {"stats.py", "web/debounce.js"}
-    assert any("median" in h.signature for h in hits) and not any("def mean" in h.signature for h in hits)
+    assert any("median" in h.symbol for h in hits) and not any("def mean" in h.symbol for h in hits)
 
 
-def test_interrupted_index_resumes_without_losing_work(tmp_path, minilm):
+def test_interrupted_index_resumes_without_losing_work(tmp_path, minilm, ctrl_c_on_write):
     repo, db = make_repo(tmp_path / "repo"), tmp_path / "db"
-    seen = []
-
-    def crash_after_first(rel):
-        seen.append(rel)
-        raise KeyboardInterrupt
-
+    ctrl_c_on_write(2)  # Ctrl-C while the second batch of two is written
     with pytest.raises(KeyboardInterrupt):
-        store.index_folder(repo, db, minilm, progress=crash_after_first)
-    resumed = store.index_folder(repo, db, minilm)
-    assert resumed.files_unchanged == 1 and resumed.files_indexed == 2 and resumed.chunks_total == 5
+        store.index_folder(repo, db, minilm, batch_size=2)
+    assert Searcher(db).size == 2  # the first batch is kept
+    resumed = store.index_folder(repo, db, minilm, batch_size=2)
+    assert (resumed.chunks_added, resumed.chunks_total) == (3, 5)  # only what was missing is embedded
 
 
 def test_bad_paths_are_refused(tmp_path, minilm, capsys):

@@ -1,5 +1,6 @@
 """`omakase service` as a user meets it: a report per run, one line for every bad input."""
 
+import csv
 import json
 
 import pytest
@@ -25,11 +26,16 @@ def test_one_hack_writes_its_table_data_and_figure(target_ckpt, tmp_path, capsys
     fails_cleanly(capsys, "service", "kv", "-c", str(target_ckpt), "--out", str(out), words="--force")
 
 
-def test_json_prints_only_the_measurements(target_ckpt, tmp_path, capsys):
-    code = main(["service", "batch", "-c", str(target_ckpt), "--repeats", "1", "--json", "--out", str(tmp_path / "r")])
+def test_json_prints_only_the_measurements_and_they_are_the_saved_ones(target_ckpt, tmp_path, capsys):
+    out = tmp_path / "r"
+    code = main(["service", "batch", "-c", str(target_ckpt), "--repeats", "1", "--json", "--out", str(out)])
     assert code == 0
-    [measured] = json.loads(capsys.readouterr().out)
-    assert measured["hack"] == "batch" and measured["columns"][0] == "batch"
+    printed = capsys.readouterr().out
+    [measured] = json.loads(printed)  # stdout is one JSON document: progress and paths go to stderr
+    assert measured == json.loads((out / "batch.json").read_text())
+    with open(out / "batch.csv", newline="") as f:
+        saved = list(csv.reader(f))
+    assert saved == [measured["columns"]] + [[str(v) for v in row] for row in measured["rows"]]
 
 
 def test_bad_inputs_get_one_line(target_ckpt, tmp_path, capsys):

@@ -2,7 +2,6 @@
 
 import sys
 
-import numpy as np
 import pytest
 import torch
 
@@ -12,29 +11,28 @@ pytest.importorskip("onnxscript")
 from omakase.engines.torch import padded_batch  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
 from omakase.serving import frozen, onnx_run  # noqa: E402
-from omakase.serving.generate import greedy_recomputed  # noqa: E402
-from omakase.serving.report import Measured  # noqa: E402
+from omakase.serving.measured import Measured  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def exported(target_ckpt, tmp_path_factory):
     """The fixture model, float32, exported once for the whole file (the export takes seconds)."""
     served = frozen.laminate(target_ckpt, "float32")
-    path = onnx_run.export(served.model, tmp_path_factory.mktemp("onnx") / "target.onnx")
+    path = onnx_run.export(served.network, tmp_path_factory.mktemp("onnx") / "target.onnx")
     return served, path, onnx_run.session(path)
 
 
 def test_the_file_is_complete_and_self_contained(exported):
     served, path, _ = exported
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no external-data file beside it
-    assert onnx_run.initializer_bytes(path) >= frozen.weight_bytes(served.model)  # every weight is inside
+    assert onnx_run.initializer_bytes(path) >= frozen.weight_bytes(served.network)  # every weight is inside
 
 
 def test_logits_match_pytorch_within_1e4_on_held_out_documents(exported):
     served, _, sess = exported
-    inputs = padded_batch(frozen.sample_of(served.held_out, 64), served.config.block_size)[0]
+    inputs = padded_batch(frozen.sample_of(frozen.held_out(served), 64), served.config.block_size)[0]
     assert inputs.shape[0] == 64
-    assert onnx_run.max_difference(served.model, sess, inputs) <= onnx_run.TOLERANCE
+    assert onnx_run.max_difference(served.network, sess, inputs) <= onnx_run.TOLERANCE
 
 
 def test_one_file_serves_any_batch_and_length(exported):
@@ -44,17 +42,16 @@ def test_one_file_serves_any_batch_and_length(exported):
     for batch, length in ((1, 1), (5, 4), (3, block)):
         inputs = torch.randint(0, vocab, (batch, length), generator=g)
         assert onnx_run.run(sess, inputs.numpy()).shape == (batch, length, vocab)
-        assert onnx_run.max_difference(served.model, sess, inputs) <= onnx_run.TOLERANCE
+        assert onnx_run.max_difference(served.network, sess, inputs) <= onnx_run.TOLERANCE
 
 
 def test_greedy_generation_gives_pytorchs_tokens(exported):
     served, _, sess = exported
     bos, n_new = served.tokenizer.bos, served.config.block_size  # two-token prompts, then fill the block
-    prompts = torch.tensor([[bos, served.tokenizer.ids("a")[0]], [bos, served.tokenizer.ids("m")[0]]])
-    expected = greedy_recomputed(served.model, prompts, n_new - 1)
-    got = onnx_run.greedy_onnx(sess, prompts.numpy(), n_new - 1)
-    assert got.dtype == np.int64 and got.shape == (2, n_new - 1)
-    assert torch.equal(torch.from_numpy(got), expected)
+    prompts = [[bos, served.tokenizer.ids("a")[0]], [bos, served.tokenizer.ids("m")[0]]]
+    got = onnx_run.greedy(onnx_run.backend(sess, served.config), prompts, n_new - 1)
+    assert [len(row) for row in got] == [n_new - 1] * 2
+    assert got == onnx_run.greedy(served, prompts, n_new - 1)  # PyTorch's, the prefix recomputed too
 
 
 def test_session_uses_pytorchs_thread_count(exported):
@@ -68,7 +65,7 @@ def test_session_uses_pytorchs_thread_count(exported):
 def test_missing_extra_is_one_line_naming_it(exported, monkeypatch, missing):
     served, path, _ = exported
     monkeypatch.setitem(sys.modules, missing, None)  # `import missing` now raises ImportError
-    call = {"onnxruntime": lambda: onnx_run.session(path)}.get(missing, lambda: onnx_run.export(served.model, path))
+    call = {"onnxruntime": lambda: onnx_run.session(path)}.get(missing, lambda: onnx_run.export(served.network, path))
     with pytest.raises(OmakaseError) as err:
         call()
     message = str(err.value)

@@ -1,5 +1,6 @@
 """The web kitchen's API with FastAPI's test client: every route, and every kind of bad request."""
 
+import json
 import math
 import shutil
 import time
@@ -10,8 +11,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")  # FastAPI's test client runs on it
 from fastapi.testclient import TestClient  # noqa: E402
 
-from omakase import service  # noqa: E402
-from omakase.web import kitchen, tracing  # noqa: E402
+from omakase import anatomy, checkpoint, inference  # noqa: E402
+from omakase.tour.story import Catalogue  # noqa: E402  (a test may read the tour: the page must match it)
+from omakase.web import tracing  # noqa: E402
 from omakase.web.app import create_app  # noqa: E402
 
 
@@ -52,12 +54,24 @@ def test_page_and_static_files_are_served(client):
     assert "http://" not in page.text.replace("http://www.w3.org", "")  # nothing fetched from elsewhere
 
 
-def test_catalogue_merges_the_tours_words_and_the_pages(client):
+def test_catalogue_holds_the_kitchens_words_and_the_pages_own(client):
     en, zh = ok(client.get("/api/catalogue/en")), ok(client.get("/api/catalogue/zh"))
-    assert en["bell.label"] != zh["bell.label"]  # the tour's own word, in each language
+    assert en["bell.label"] != zh["bell.label"]  # the model's parts in each language (omakase.anatomy)
+    assert en["dial.wte"] == anatomy.Words("en").entries["dial.wte"]
     assert en["web.title"] and zh["web.title"] and en["web.title"] != zh["web.title"]
     assert set(en) == set(zh)
     bad(client.get("/api/catalogue/fr"))
+
+
+def test_the_sections_carry_the_tours_chapter_headings_and_call_ming_as_the_tour_does(client):
+    """The page is read beside the tour: same numbers and headings, and the same name for Ming in Chinese."""
+    for lang in ("en", "zh"):
+        page, tour = ok(client.get(f"/api/catalogue/{lang}")), Catalogue(lang)
+        for n in range(1, 9):
+            assert page[f"ch{n}.title"] == tour(f"ch{n}.title")
+        assert tour("ming") in page["web.title"]
+    html = client.get("/").text
+    assert html.count('class="callout"') == 8  # every section opens with what to try and what to notice
 
 
 def test_checkpoints_are_listed_by_id_and_the_newest_is_the_default(client):
@@ -84,16 +98,83 @@ def test_cook_is_repeatable_by_seed_and_marks_each_name(client):
     assert len({d["name"] for d in greedy["dishes"]}) == 1  # temperature 0: the same menu every time
 
 
-def test_votes_agree_with_the_service_score(client, runs_dir):
-    got = ok(client.get("/api/votes", params={"checkpoint": "ming-001", "name": "emma", "temperature": 1}))
-    model = service.load_model(runs_dir / "ming-001.json")
-    expected = service.score(model, ["emma"])[0]
-    assert [c["truth"] for c in got["courses"]] == ["e", "m", "m", "a", "<bell>"]
-    assert [c["p_truth"] for c in got["courses"]] == pytest.approx([c.p for c in expected.courses])
-    assert got["mean_loss"] == pytest.approx(expected.mean_loss)
-    for c in got["courses"]:
-        ps = [t["p"] for t in c["top"]]
-        assert ps == sorted(ps, reverse=True) and len(ps) == kitchen.TOP
+def test_votes_are_whole_votes_at_the_temperature_asked(client, runs_dir):
+    model = inference.load_with_data(runs_dir / "ming-001.json")
+    expected = inference.score(model, ["emma"])[0]
+    one = ok(client.get("/api/votes", params={"checkpoint": "ming-001", "name": "emma", "temperature": 1}))
+    assert [c["truth"] for c in one["courses"]] == ["e", "m", "m", "a", "<bell>"]
+    assert [c["truth_share"] for c in one["courses"]] == pytest.approx([c.p for c in expected.courses])
+    cool = ok(client.get("/api/votes", params={"checkpoint": "ming-001", "name": "emma", "temperature": 0.3}))
+    for hot, cold in zip(one["courses"], cool["courses"]):
+        assert sum(cold["shares"]) == pytest.approx(1) and len(cold["shares"]) == len(cool["labels"]) == 27
+        favourite = max(range(27), key=hot["shares"].__getitem__)
+        assert cold["shares"][favourite] > hot["shares"][favourite]  # a cooler vote piles onto the favourite
+        assert cold["truth_share"] == cold["shares"][cool["labels"].index(cold["truth"])]  # at 0.3, not at 1
+
+
+def test_the_scorecard_is_the_services_score(client, runs_dir):
+    got = ok(client.get("/api/score", params={"checkpoint": "ming-001", "name": "emma"}))
+    expected = inference.score(inference.load_with_data(runs_dir / "ming-001.json"), ["emma"])[0]
+    assert [c["penalty"] for c in got["courses"]] == pytest.approx([c.penalty for c in expected.courses])
+    assert got["mean_loss"] == pytest.approx(expected.mean_loss) and got["blind"] == pytest.approx(math.log(27))
+
+
+def test_records_say_where_a_name_is_and_how_its_order_scores(client, runs_dir):
+    model = inference.load_with_data(runs_dir / "ming-001.json")
+    parts = inference.split_of(model)
+    later = next(d for d in parts.train[20:] if d not in parts.train[:20])  # ming-001 cooked 20 dishes, one a step
+    for name, where, dish in ((parts.train[0], "studied", 1), (later, "studied", None),
+                              (parts.val[0], "held_out", None), ("zzzq", "absent", None)):
+        got = ok(client.get("/api/records", params={"checkpoint": "ming-001", "name": name}))
+        assert (got["where"], got["dish"], got["dishes"]) == (where, dish, 20) and got["backwards"] == name[::-1]
+        backwards = inference.score(model, [name[::-1]])[0].mean_loss
+        assert got["backwards_loss"] == pytest.approx(backwards)
+
+
+def test_courses_show_each_courses_number_card_and_tag(client, runs_dir):
+    got = ok(client.get("/api/courses", params={"checkpoint": "ming-001", "name": "emma"}))
+    params = inference.load_with_data(runs_dir / "ming-001.json").checkpoint.params
+    assert [c["number"] for c in got["courses"]] == [26, 4, 12, 12, 0, 26]  # the bell is 26, a is 0
+    assert got["courses"][2]["card"] == params["wte"][12] and got["courses"][2]["tag"] == params["wpe"][2]
+    assert got["courses"][-1]["tag"] is None  # the closing bell is predicted, never served at a place
+
+
+def test_an_empty_name_gets_its_own_message(client):
+    for route in ("/api/votes", "/api/assembly", "/api/score", "/api/records", "/api/courses", "/api/trace/course"):
+        assert "empty" in bad(client.get(route, params={"checkpoint": "ming-001", "name": ""}))
+
+
+def test_the_header_states_the_held_out_set_the_tour_and_eval_measure(client, runs_dir):
+    from omakase.tour import ming
+
+    got = ok(client.get("/api/model", params={"checkpoint": "ming-001"}))["held_out"]
+    model = inference.load_with_data(runs_dir / "ming-001.json")
+    evaluated = inference.evaluate(model, "val")
+    assert (got["loss"], got["documents"]) == (evaluated.loss, evaluated.documents) == (got["loss"], 3203)
+    toured = ming.prepare(None, str(runs_dir / "ming-001.json"), "numpy").run().validate()  # every held-out menu
+    assert toured["n_docs"] == got["documents"] and toured["loss"] == pytest.approx(got["loss"], abs=1e-12)
+
+
+def test_the_page_cooks_the_names_the_tour_cooks(client, runs_dir):
+    """The tour cooks each temperature's names from the run's own stream (chapter 7), as the page does by default."""
+    from omakase.sample import cook
+    from omakase.tour import ming
+
+    run = ming.prepare(None, str(runs_dir / "ming-002.json"), "numpy").run()
+    page = ok(client.get("/api/cook", params={"checkpoint": "ming-002", "temperature": 0.7}))
+    assert [d["name"] for d in page["dishes"]] == cook(run.engine, run.tokenizer, run.rng(), 20, 0.7)
+
+
+def test_the_page_cooks_the_names_omakase_cook_cooks(client, runs_dir, capsys):
+    """Without a seed, the run's own random stream (as `omakase cook` and the tour); with one, that seed."""
+    from omakase.cli import main
+
+    for seed in (None, 5):
+        args = ["cook", "--checkpoint", str(runs_dir / "ming-002.json"), "--json"] + (["--seed", "5"] if seed else [])
+        assert main(args) == 0
+        cooked = json.loads(capsys.readouterr().out)
+        page = ok(client.get("/api/cook", params={"checkpoint": "ming-002", **({"seed": seed} if seed else {})}))
+        assert [d["name"] for d in page["dishes"]] == [d["name"] for d in cooked]
 
 
 def test_assembly_line_traces_every_course(client):
@@ -108,15 +189,19 @@ def test_assembly_line_traces_every_course(client):
         assert sum(v["p"] for v in step["vote"]) <= 1 + 1e-9
 
 
-def test_dials_list_the_matrices_by_station(client):
+def test_dials_list_the_matrices_by_station_with_rows_in_kitchen_words(client):
     got = ok(client.get("/api/dials", params={"checkpoint": "ming-001"}))
     assert got["params"] == sum(m["rows"] * m["cols"] for m in got["matrices"]) == 4192
-    assert {m["station"] for m in got["matrices"]} == {"wte", "wpe", "lm_head", "attention", "MLP"}
+    assert {m["station"] for m in got["matrices"]} == {"card", "tag", "roundtable", "back_kitchen", "vote"}
+    cards = next(m for m in got["matrices"] if m["matrix"] == "wte")
+    letters = [p["course"] for p in cards["row_parts"]]
+    assert letters[:3] == ["a", "b", "c"] and letters[26] == "<bell>"  # rows by letter, the bell last
 
 
 def test_turning_a_dial_moves_the_score_and_leaves_the_model_alone(client):
     body = {"checkpoint": "ming-001", "matrix": "wte", "row": 4, "col": 0, "delta": 2.0, "name": "emma"}
     turned = ok(client.post("/api/turn", json=body))
+    assert anatomy.name_dial(anatomy.Words("en"), turned["dial"]) == "e's flavor card, number 1"
     assert turned["turned"] == pytest.approx(turned["value"] + 2.0)
     assert turned["after"]["mean_loss"] != turned["before"]["mean_loss"]
     reset = ok(client.post("/api/turn", json={**body, "delta": 0}))
@@ -136,6 +221,13 @@ def test_tracing_a_course_finds_dials_whose_nudge_moves_the_penalty_as_predicted
     ops = [node["op"] for node in got["path"]]
     assert ops[:2] == ["mul", "log"] and ops[-1] == "leaf"  # penalty = log(p) x -1, down to one dial
     assert got["path"][0]["influence"] == 1.0 and got["path"][-1]["influence"] == got["dials"][0]["influence"]
+    where = [node["where"] for node in got["path"]]
+    assert where[0]["station"] == "penalty"
+    assert where[-1] == {"station": got["dials"][0]["dial"]["station"], "what": "dial"}
+    assert any(w["what"] not in ("penalty", "inside", "dial") for w in where)  # a station value the kitchen recorded
+    last = ok(client.get("/api/trace/course", params={"checkpoint": "ming-002", "name": "emma", "path": 4}))
+    assert last["path_to"] == 4 and last["path"][-1]["influence"] == last["dials"][4]["influence"]
+    assert last["dials"] == got["dials"]  # the same trace, another road through it
     assert set(got["techniques"]) == {"add", "mul", "pow", "log", "exp", "relu"}
     top = got["dials"][0]
     assert math.copysign(1, top["measured"]) == math.copysign(1, top["predicted"])
@@ -162,12 +254,14 @@ BAD_READS = [
     ("/api/cook", {"checkpoint": "/tmp/x.json"}),
     ("/api/cook", {"checkpoint": "ming-999"}),
     ("/api/votes", {}),
+    ("/api/votes", {"name": ""}),
     ("/api/votes", {"name": "emma" * 5}),  # longer than the block
     ("/api/votes", {"name": "Emma"}),  # not in the vocabulary
     ("/api/votes", {"name": "x" * 100}),
     ("/api/assembly", {"name": "e m"}),
     ("/api/assembly", {"name": "abcdefghijklmnop"}),  # 16 letters + the bells do not fit a block of 16
     ("/api/trace/course", {"name": "1"}),
+    ("/api/trace/course", {"name": "emma", "path": 5}),
     ("/api/compare", {"a": "ming-001"}),
     ("/api/training", {"since": -1}),
 ]
@@ -240,7 +334,13 @@ def test_training_runs_to_a_checkpoint_the_page_can_open(fresh):
     assert later["loss"] == done["loss"][150:] and later["running"] == pytest.approx(done["running"][150:])
     ckpt = done["checkpoint"]
     assert (runs / f"{ckpt}.json").is_file() and ckpt in [x["id"] for x in ok(c.get("/api/checkpoints"))["checkpoints"]]
-    assert ok(c.get("/api/model", params={"checkpoint": ckpt}))["step"] == 200
+    described = ok(c.get("/api/model", params={"checkpoint": ckpt}))
+    assert described["step"] == 200
+    # at the end, every held-out menu: the loss the header (and so the tour and `omakase eval`) gives
+    assert done["held_out"]["n_docs"] == described["held_out"]["documents"] == 3203
+    assert done["held_out"]["loss"] == pytest.approx(described["held_out"]["loss"])
+    recorded = {v["step"]: v for v in checkpoint.load(runs / f"{ckpt}.json").run["val"]}  # as the tour reads it
+    assert recorded[200]["n_docs"] == 3203 and recorded[200]["loss"] == done["held_out"]["loss"]
 
 
 def test_one_training_at_a_time_pause_resume_stop(fresh):
@@ -283,21 +383,5 @@ def test_shutting_down_saves_a_running_training(tmp_path):
         time.sleep(0.3)
     saved = list(runs.glob("web-*.json"))
     assert len(saved) == 1
-    model = service.load_model(saved[0])
+    model = inference.load_with_data(saved[0])
     assert 0 < model.checkpoint.run["step"] < 20000
-
-
-def test_questions_are_the_tours_asked_first_and_answered_only_with_a_guess(client, runs_dir):
-    from omakase.tour import chapters, ming
-    from omakase.tour.chapters import ch4_scorecard
-    from omakase.tour.story import Catalogue
-
-    asked = ok(client.get("/api/question", params={"checkpoint": "ming-001", "chapter": 4, "lang": "zh"}))
-    assert "answer" not in asked
-    bad(client.get("/api/answer", params={"checkpoint": "ming-001", "chapter": 4, "lang": "zh"}))  # no guess
-    got = ok(client.get("/api/answer", params={"checkpoint": "ming-001", "chapter": 4, "lang": "zh", "guess": "1"}))
-    kitchen = chapters.open_kitchen(ming.prepare(None, str(runs_dir / "ming-001.json"), "numpy"))
-    expected = ch4_scorecard.question(chapters.measure(kitchen, [4])[4], Catalogue("zh"))
-    assert (got["question"], got["answer"]) == expected == (asked["question"], got["answer"])
-    for params in ({"chapter": 0}, {"chapter": 9}, {"chapter": 1, "lang": "fr"}, {"chapter": 1, "guess": "x" * 201}):
-        bad(client.get("/api/answer", params={"guess": "1", **params}))

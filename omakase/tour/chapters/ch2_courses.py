@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..drawing import BLUE, GREY, ORANGE, SKY, course_label, rectangle, subplots
-from ..kitchen import Kitchen
+from ..live_model import Kitchen
 from ..ming import initial
 from ..story import Catalogue, Figure, Para, Question, Table, course, courses_text, kitchen_table
 
@@ -29,7 +29,21 @@ def measure(k: Kitchen) -> dict:
         "map_before": pca_map(before), "map_after": pca_map(after),
         "vowels": [lab for lab in labels if lab.lower() in VOWELS],
         "vowel_distances": {"before": vowel_distances(before, labels), "after": vowel_distances(after, labels)},
+        "served": served_counts(k),
+        "studied": min(k.run.step * k.run.plan.batch_size, k.run.n_train),
     }
+
+
+def served_counts(k: Kitchen) -> list[int]:
+    """How often each course was served into Ming (a card is read, and so taught, only when its course goes in)
+    in the menus he studied, in his order: the bell that opens each menu counts, the closing one does not."""
+    counts = [0] * k.tokenizer.vocab_size
+    studied = min(k.run.step * k.run.plan.batch_size, k.run.n_train)
+    for doc in k.run.train_docs[:studied]:
+        tokens = k.run.encode(doc)
+        for token in tokens[: min(k.config.block_size, len(tokens) - 1)]:
+            counts[token] += 1
+    return counts
 
 
 def pca_map(cards: list[list[float]]) -> dict:
@@ -63,29 +77,57 @@ def most_alike(cards: list[list[float]], labels: list[str], n: int) -> list[tupl
 
 def tell(d: dict, t: Catalogue) -> list:
     card = lambda values: " ".join(f"{x:+.2f}" for x in values)  # noqa: E731
-    pairs = t.join(t("ch2.pair", a=a, b=b, cosine=f"{c:.2f}") for a, b, c in d["alike"])
+    pairs = t.join(t("ch2.pair", a=course(t, a), b=course(t, b), cosine=f"{c:.2f}") for a, b, c in d["alike"])
     return [
-        Para(t("ch2.numbering", first=d["first_char"], last=d["last_char"], last_id=d["last_id"], bell=d["bell"])),
+        Para(t("ch2.numbering", first=course(t, d["first_char"]), last=course(t, d["last_char"]), last_id=d["last_id"],
+               bell=d["bell"])),
         Para(t("ch2.example", example=d["example"], tokens=str(d["tokens"]))),
         kitchen_table(t, [("course", courses_text(t, d["token_labels"]), "ours"), ("number", str(d["tokens"]), "ours"),
                           ("bell", str(d["bell"]), "ours")]),
-        Figure("tokens", t("fig.tokens.alt", example=d["example"])),
+        Figure("tokens", t("fig.tokens.alt", example=d["example"], tokens=str(d["tokens"]), bell=d["bell"])),
         Para(t("ch2.card", n_embd=d["n_embd"], course=d["course"])),
         Table([t("col.card"), t("col.value"), t("col.whose")], [
             [t("ch2.before", course=d["course"]), card(d["card_before"]), t("whose.ours")],
             [t("ch2.after", course=d["course"]), card(d["card_after"]), t("whose.ours")]]),
-        Para(t("ch2.alike", pairs=pairs, before=t("ch2.pair", a=d["alike_before"][0], b=d["alike_before"][1],
+        Para(t("ch2.alike", pairs=pairs, before=t("ch2.pair", a=course(t, d["alike_before"][0]),
+                                                    b=course(t, d["alike_before"][1]),
                                                     cosine=f"{d['alike_before'][2]:.2f}"))),
-        Figure("card_map", t("fig.card_map.alt", n_courses=len(d["labels"]), n_embd=d["n_embd"])),
+    ] + [Para(text) for text in [map_finding(d, t, "ch2")] if text] + [
+        Figure("card_map", map_finding(d, t, "fig.card_map") or t("fig.card_map.alt", n_courses=len(d["labels"]))),
         Question(*question(d, t)),
     ]
 
 
+def map_finding(d: dict, t: Catalogue, prefix: str) -> str | None:
+    """The card map's finding in one sentence: do the vowels' cards sit together after training, as they did
+    not before? None when the courses have no vowels to compare (not letters of a name)."""
+    before, after = d["vowel_distances"]["before"], d["vowel_distances"]["after"]
+    if not before or not after:
+        return None
+    ratio = lambda x: x["among_vowels"] / x["vowel_consonant"]  # noqa: E731  below 1: vowels closer together
+    together = ratio(after) < 0.9 and ratio(after) < ratio(before)
+    return t(f"{prefix}.vowels" if together else f"{prefix}.vowels_not", among=f"{after['among_vowels']:.2f}",
+             mixed=f"{after['vowel_consonant']:.2f}", among_before=f"{before['among_vowels']:.2f}",
+             mixed_before=f"{before['vowel_consonant']:.2f}")
+
+
 def question(d: dict, t) -> tuple[str, str]:
     moved = np.linalg.norm(np.subtract(d["cards_after"], d["cards_before"]), axis=1)
+    served = np.array(d["served"])
     most, least = int(moved.argmax()), int(moved.argmin())
-    return (t("q2.ask"), t("q2.answer", most=course(t, d["labels"][most]), most_by=f"{moved[most]:.2f}",
-                           least=course(t, d["labels"][least]), least_by=f"{moved[least]:.2f}"))
+    rho = rank_correlation(served, moved)
+    values = {"most": course(t, d["labels"][most]), "most_by": f"{moved[most]:.2f}", "most_n": f"{served[most]:,}",
+              "least": course(t, d["labels"][least]), "least_by": f"{moved[least]:.2f}",
+              "least_n": f"{served[least]:,}", "studied": f"{d['studied']:,}", "n": len(moved), "rho": f"{rho:.2f}"}
+    return t("q2.ask", studied=f"{d['studied']:,}"), t("q2.answer" if rho >= 0.5 else "q2.answer_weak", **values)
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman's rank correlation: 1 when b grows whenever a does."""
+    ranks = [np.argsort(np.argsort(x, kind="stable")).astype(float) for x in (a, b)]
+    if ranks[0].std() == 0 or ranks[1].std() == 0:
+        return 0.0
+    return float(np.corrcoef(*ranks)[0, 1])
 
 
 def tokens(d: dict, w):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..drawing import BLUE, GREEN, ORANGE, VERMILLION, log_labels, subplots
-from ..kitchen import ARTICLE, Kitchen
+from ..live_model import ARTICLE, Kitchen
 from ..story import Catalogue, Figure, Para, Question, Table, course, kitchen_table, num, pct
 from .ch3_assembly_line import moment
 
@@ -17,9 +17,11 @@ def measure(k: Kitchen) -> dict:
     _, truth, probs, _ = moment(k)  # the scalar kitchen serves it again: a few courses, a moment's work
     return {
         "penalties": [(p, math.log(1 / p)) for p in (1.0, 0.1, 0.001)],
-        "vocab": vocab, "blind": math.log(vocab), "article_blind": ARTICLE["blind"],
+        "vocab": vocab, "blind": math.log(vocab), "article_blind": ARTICLE["blind"] if k.on_names else None,
         "step1": losses[0] if losses else None,
         "truth": k.tokenizer.label(truth), "p_truth": probs[truth], "penalty": -math.log(probs[truth]),
+        # Ming's last held-out loss, for the question: an average penalty read back as a typical bet
+        "held_out": next((v["loss"] for v in reversed(k.ming.final.run.get("val") or [])), None),
     }
 
 
@@ -31,7 +33,8 @@ def tell(d: dict, t: Catalogue) -> list:
         Para(t("ch4.penalty")),
         Table([t("col.bet"), t("col.penalty"), t("col.whose"), t("col.article_says")], rows),
         Para(t("ch4.blindfold", vocab=d["vocab"], blind=num(d["blind"]))),
-        kitchen_table(t, [("blind", num(d["blind"], 4), "computed"), ("blind", f"{d['article_blind']}", "article")]
+        kitchen_table(t, [("blind", num(d["blind"], 4), "computed")]
+                      + ([("blind", f"{d['article_blind']}", "article")] if d["article_blind"] is not None else [])
                       + ([("first_dish", num(d["step1"], 4), "ours")] if d["step1"] is not None else [])),
     ]
     if d["step1"] is not None:
@@ -39,12 +42,19 @@ def tell(d: dict, t: Catalogue) -> list:
         key = "ch4.first_dish" if abs(gap) < 0.25 else "ch4.first_dish_far" if gap > 0 else "ch4.first_dish_less"
         blocks.append(Para(t(key, step1=num(d["step1"]), blind=num(d["blind"]))))
     blocks += [Para(t("ch4.moment", truth=course(t, d["truth"]), p_truth=pct(d["p_truth"]), penalty=num(d["penalty"]))),
-               Figure("penalty", t("fig.penalty.alt")), Question(*question(d, t))]
+               Figure("penalty", t("fig.penalty.alt", blind=num(d["blind"]), vocab=d["vocab"],
+                                   p_blind=pct(1 / d["vocab"]))),
+               Question(*question(d, t))]
     return blocks
 
 
 def question(d: dict, t) -> tuple[str, str]:
-    return t("q4.ask"), t("q4.answer", penalty=f"{math.log(2):.2f}")
+    """An average penalty read back as a bet: -ln p = loss, so the typical share on the truth is e^-loss."""
+    loss = d["held_out"] if d["held_out"] is not None else d["penalty"]
+    share = math.exp(-loss)
+    return (t("q4.ask" if d["held_out"] is not None else "q4.ask_moment", loss=num(loss)),
+            t("q4.answer", loss=num(loss), share=pct(share), p_blind=pct(1 / d["vocab"]), vocab=d["vocab"],
+              times=f"{share * d['vocab']:.1f}"))
 
 
 def penalty(d: dict, w):

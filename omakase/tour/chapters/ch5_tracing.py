@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...anatomy import Words, dial_parts, locate, name_dial, nudge, salt_and_sugar, station_of
 from ...autograd import TECHNIQUES, Value, count_techniques
-from ...config import GPTConfig, block_of, count_params, dial_name, param_shapes
-from ...engines import make_engine
-from ...sample import course_penalty, course_probabilities
-from ..drawing import BLACK, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YELLOW, arrow, box, course_label, subplots
-from ..kitchen import Kitchen
+from ...config import block_of, count_params, dial_name, param_shapes
+from ...sample import course_probabilities
+from ..drawing import (BLACK, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YELLOW, arrow, box, course_label, log_labels,
+                       rectangle, subplots)
+from ..live_model import Kitchen
 from ..story import Catalogue, Figure, Para, Question, Table, course, courses_text, kitchen_table, num, pct
 
 RELAY = (3.0, 2.0)  # the article's chain rule: an influence of x3, then one of x2
@@ -22,9 +23,7 @@ NUDGE = 0.001
 
 def measure(k: Kitchen) -> dict:
     # The worked example, computed by the autograd engine itself.
-    salt, sugar = Value(2.0), Value(3.0)
-    blend = salt * sugar
-    taste = blend + salt
+    salt, sugar, blend, taste = salt_and_sugar().values()
     taste.backward()
     worked = {"salt": salt.data, "sugar": sugar.data, "blend": blend.data, "taste": taste.data,
               "d_salt": salt.grad, "d_sugar": sugar.grad, "via_blend": sugar.data, "direct": 1.0}
@@ -44,7 +43,8 @@ def measure(k: Kitchen) -> dict:
     grads = engine.grads()
     flat = [g for name, _ in param_shapes(k.config) for row in grads[name] for g in row]
     top = sorted(range(len(flat)), key=lambda i: abs(flat[i]), reverse=True)[:5]
-    nudged = nudge(k, top[0], NUDGE, tokens, worst)  # the nudge test: does the penalty move as the trace predicts?
+    # the nudge test: does the penalty move as the trace predicts?
+    nudged = nudge(k.ming.final, locate(k.config, top[0]), NUDGE, tokens, worst, k.run.engine.name)
 
     # The whole forward and backward pass of the example: which techniques, how many nodes.
     engine = k.scalar()
@@ -57,6 +57,8 @@ def measure(k: Kitchen) -> dict:
         "truth": probs[worst][0], "p": probs[worst][1], "penalty": penalty.data,
         "n_params": count_params(k.config),
         "dials": [(dial_name(k.config, i), i, flat[i]) for i in top],
+        # each of them in the kitchen's words (anatomy.name_dial words them in the reader's language)
+        "dial_parts": [dial_parts(k.config, tok, *locate(k.config, i)) for i in top],
         "dial_cells": [locate(k.config, i) for i in top],  # (matrix, row, column) of each, for the wall
         # every dial on the wall, matrix by matrix, with the station (part of the kitchen) it belongs to
         "wall": [{"matrix": name, "station": block_of(name), "values": k.ming.final.params[name]}
@@ -64,29 +66,26 @@ def measure(k: Kitchen) -> dict:
         "nudge": NUDGE, "nudged_change": nudged - penalty.data,
         "techniques": {t: counts[t] for t in TECHNIQUES}, "kinds": sorted(set(counts) - {"leaf"}),
         "leaves": counts["leaf"], "nodes": sum(counts[t] for t in TECHNIQUES),
+        "touched": touched(k, tokens),
     }
 
 
-def locate(config: GPTConfig, dial: int) -> tuple[str, int, int]:
-    """The matrix, row and column of the flat dial number `dial` (0-based, reference order)."""
-    for name, (rows, cols) in param_shapes(config):
-        if dial < rows * cols:
-            return name, dial // cols, dial % cols
-        dial -= rows * cols
-    raise IndexError("dial index out of range")
-
-
-def nudge(k: Kitchen, dial: int, by: float, tokens: list[int], course: int) -> float:
-    """The penalty on course `course + 1` of `tokens` after turning dial number `dial` up by `by`."""
-    params = {name: [list(row) for row in rows] for name, rows in k.ming.final.params.items()}
-    name, row, col = locate(k.config, dial)
-    params[name][row][col] += by
-    return course_penalty(make_engine(k.run.engine.name, k.config, params), tokens, course)
+def touched(k: Kitchen, tokens: list[int]) -> list[tuple[str, int]]:
+    """The dials a whole menu's forward pass reads, station by station: the cards of the courses it serves,
+    the tags of the positions it fills, and every dial of the other stations (they act on every course)."""
+    served = tokens[: min(k.config.block_size, len(tokens) - 1)]  # the courses that go in (the last only comes out)
+    counts: dict[str, int] = {}
+    for name, (rows, cols) in param_shapes(k.config):
+        used = len(set(served)) if name == "wte" else len(served) if name == "wpe" else rows
+        counts[station_of(name)] = counts.get(station_of(name), 0) + used * cols
+    return list(counts.items())
 
 
 def tell(d: dict, t: Catalogue) -> list:
     w = {key: f"{value:g}" for key, value in d["worked"].items()}
-    dial_rows = [[name, f"#{index + 1:,}", f"{grad:+.4f}"] for name, index, grad in d["dials"]]
+    words = Words(t.lang)
+    kitchen_names = [name_dial(words, parts) for parts in d["dial_parts"]]
+    dial_rows = [[kitchen, name, f"{grad:+.4f}"] for kitchen, (name, _, grad) in zip(kitchen_names, d["dials"])]
     technique_rows = [[t(f"tech.{op}"), op, f"{d['techniques'][op]:,}"] for op in d["techniques"]]
     return [
         Para(t("ch5.recipe", salt=w["salt"], sugar=w["sugar"], blend=w["blend"], taste=w["taste"])),
@@ -95,28 +94,51 @@ def tell(d: dict, t: Catalogue) -> list:
                           ("sugar_influence", w["d_sugar"], "ours"),
                           ("taste", "8", "article"), ("salt_influence", "3 + 1 = 4", "article"),
                           ("sugar_influence", "2", "article")]),
-        Figure("trace_chain", t("fig.trace_chain.alt", first=f"{d['relay']['first']:g}",
+        Figure("trace_chain", t("fig.trace_chain.alt", d_salt=w["d_salt"], d_sugar=w["d_sugar"],
+                                via_blend=w["via_blend"], direct=w["direct"], first=f"{d['relay']['first']:g}",
                                 second=f"{d['relay']['second']:g}", influence=f"{d['relay']['influence']:g}")),
         Para(t("ch5.complaint", example=d["example"], truth=course(t, d["truth"]),
                context=courses_text(t, d["context"]), p=pct(d["p"]), penalty=num(d["penalty"]),
                n_params=f"{d['n_params']:,}")),
-        Table([t("col.dial"), t("col.dial_number"), t("col.influence")], dial_rows),
-        Figure("dials", t("fig.dials.alt", example=d["example"])),
-        Figure("dial_wall", t("fig.dial_wall.alt", n_params=f"{d['n_params']:,}", n_dials=len(d["dials"]))),
+        Table([t("col.dial"), t("col.address"), t("col.influence")], dial_rows),
+        Para(t("ch5.sign")),
+        *same_influence(d, t, kitchen_names),
+        Figure("dials", t("fig.dials.alt", top=kitchen_names[0], influence=f"{d['dials'][0][2]:+.2f}",
+                          n=len(d["dials"]), n_params=f"{d['n_params']:,}")),
+        Figure("dial_wall", t("fig.dial_wall.alt", n_params=f"{d['n_params']:,}", n_dials=len(d["dials"]),
+                              stations=t.join(dict.fromkeys(words(f"station.{station_of(m)}")
+                                                            for m, _, _ in d["dial_cells"])))),
         Para(t("ch5.techniques", example=d["example"], nodes=f"{d['nodes']:,}", kinds=len(d["kinds"]),
-               leaves=f"{d['leaves']:,}", n_params=f"{d['n_params']:,}")),
+               leaves=f"{d['leaves']:,}", n_params=f"{d['n_params']:,}",
+               parts=t.join(t("ch5.touched", n=f"{n:,}", station=words(f"station.{station}"))
+                            for station, n in d["touched"]))),
         Table([t("col.technique"), t("col.operation"), t("col.nodes")], technique_rows),
-        Figure("techniques", t("fig.techniques.alt", example=d["example"])),
+        Figure("techniques", t("fig.techniques.alt", example=d["example"], blend=Words(t.lang)("tech.mul"),
+                               share=pct(d["techniques"]["mul"] / d["nodes"]), nodes=f"{d['nodes']:,}",
+                               kinds=len(d["kinds"]))),
         Question(*question(d, t)),
         # the figure that would give the question away: shown right after its answer
-        Figure("nudge_test", t("fig.nudge_test.alt", dial=d["dials"][0][0], nudge=f"{d['nudge']:g}")),
+        Figure("nudge_test", t("fig.nudge_test.alt", dial=kitchen_names[0], nudge=f"{d['nudge']:g}",
+                               measured=f"{d['nudged_change']:+.6f}",
+                               predicted=f"{d['dials'][0][2] * d['nudge']:+.6f}")),
     ]
+
+
+def same_influence(d: dict, t: Catalogue, names: list[str]) -> list:
+    """A flavor-card dial and a position-tag dial with the same influence: they are added together (combine)
+    before anything else, so the penalty cannot tell them apart. Said when the top dials show such a pair."""
+    for i, (ma, ra, ca) in enumerate(d["dial_cells"]):
+        for j, (mb, rb, cb) in enumerate(d["dial_cells"]):
+            if (ma, mb) == ("wte", "wpe") and ca == cb and abs(d["dials"][i][2] - d["dials"][j][2]) < 1e-9:
+                return [Para(t("ch5.same_influence", a=names[i], b=names[j], influence=f"{d['dials'][i][2]:+.4f}"))]
+    return []
 
 
 def question(d: dict, t) -> tuple[str, str]:
     name, _, influence = d["dials"][0]
     change = d["nudged_change"]  # measured: the penalty recomputed with the dial turned
-    return (t("q5.ask", dial=name, nudge=f"{d['nudge']:g}"),
+    kitchen = name_dial(Words(t.lang), d["dial_parts"][0])
+    return (t("q5.ask", dial=kitchen, address=name, nudge=f"{d['nudge']:g}"),
             t("q5.answer", direction=t("q5.up") if change > 0 else t("q5.down"), change=f"{abs(change):.6f}",
               predicted=f"{influence * d['nudge']:+.6f}", influence=f"{influence:+.4f}"))
 
@@ -156,11 +178,21 @@ def trace_chain(d: dict, w):
 
 
 def dials(d: dict, w):
-    fig, ax = subplots(figsize=(6, 2.6))
-    names = [f"{name}  #{index + 1}" for name, index, _ in d["dials"]][::-1]
+    """The most influential dials, named in kitchen words (their address in the code beneath), coloured by sign."""
+    words = Words(w.lang)
+    names = [f"{name_dial(words, parts)}\n{name}" for parts, (name, _, _) in zip(d["dial_parts"], d["dials"])][::-1]
     grads = [g for _, _, g in d["dials"]][::-1]
-    ax.barh(names, grads, color=[BLUE if g > 0 else ORANGE for g in grads])
+    fig, ax = subplots(figsize=(7.5, 0.55 * len(names) + 1.2))
+    ax.barh(names, grads, color=[VERMILLION if g > 0 else BLUE for g in grads])
+    for i, g in enumerate(grads):
+        ax.annotate(f"{g:+.2f}", (g, i), xytext=(3 if g > 0 else -3, 0), textcoords="offset points", va="center",
+                    ha="left" if g > 0 else "right", fontsize=8)
     ax.axvline(0, color=BLACK, linewidth=0.8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.margins(x=0.2)
+    ax.legend(handles=[rectangle((0, 0), 1, 1, color=VERMILLION), rectangle((0, 0), 1, 1, color=BLUE)],
+              labels=[w("dials.up"), w("dials.down")], frameon=False, fontsize=7, loc="upper center",
+              bbox_to_anchor=(0.5, -0.2), ncol=2)
     context = " ".join(course_label(c, w) for c in d["context"])
     ax.set(title=w("dials.title", truth=d["truth"], context=context), xlabel=w("dials.x"))
     return fig, [["dial", "number", "gradient"]] + [[n, i + 1, g] for n, i, g in d["dials"]]
@@ -227,16 +259,20 @@ def dial_wall(d: dict, w):
 
 
 def techniques(d: dict, w):
-    fig, ax = subplots(figsize=(5.5, 2.8))
+    """The six techniques as cards: the kitchen's name, the operation and how many steps of the graph use it,
+    on a scale of powers of ten so that the rarest (a handful of extracts) shows as plainly as the commonest."""
+    words = Words(w.lang)
     ops = list(d["techniques"])
     counts = [d["techniques"][op] for op in ops]
     colours = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY]
-    ax.bar(ops, counts, color=colours[: len(ops)])
-    for i, c in enumerate(counts):
-        ax.annotate(f"{c:,}", (i, c), ha="center", va="bottom", fontsize=8)
-    # a linear scale: how far apart the counts are (many multiplications, a few logs) is the point
-    ax.margins(y=0.12)  # room for the count above the tallest bar
-    ax.set(ylabel=w("techniques.y"), title=w("techniques.title", example=d["example"]))
+    fig, ax = subplots(figsize=(6.5, 3))
+    labels = [f"{words(f'tech.{op}')} ({op})" for op in ops]
+    ax.barh(labels[::-1], counts[::-1], color=colours[: len(ops)][::-1])
+    for i, c in enumerate(counts[::-1]):
+        ax.annotate(f"{c:,}", (c, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set(xscale="log", xlim=(0.8, max(counts) * 8), xlabel=w("techniques.x"),
+           title=w("techniques.title_total", nodes=f"{sum(counts):,}", kinds=len(ops), example=d["example"]))
+    log_labels(ax.xaxis, powers=False)
     return fig, [["technique", "nodes"]] + [[op, c] for op, c in zip(ops, counts)]
 
 

@@ -11,13 +11,14 @@ import numpy as np
 
 from ... import train as training
 from ...adam import Adam
-from ...baseline import baseline_losses
+from ...anatomy import Words, dial_parts, locate, name_dial
+from ...baseline import baseline_losses, bigram_probs, pair_counts, predictions
 from ...config import dial_name, param_shapes
 from ...engines import make_engine
 from ...sample import cook, course_probabilities
 from ..drawing import BLACK, BLUE, GREY, ORANGE, SKY, VERMILLION, course_label, monospace, subplots
-from ..kitchen import ARTICLE, Kitchen
-from ..story import Catalogue, Figure, Hint, Para, Question, Table, num
+from ..live_model import ARTICLE, Kitchen
+from ..story import Catalogue, Figure, Hint, Para, Question, Table, num, pct, visible
 
 NAMES_PER_STAGE = 10
 SGD_STEPS = 300  # plain gradient descent is trained this many dishes for the comparison with Adam (cheap)
@@ -41,6 +42,7 @@ def measure(k: Kitchen) -> dict:
             "lr": training.learning_rate(plan, step - 1),
             "names": cook(engine, k.tokenizer, run.rng(), NAMES_PER_STAGE, 0.5),
         })
+        stages[-1]["known"] = sum(name in k.records for name in stages[-1]["names"])
     return {
         "steps": plan.steps, "batch": plan.batch_size, "window": training.RUNNING_WINDOW, "n_val": len(run.val_docs),
         "val_docs": next((v["n_docs"] for v in val.values()), 0),
@@ -48,7 +50,32 @@ def measure(k: Kitchen) -> dict:
         "memory": memory(k), "spread": spread(k), "one_step": one_step(k),
         # the slowest measurement of the tour, kept with the cached Ming (the name changes with this file)
         "versus": k.ming.remember(f"versus-sgd-{CODE}", lambda: versus_sgd(k)),
+        "pairs": k.ming.remember(f"against-pairs-{CODE}", lambda: against_pairs(k)),
+        "n_train": k.run.n_train, "seen": min(k.run.step * plan.batch_size, k.run.n_train),
     }
+
+
+PAIR_MENUS = 500  # locked-away menus on which Ming and the pair table are compared course by course
+
+
+def against_pairs(k: Kitchen) -> dict | None:
+    """Ming against the table that counts which course follows which (fit on every studied menu), on the
+    locked-away menus, split by where the course stands: the first course, the ones inside, the closing bell."""
+    if not k.run.val_docs:
+        return None
+    c = k.config
+    table = bigram_probs([], c.vocab_size, c.block_size, pair_counts([k.run.encode(d) for d in k.run.train_docs],
+                                                                    c.vocab_size, c.block_size))
+    sums = {kind: [0.0, 0.0, 0] for kind in ("first", "inside", "end")}
+    docs = k.run.val_docs[:PAIR_MENUS]
+    for doc, ming in zip(docs, k.course_probabilities(docs)):
+        tokens = k.run.encode(doc)
+        for pos, ((prev, nxt), (_, p)) in enumerate(zip(predictions(tokens, c.block_size), ming)):
+            kind = "first" if pos == 0 else "end" if nxt == k.tokenizer.bos else "inside"
+            sums[kind][0] -= math.log(p)
+            sums[kind][1] -= math.log(table[prev][nxt])
+            sums[kind][2] += 1
+    return {kind: {"ming": a / n, "pairs": b / n, "courses": n} for kind, (a, b, n) in sums.items() if n}
 
 
 def one_step(k: Kitchen) -> dict:
@@ -107,13 +134,16 @@ def memory(k: Kitchen) -> dict | None:
         return None
     g, m = np.array(watched["gradient"]), np.array(watched["momentum"])
     return {"dial": watched["dial"], "dial_name": dial_name(k.config, watched["dial"]),
+            "dial_parts": dial_parts(k.config, k.tokenizer, *locate(k.config, watched["dial"])),
             "gradient": watched["gradient"], "momentum": watched["momentum"],
             "std_g": float(g.std()), "std_m": float(m.std())}
 
 
 def spread(k: Kitchen) -> dict | None:
     """Adam's second habit at the middle stage: each dial's influence is scaled by its own history."""
-    with_moments = [s for s in k.ming.stages.values() if s.moments is not None and s.run.get("step")]
+    # Adam's multiplier is the step size over each dial's usual influence: read where the step size is not ~0
+    with_moments = [s for s in k.ming.stages.values() if s.moments is not None and s.run.get("step")
+                    and training.learning_rate(k.run.plan, s.run["step"] - 1) > 0.05 * k.run.plan.lr]
     if not with_moments:
         return None
     snapshot = min(with_moments, key=lambda s: abs(s.run["step"] - k.run.plan.steps / 2))
@@ -127,7 +157,7 @@ def spread(k: Kitchen) -> dict | None:
     g10, g90 = np.percentile(typical, [10, 90])
     x10, x90 = np.percentile(multiplier, [10, 90])
     return {"step": t, "lr": lr, "g10": g10, "g90": g90, "x10": x10, "x90": x90, "ratio": x90 / x10,
-            "dials": int(used.sum())}
+            "low": x10 / lr, "high": x90 / lr, "dials": int(used.sum())}
 
 
 def tell(d: dict, t: Catalogue) -> list:
@@ -135,29 +165,37 @@ def tell(d: dict, t: Catalogue) -> list:
     article = any(s["article"] is not None for s in d["stages"])
     growth = [[f"{s['step']:,}", num(s["running_mean"]), num(s["val"])]
               + (["—" if s["article"] is None else f"{s['article']}"] if article else []) for s in d["stages"]]
-    blocks = [
-        Para(t("ch6.loop" if d["batch"] == 1 else "ch6.loop_batch", steps=f"{d['steps']:,}", batch=d["batch"])),
-        Table([t("col.dish"), t("col.running_mean"), t("col.held_out")] + ([t("col.article_growth")] if article else []),
-              growth),
-        Para(t("ch6.growth_note", window=d["window"], n_val=f"{d['val_docs']:,}")),
-    ] + ([Hint(t("ch6.keep_at"))] if len(d["stages"]) == 1 else []) + (  # only the final dials: no growth to show
-        [Para(t("ch6.article_growth"))] if article else []) + [
-        Figure("loss_curve", t("fig.loss_curve.alt", steps=f"{d['steps']:,}", blind=num(d["blind"]))),
+    blocks = [Para(t("ch6.loop" if d["batch"] == 1 else "ch6.loop_batch", steps=f"{d['steps']:,}", batch=d["batch"]))]
+    if len(d["stages"]) > 1:
+        blocks += [
+            Table([t("col.dish"), t("col.running_mean"), t("col.held_out")]
+                  + ([t("col.article_growth")] if article else []), growth),
+            Para(t("ch6.growth_note", window=d["window"], n_val=f"{d['val_docs']:,}")),
+        ] + [Para(text) for text in [growth_lesson(d, t)] if text] + ([Para(t("ch6.article_growth"))] if article else [])
+    else:  # only the final dials: no growth to show stage by stage
+        final = d["stages"][0]
+        blocks += [Para(t("ch6.one_stage", step=f"{final['step']:,}", val=num(final["val"]))), Hint(t("ch6.keep_at"))]
+    blocks.append(Figure("loss_curve", loss_curve_alt(d, t)))
+    blocks += [
         Para(t("ch6.names")),
-        Table([t("col.dish"), t("col.names")], [[f"{s['step']:,}", " ".join(s["names"])] for s in d["stages"]]),
-        Figure("stage_names", t("fig.stage_names.alt")),
+        Table([t("col.dish"), t("col.names")], [[f"{s['step']:,}", " ".join(visible(n) or "∅" for n in s["names"])]
+                                               for s in d["stages"]]),
+        Figure("stage_names", t("fig.stage_names.alt", first=f"{d['stages'][0]['step']:,}",
+                                 last=f"{d['stages'][-1]['step']:,}", n=len(d["stages"][-1]["names"]),
+                                 known_first=d["stages"][0]["known"], known_last=d["stages"][-1]["known"])),
     ]
     one = d["one_step"]
     lower = one["penalty_after"] < one["penalty_before"]
     blocks += [Para(t("ch6.one_step" if lower else "ch6.one_step_up", example=one["example"], lr=f"{one['lr']:g}",
                       before=num(one["penalty_before"]), after=num(one["penalty_after"]))),
-               Figure("adam_step", t("fig.adam_step.alt", example=one["example"])),
+               Figure("adam_step", t("fig.adam_step.alt" if lower else "fig.adam_step.alt_up", example=one["example"],
+                                     before=num(one["penalty_before"]), after=num(one["penalty_after"]))),
                Para(t("ch6.adam"))]
     memory = d["memory"]
     if memory:
         rows = [[str(i + 1), f"{g:+.4f}", f"{m:+.4f}"]
                 for i, (g, m) in enumerate(zip(memory["gradient"][:6], memory["momentum"][:6]))]
-        blocks += [Para(t("ch6.memory", dial=memory["dial_name"], number=f"{memory['dial'] + 1:,}",
+        blocks += [Para(t("ch6.memory", dial=name_dial(Words(t.lang), memory["dial_parts"]), address=memory["dial_name"],
                           std_g=f"{memory['std_g']:.3f}", std_m=f"{memory['std_m']:.3f}")),
                    Table([t("col.dish"), t("col.raw"), t("col.memory")], rows)]
     else:
@@ -166,32 +204,72 @@ def tell(d: dict, t: Catalogue) -> list:
     if s:
         blocks.append(Para(t("ch6.spread", step=f"{s['step']:,}", lr=f"{s['lr']:.5f}", g10=f"{s['g10']:.2g}",
                              g90=f"{s['g90']:.2g}", x10=f"{s['x10']:.2g}", x90=f"{s['x90']:.2g}",
-                             ratio=f"{s['ratio']:.0f}")))
+                             low=f"{s['low']:,.0f}", high=f"{s['high']:,.0f}")))
     blocks += [Para(t("ch6.decay")),
                Table([t("col.dish"), t("col.learning_rate")],
                      [[f"{stage['step']:,}", f"{stage['lr']:.5f}"] for stage in d["stages"]])]
     v = d["versus"]
     if v["adam_mean"] is not None and v["baselines"] and v["sgd_val"] is not None:
         b = v["baselines"]
-        blocks.append(Para(t("ch6.sgd", steps=f"{v['steps']:,}", sgd=num(v["sgd_mean"]), adam=num(v["adam_mean"]),
-                             sgd_val=num(v["sgd_val"]), uniform=num(b["uniform"]), unigram=num(b["unigram"]),
-                             bigram=num(b["bigram"]))))
-    blocks.append(Figure("adam_vs_sgd", t("fig.adam_vs_sgd.alt_article" if v["article"] else "fig.adam_vs_sgd.alt",
-                                          steps=f"{v['steps']:,}")))
-    return blocks + [Question(*question(d, t))]
+        blocks += [Para(t("ch6.sgd_setup", steps=f"{v['steps']:,}")), Question(*question(d, t)),
+                   Para(t("ch6.sgd", steps=f"{v['steps']:,}", sgd_val=num(v["sgd_val"]), uniform=num(b["uniform"]),
+                          unigram=num(b["unigram"]), bigram=num(b["bigram"])))]
+        blocks += [Para(text) for text in [pairs_lesson(d, t)] if text]
+        blocks.append(Figure("adam_vs_sgd", t("fig.adam_vs_sgd.alt", steps=f"{v['steps']:,}", sgd=num(v["sgd_mean"]),
+                                              adam=num(v["adam_mean"]))))
+    else:
+        blocks.append(Question(*question(d, t)))
+    return blocks
+
+
+def growth_lesson(d: dict, t: Catalogue) -> str | None:
+    """The growth curve's lesson in one sentence: how much of the whole fall had happened by the first stage
+    after the start (from the running means, so it holds for any run)."""
+    means = [s for s in d["stages"] if s["running_mean"] is not None]
+    if len(means) < 3:
+        return None
+    first, early, last = means[0], means[1], means[-1]
+    fall = first["running_mean"] - last["running_mean"]
+    if fall <= 0:
+        return t("ch6.no_fall", first=num(first["running_mean"]), last=num(last["running_mean"]))
+    share = (first["running_mean"] - early["running_mean"]) / fall
+    return t("ch6.early" if share >= 0.5 else "ch6.late", step=f"{early['step']:,}", share=pct(share),
+             first=num(first["running_mean"]), last=num(last["running_mean"]),
+             part=pct(early["step"] / d["steps"]))
+
+
+def pairs_lesson(d: dict, t: Catalogue) -> str | None:
+    """Why Ming beats the pair table by so little, and where he beats it: from the course-by-course comparison."""
+    pairs, final = d["pairs"], d["stages"][-1]
+    if not pairs or final["val"] is None:
+        return None
+    gaps = {kind: x["pairs"] - x["ming"] for kind, x in pairs.items()}
+    best = max(gaps, key=gaps.get)
+    where = t("list.semicolon").join(t("ch6.pairs_where", kind=t(f"ch6.kind.{kind}"), ming=num(x["ming"]), pairs=num(x["pairs"]))
+                   for kind, x in pairs.items())
+    gap = d["versus"]["baselines"]["bigram"] - final["val"]
+    if gap <= 0 or gaps[best] <= 0:  # the pair table scores as well as Ming, or better: said as it is
+        return t("ch6.pairs_behind", bigram=num(d["versus"]["baselines"]["bigram"]), val=num(final["val"]),
+                 n_train=f"{d['n_train']:,}", seen=f"{d['seen']:,}", where=where)
+    return t("ch6.pairs", gap=num(gap), n_train=f"{d['n_train']:,}", seen=f"{d['seen']:,}", where=where,
+             best=t(f"ch6.kind.{best}"), best_gap=num(gaps[best]))
+
+
+def loss_curve_alt(d: dict, t: Catalogue) -> str:
+    means = running(d["losses"], d["window"]) or [None]
+    return t("fig.loss_curve.alt", steps=f"{d['steps']:,}", first=num(means[0]), last=num(means[-1]),
+             blind=num(d["blind"]))
 
 
 def question(d: dict, t) -> tuple[str, str]:
-    losses = d["losses"]
-    if not losses:
+    v, s = d["versus"], d["spread"]
+    if v["adam_mean"] is None or v["sgd_mean"] is None:
         return t("q6.ask_unknown"), t("q6.answer_unknown")
-    halfway = (losses[0] + min(losses)) / 2
-    running = np.convolve(losses, np.ones(training.RUNNING_WINDOW), "full")[: len(losses)] / np.minimum(
-        np.arange(1, len(losses) + 1), training.RUNNING_WINDOW)
-    step = int(np.argmax(running < halfway)) + 1 if (running < halfway).any() else None
-    return (t("q6.ask", first=f"{losses[0]:.2f}", halfway=f"{halfway:.2f}", steps=f"{len(losses):,}"),
-            t("q6.answer", step=f"{step:,}", share=f"{100 * step / len(losses):.0f}%") if step else
-            t("q6.answer_never", halfway=f"{halfway:.2f}"))
+    better = v["adam_mean"] < v["sgd_mean"]
+    why = t("q6.why", lr=f"{s['lr']:.5f}", low=f"{s['low']:,.0f}", high=f"{s['high']:,.0f}") if s else ""
+    return (t("q6.ask", steps=f"{v['steps']:,}"),
+            t("q6.answer" if better else "q6.answer_plain", steps=f"{v['steps']:,}", sgd=num(v["sgd_mean"]),
+              adam=num(v["adam_mean"]), why=why).strip())
 
 
 def loss_curve(d: dict, w):
@@ -220,32 +298,43 @@ def running(losses: list[float], window: int) -> list[float]:
 
 
 def adam_vs_sgd(d: dict, w):
-    """Adam's growth curve against plain gradient descent's from the same start, and the counting tables' scores."""
+    """Adam's running mean against plain gradient descent's over the same dishes from the same start, and the
+    counting tables' held-out scores; every line labelled where it ends (no legend to match colours against)."""
     v, window = d["versus"], d["window"]
-    fig, ax = subplots(figsize=(9, 3.6))
+    steps = v["steps"]
+    fig, ax = subplots(figsize=(7.5, 3.6))
     rows = [["series", "step", "value"]]
+    ends = []  # (y, label, colour) written at the right edge, spread so that they never overlap
     sgd = w("versus.sgd", lr=f"{v['lr']:g}")
-    for name, losses, colour, label in (("adam", d["losses"], BLUE, w("versus.adam")), ("sgd", v["sgd"], ORANGE, sgd)):
+    for name, losses, colour, label in (("adam", d["losses"][:steps], BLUE, w("versus.adam")),
+                                        ("sgd", v["sgd"][:steps], ORANGE, sgd)):
         means = running(losses, window)
-        ax.plot(range(1, len(means) + 1), means, color=colour, linewidth=2, label=w("versus.mean", who=label))
+        ax.plot(range(1, len(means) + 1), means, color=colour, linewidth=2)
+        ends.append((means[-1], f"{label}: {means[-1]:.2f}", colour))
         rows += [[f"{name}_running_mean", s + 1, m] for s, m in enumerate(means)]
-    held = [(s["step"], s["val"]) for s in d["stages"] if s["val"] is not None]
-    if held:
-        ax.plot(*zip(*held), "D", color=BLUE, label=w("versus.adam_held_out"))
     if v["sgd_val"] is not None:
-        ax.plot([len(v["sgd"])], [v["sgd_val"]], "D", color=ORANGE, label=w("versus.sgd_held_out"))
-    rows += [["adam_held_out", s, x] for s, x in held]
-    rows += [["sgd_held_out", len(v["sgd"]), v["sgd_val"]]] if v["sgd_val"] is not None else []
+        ax.plot([steps], [v["sgd_val"]], "D", color=ORANGE)
+        rows.append(["sgd_held_out", steps, v["sgd_val"]])
     for (name, loss), style in zip((v["baselines"] or {}).items(), (":", "--", "-.")):
-        ax.axhline(loss, color=GREY, linestyle=style, linewidth=1,
-                   label=w("versus.table", name=w(f"versus.{name}"), loss=f"{loss:.2f}"))
+        ax.axhline(loss, color=GREY, linestyle=style, linewidth=1)
+        ends.append((loss, w("versus.table", name=w(f"versus.{name}"), loss=f"{loss:.2f}"), GREY))
         rows.append([f"{name}_table_held_out", "", loss])
-    if v["article"]:
-        steps, losses, _ = zip(*v["article"])
-        ax.plot(steps, losses, "X", color=VERMILLION, markersize=8, label=w("versus.article"))
-        rows += [["article", step, text] for step, _, text in v["article"]]
-    ax.set(xlabel=w("dish_axis"), ylabel=w("loss.y"), title=w("versus.title"))
-    ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    article = [(step, loss, text) for step, loss, text in v["article"] if step <= steps]
+    if article:
+        xs, ys, _ = zip(*article)
+        ax.plot(xs, ys, "X", color=VERMILLION, markersize=8)
+        ax.annotate(w("versus.article"), (xs[-1], ys[-1]), xytext=(-6, -14), textcoords="offset points",
+                    ha="right", fontsize=8, color=VERMILLION)
+        rows += [["article", step, text] for step, _, text in article]
+    low, high = ax.get_ylim()
+    gap = (high - low) * 0.075  # labels at least this far apart, in data units
+    placed = []
+    for y, label, colour in sorted(ends):
+        y = max([y] + [p + gap for p in placed[-1:]])
+        placed.append(y)
+        ax.text(steps * 1.02, y, label, color=colour if colour != GREY else BLACK, fontsize=8, va="center")
+    ax.set(xlim=(0, steps), xlabel=w("dish_axis"), ylabel=w("loss.y"),
+           title=w("versus.title_steps", steps=f"{steps:,}"))
     return fig, rows
 
 
@@ -275,7 +364,7 @@ def stage_names(d: dict, w):
     for col, s in enumerate(stages):
         ax.text(col, n + 0.2, w("stages.dish", step=f"{s['step']:,}"), ha="center", weight="bold")
         for row, name in enumerate(s["names"]):
-            ax.text(col, n - 1 - row, name or w("empty"), ha="center", family=monospace(), fontsize=8)
+            ax.text(col, n - 1 - row, visible(name) or w("empty"), ha="center", family=monospace(), fontsize=8)
     ax.set(xlim=(-0.6, len(stages) - 0.4), ylim=(-0.6, n + 0.8), title=w("stages.title"))
     ax.axis("off")
     return fig, [["step", "name"]] + [[s["step"], name] for s in stages for name in s["names"]]

@@ -1,0 +1,327 @@
+"""Every stage, from the kitchen's internet to an assistant, with every measurement: `omakase assistant build`.
+
+    corpus      the world, its documents and real text, through the pipeline (pipeline.py);
+                the restaurant's documents saved as OUT/library.json for the search tool
+    tokenizer   BPE trained on the cleaned training documents (../bpe.py), chat and tool tokens included
+    base        the base model pretrained on them (pretrain.py)            -> OUT/base
+    mid         the base model mid-trained on generated conversations of every skill
+                (midtrain.py); every SFT model below starts from it        -> OUT/mid
+    sft         the mid-trained model fine-tuned on the labelers' conversations -> OUT/sft
+    idk         probed, "I don't know" taught for what it got wrong          -> OUT/sft-idk
+    identity    fine-tuned under another name, and with no identity at all (measured, not saved)
+    experiments tools, working memory, tokens to think, practice and the critics (experiments.py)
+                -> OUT/sft-tools, OUT/sft-cards, OUT/sft-short, OUT/sft-work, OUT/rl, OUT/dpo
+
+Each stage returns plain data; `build` gathers it into one results dict (report.py
+writes report.json and report.md from it). `PRESETS` holds the sizes: "quick" is
+toy-sized for tests and a first look (the effects need not show), "cpu" is the
+laptop run (docs/assistant.md), "gpu" a bigger one for a CUDA machine.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+
+from ... import data
+from ...config import GPTConfig, count_params
+from ...engines.torch import pick_device
+from ...timing import machine
+from ...errors import OmakaseError
+from . import evaluate, experiments
+from ..data import labelers, pipeline, smalltalk, tokenview
+from ...model import save as save_stage
+from ...engines.torch import init_gpt
+from ..skills import thinking
+from ..data.bills import bill_conversations, bill_questions
+from ..skills.chat_format import SPECIALS
+from ..data.documents import write_documents
+from ..data.order_slips import order_slips
+from ...plan import Plan, nanogpt_plan
+from ..stages.pretrain import pretrain
+from ..stages.midtrain import midtrain
+from ..stages.sft import finetune
+from ..skills.reply import continue_text, reply
+from ..skills.search import LIBRARY, search_tool
+from ..skills.tools import TOOL_SPECIALS, search_answer
+from ..data.world import make_world
+
+
+@dataclass(frozen=True)
+class Preset:
+    world: str  # world.make_world's size
+    shakespeare: bool  # mix tinyshakespeare in (when it is on this machine or can be downloaded)
+    vocab_size: int
+    n_layer: int
+    n_embd: int
+    n_head: int
+    block_size: int
+    pretrain: Plan
+    sft: Plan
+    probe_samples: int = 3
+    max_questions: int | None = None  # per measured set (None: all); quick runs measure fewer
+    bills: int = 300  # training bills in the SFT set (answered without tools, or with the calculator)
+    search_chars: int = 240  # a search result's length: it must fit the block beside the question and answer
+    practice: Plan = field(default_factory=lambda: nanogpt_plan(steps=40, batch_size=8, lr=3e-5, warmup=4, min_lr=3e-6,
+                                                        weight_decay=0.0))  # GRPO (rl.py)
+    reward: Plan = field(default_factory=lambda: nanogpt_plan(steps=150, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4))
+    dpo: Plan = field(default_factory=lambda: nanogpt_plan(steps=100, batch_size=16, lr=1e-4, warmup=10, min_lr=1e-5,
+                                                   weight_decay=0.0))
+    per_kind: int = 60  # preference prompts of each kind, per side (training pairs; the win rate's held-out prompts)
+    held_pairs_per_kind: int = 170  # held-out prompts of each kind sampled for held-out pairs (about 4 in 10 give one)
+    practice_kl: float = 0.0  # GRPO's KL coefficient to the SFT model (0: the KL is measured, not penalized)
+    split_digits: bool = False  # the tokenizer gives every digit a token of its own (bpe.SPLIT_DIGITS)
+    order_slips: int = 0  # copy-pressure documents in pretraining (order_slips.py), on top of the world's
+    midtrain: Plan | None = None  # mid-training between base and SFT (midtrain.py); None: SFT starts from the base
+    midtrain_per_skill: int = 3000  # generated conversations of each skill (fewer where the world holds fewer)
+
+
+PRESETS = {
+    "quick": Preset("small", False, 512, 2, 64, 4, 96,
+                    nanogpt_plan(steps=300, batch_size=16, lr=3e-3, warmup=30, eval_every=100, eval_batches=2),
+                    nanogpt_plan(steps=150, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=10, eval_every=50, eval_batches=2),
+                    probe_samples=2, max_questions=40, bills=100, search_chars=120,
+                    practice=nanogpt_plan(steps=3, batch_size=4, lr=3e-5, warmup=1, min_lr=3e-6, weight_decay=0.0),
+                    reward=nanogpt_plan(steps=20, batch_size=16, lr=1e-3, warmup=2, min_lr=1e-4),
+                    dpo=nanogpt_plan(steps=20, batch_size=16, lr=1e-4, warmup=2, min_lr=1e-5, weight_decay=0.0), per_kind=10,
+                    held_pairs_per_kind=10, order_slips=300, midtrain_per_skill=300,
+                    midtrain=nanogpt_plan(steps=60, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=6, eval_every=30,
+                                          eval_batches=2)),
+    "cpu": Preset("default", True, 2048, 4, 160, 4, 128,
+                  nanogpt_plan(steps=900, batch_size=32, lr=3e-3, warmup=50, eval_every=150, eval_batches=8),
+                  nanogpt_plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4),
+                  max_questions=200, order_slips=3000,  # ~200 questions a set: the intervals need no more
+                  midtrain=nanogpt_plan(steps=400, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=100,
+                                        eval_batches=4)),
+    "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
+                  nanogpt_plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
+                  nanogpt_plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4),
+                  order_slips=30000, midtrain_per_skill=20000,
+                  midtrain=nanogpt_plan(steps=1500, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
+                                        eval_batches=4)),
+}
+OTHER_NAME = "Hana"  # the identity the "knowledge of self" experiment fine-tunes in instead of Ming
+MENU_START = "Tonight's menu"  # the base model, given the start of a menu page, should continue a menu page
+
+
+def corpus(preset: Preset, seed: int, say=print) -> dict:
+    """The world, its documents (+ Shakespeare), through the pipeline; characters counted for now."""
+    world = make_world(seed, preset.world)
+    documents = write_documents(world, seed)
+    mixed = {"restaurant": len(documents)}
+    if preset.order_slips:  # copy pressure: documents only their own context predicts (order_slips.py)
+        slips = order_slips(world, preset.order_slips, seed)
+        documents = documents + slips
+        mixed["order slips"] = len(slips)
+    if preset.shakespeare:
+        try:
+            text = data.read_text(data.resolve("shakespeare"))
+            real = pipeline.real_text_documents(text)
+            documents = documents + real
+            mixed["shakespeare"] = len(real)
+        except OmakaseError as e:
+            say(f"tinyshakespeare is not mixed in: {e}")
+    result = pipeline.run_pipeline(documents, seed)
+    return {"world": world, "documents": documents, "pipeline": result, "mixed": mixed}
+
+
+def conversations(world, seed: int, name: str = "Ming", identity: bool = True, idk=(), bills: int = 0,
+                  search=None, extra=()) -> dict:
+    """The labelers' SFT set, with small talk from chatterbot-corpus when it is installed, and `bills`
+    bill questions. With a `search` tool the labelers use the tools: taught facts are looked up first
+    (where the search finds them) and bills are added up by the calculator; the questions are the same.
+    `extra`: more (kind, user, assistant) conversations, an experiment's own (experiments.py)."""
+    pairs = smalltalk.pairs() if smalltalk.available() else []
+    billed = bill_conversations(bill_questions(world, seed, n=bills), calculator=search is not None) if bills else []
+    extra = [("bill", c[0]["content"], c[1]["content"]) for c in billed] + list(extra)
+    answer = (lambda q: search_answer(q, search)) if search is not None else None
+    return labelers.sft_conversations(world, seed, name=name, smalltalk_pairs=pairs, idk=idk, identity=identity,
+                                      answer=answer, extra=extra)
+
+
+def preset_of(name: str) -> Preset:
+    if name not in PRESETS:
+        raise OmakaseError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print) -> tuple[dict, dict]:
+    """The corpus, the tokenizer and the base model, written into `out` (tokenizer.json, tokens.html, base/).
+
+    Returns (results, state): the measured numbers, and what the later stages read
+    (the world, the base model, the tokenizer, the facts' training mentions).
+    """
+    preset = preset_of(preset_name)
+    tick = tick or (lambda stage, done, total: None)
+    results: dict = {"preset": preset_name, "seed": seed}
+    c = corpus(preset, seed, say)
+    world, cleaned = c["world"], c["pipeline"]
+    train_texts = [d.text for d in cleaned.train]
+    seen = pipeline.fact_mentions(cleaned.train)  # fact id -> training documents that state it
+    bpe = _tokenizer(train_texts, preset.vocab_size, tick, preset.split_digits)
+    counted = pipeline.run_pipeline(c["documents"], seed, count_tokens=bpe.encode)  # the same steps, in tokens
+    results["corpus"] = {"mixed": c["mixed"], "steps": counted.steps, "quality_reasons": counted.quality_reasons,
+                         "train_tokens": counted.steps[-2]["tokens"], "val_tokens": counted.steps[-1]["tokens"],
+                         "mentions": _mentions_by_bucket(world, seen)}
+    # what the search tool reads: every kept restaurant document (validation ones too: a search finds what
+    # the model never read), saved for `assistant chat`
+    library = [d.text for d in cleaned.train + cleaned.val if d.kind not in ("shakespeare", "slip", "receipt")]
+    (out / LIBRARY).write_text(json.dumps(library), encoding="utf-8")
+    strawberry = tokenview.strawberry(bpe)
+    results["tokenizer"] = {"vocab_size": bpe.vocab_size, "merges": len(bpe.merges), "split_digits": preset.split_digits,
+                            "bytes_per_token": _bytes_per_token(bpe, [d.text for d in cleaned.val]),
+                            "strawberry": strawberry.sentence(), "view": "tokens.html"}
+    bpe.save(out / "tokenizer.json")
+    sample = f"{strawberry.question}\n\n{cleaned.train[0].text[:400]}"
+    (out / "tokens.html").write_text(tokenview.html(bpe, sample, "How the assistant's BPE cuts text"), encoding="utf-8")
+
+    config = GPTConfig(vocab_size=bpe.vocab_size, n_layer=preset.n_layer, n_embd=preset.n_embd,
+                       n_head=preset.n_head, block_size=preset.block_size)
+    base = init_gpt(config, seed).to(pick_device("auto"))  # CUDA when there is one
+    plan = replace(preset.pretrain, seed=seed)
+    history = pretrain(base, bpe, train_texts, [d.text for d in cleaned.val], plan,
+                       progress=lambda step, h, lr: tick("pretrain", step, plan.steps))
+    results["base"] = {"parameters": count_params(config), "config": config.to_dict(), "plan": vars(plan),
+                       "history": history.to_dict(), "tokens_per_second": history.tokens_per_second}
+    save_stage(out / "base", base, bpe, {"stage": "base", "preset": preset_name, "seed": seed})
+    return results, {"world": world, "base": base, "bpe": bpe, "seen": seen, "preset": preset,
+                     "search": search_tool(library, max_chars=preset.search_chars)}
+
+
+def sft_stage(base, bpe, world, preset: Preset, seed: int, tick=None, name: str = "Ming", identity: bool = True,
+              idk=(), stage: str = "sft", search=None, bills: int | None = None, extra=()):
+    """A copy of the base model fine-tuned on the labelers' conversations (using the tools when `search`
+    is given), with `bills` training bills (None: the preset's) and `extra` conversations; (model, what trained it)."""
+    import copy
+
+    tick = tick or (lambda stage, done, total: None)
+    sft_set = conversations(world, seed, name=name, identity=identity, idk=idk,
+                            bills=preset.bills if bills is None else bills, search=search, extra=extra)
+    tuned = copy.deepcopy(base)  # the base model stays as it was, for the next variant
+    plan = replace(preset.sft, seed=seed)
+    history, cut = finetune(tuned, bpe, sft_set["train"], sft_set["val"], plan,
+                            progress=lambda step, h, lr: tick(stage, step, plan.steps))
+    return tuned, {"history": history.to_dict(), "cut": cut, "plan": vars(plan), "counts": sft_set["counts"],
+                   "name": name, "identity": identity}
+
+
+def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None) -> tuple[object, dict]:
+    """A copy of the base model mid-trained on generated conversations of every skill (midtrain.py), or
+    the base model itself when the preset has no mid-training: (the model SFT starts from, what trained it)."""
+    import copy
+
+    if preset.midtrain is None:
+        return base, {}
+    tick = tick or (lambda stage, done, total: None)
+    mid = copy.deepcopy(base)  # the base model stays as it was: the side-by-side examples show it
+    plan = replace(preset.midtrain, seed=seed)
+    info = midtrain(mid, bpe, world, plan, seed, preset.midtrain_per_skill,
+                    progress=lambda step, h, lr: tick("midtrain", step, plan.steps))
+    return mid, info
+
+
+def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dict:
+    """Run every stage into the folder `out`; returns the results (every measured number)."""
+    preset = preset_of(preset_name)
+    tick = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    results, state = pretrain_stage(preset_name, out, seed, tick, say)
+    world, base, bpe, seen = state["world"], state["base"], state["bpe"], state["seen"]
+    # every SFT model starts from `start`: the mid-trained model, or the base model when the preset has none
+    start, results["midtrain"] = midtrain_stage(base, bpe, world, preset, seed, tick)
+    if results["midtrain"]:
+        save_stage(out / "mid", start, bpe, {"stage": "mid", "preset": preset_name, "seed": seed})
+
+    # SFT
+    questions = labelers.fact_questions(world, seed)
+    sft_model, results["sft"] = sft_stage(start, bpe, world, preset, seed, tick)
+    save_stage(out / "sft", sft_model, bpe, {"stage": "sft", "preset": preset_name, "seed": seed})
+
+    # the notes' claims, measured
+    held_out = evaluate.evenly(questions.held_out, preset.max_questions)
+    unknown = evaluate.evenly(labelers.unknown_questions(world), preset.max_questions)
+    harmful = evaluate.evenly(labelers.refusals(seed=seed).held_out, preset.max_questions)
+    results["examples"] = _examples(base, sft_model, bpe, world, seed)
+    base_answers = evaluate.ask(base, bpe, [q.text for q in held_out], progress=lambda d, t: tick("base format", d, t))
+    sft_answers = evaluate.ask(sft_model, bpe, [q.text for q in held_out], progress=lambda d, t: tick("knowledge", d, t))
+    unknown_answers = evaluate.ask(sft_model, bpe, [q.text for q in unknown],
+                                   progress=lambda d, t: tick("hallucination", d, t))
+    results["format"] = {"base": evaluate.in_format(base_answers), "sft": evaluate.in_format(sft_answers)}
+    results["harmful"] = {name: evaluate.polite_refusals(evaluate.ask(m, bpe, [q.text for q in harmful]))
+                          for name, m in (("base", base), ("sft", sft_model))}
+    results["knowledge"] = {"sft": evaluate.knowledge(held_out, sft_answers, seen)}
+    results["hallucination"] = {"sft": {"invented": evaluate.confident_inventions(unknown_answers),
+                                        "refused": evaluate.refusals(unknown_answers)}}
+
+    # Karpathy's mitigation: probe, teach "I don't know" where it is wrong, fine-tune again
+    probed = evaluate.evenly(labelers.probe_questions(world, seed), preset.max_questions)
+    wrong = evaluate.probe(sft_model, bpe, probed, preset.probe_samples, seed=seed)
+    idk_model, idk_info = sft_stage(start, bpe, world, preset, seed, tick, idk=wrong, stage="sft-idk")
+    save_stage(out / "sft-idk", idk_model, bpe, {"stage": "sft", "variant": "idk", "preset": preset_name, "seed": seed})
+    idk_known = evaluate.ask(idk_model, bpe, [q.text for q in held_out])
+    idk_unknown = evaluate.ask(idk_model, bpe, [q.text for q in unknown])
+    results["knowledge"]["sft-idk"] = evaluate.knowledge(held_out, idk_known, seen)
+    results["hallucination"]["sft-idk"] = {"invented": evaluate.confident_inventions(idk_unknown),
+                                           "refused": evaluate.refusals(idk_unknown)}
+    results["idk"] = {"probed": len(probed), "wrong": len(wrong), "sft": idk_info}
+
+    # knowledge of self: the name follows the SFT data
+    prompts = evaluate.evenly(labelers.identity_prompts(held_out=True), preset.max_questions)
+    selves = {"Ming": sft_model}
+    selves[OTHER_NAME], _ = sft_stage(start, bpe, world, preset, seed, tick, name=OTHER_NAME, stage="sft-other-name")
+    selves["anonymous"], _ = sft_stage(start, bpe, world, preset, seed, tick, identity=False, stage="sft-anonymous")
+    results["identity"] = {}
+    for label, m in selves.items():
+        answers = evaluate.ask(m, bpe, prompts)
+        results["identity"][label] = {"Ming": evaluate.mentions(answers, "Ming"),
+                                      OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
+                                      "example": answers[0].reply}
+    # the experiments: tools, working memory, tokens to think, practice, the critics (experiments.py)
+    setup = experiments.Setup(out, base, sft_model, bpe, world, preset, preset_name, seed, held_out, seen,
+                              state["search"], lambda stage, **kw: sft_stage(start, bpe, world, preset, seed, tick,
+                                                                              stage=stage, **kw), tick)
+    sets = thinking.experiments(world, bpe, preset.block_size, seed, short_bills=preset_name == "quick")
+    results["tools"] = experiments.tools_experiment(setup, sets)
+    results["knowledge"]["sft-tools (search)"] = results["tools"].pop("knowledge")
+    results["memory"] = experiments.memory_experiment(setup)
+    results["thinking"], worker = experiments.thinking_experiment(setup, sets)
+    results["practice"] = experiments.rl_experiment(setup, worker, sets)
+    results["critics"] = experiments.preference_experiment(setup)
+    results["seconds"] = time.perf_counter() - started
+    results["machine"] = machine()
+    return results
+
+
+def _tokenizer(texts: list[str], vocab_size: int, tick, split_digits: bool = False):
+    from ...bpe import BPE, SPLIT, SPLIT_DIGITS
+
+    return BPE.train("\n".join(texts), vocab_size, specials=SPECIALS + TOOL_SPECIALS,
+                     progress=lambda done, total: tick("tokenizer", done, total),
+                     pattern=SPLIT_DIGITS if split_digits else SPLIT)
+
+
+def _mentions_by_bucket(world, counts) -> dict:
+    """How often the kept training documents state each fact, by the bucket it was written for."""
+    out: dict[int, list[int]] = {}
+    for fact in world.facts():
+        out.setdefault(fact.bucket, []).append(counts.get(fact.id, 0))
+    return {b: {"facts": len(v), "mean": sum(v) / len(v), "min": min(v), "max": max(v)} for b, v in sorted(out.items())}
+
+
+def _bytes_per_token(bpe, texts: list[str]) -> float:
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    n_tokens = sum(len(bpe.encode(t)) for t in texts)
+    return n_bytes / n_tokens if n_tokens else float("nan")
+
+
+def _examples(base, sft_model, bpe, world, seed: int) -> list[dict]:
+    """The notes' examples, base and instruct side by side; and the base model as a document simulator."""
+    rows = []
+    for q in labelers.base_vs_instruct(world, seed=seed):
+        conversation = [{"role": "user", "content": q.text}]
+        rows.append({"prompt": q.text, "labelers": q.reply, "base": reply(base, bpe, conversation).text,
+                     "sft": reply(sft_model, bpe, conversation).text})
+    rows.append({"prompt": MENU_START, "labelers": "", "base": continue_text(base, bpe, MENU_START).text,
+                 "sft": continue_text(sft_model, bpe, MENU_START).text, "document": True})
+    return rows

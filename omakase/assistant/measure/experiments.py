@@ -1,0 +1,202 @@
+"""The experiments of the second half, run by `build` after SFT: each a variant fine-tuned from the base
+model, measured on held-out questions, returned as plain data for the report.
+
+    tools       sft-tools: facts looked up by <|search|>, bills (prices shown) added up
+                and letters counted by <|calc|>                                  (tools.py, bills.py)
+    memory      sft-cards: fact cards pasted in front of questions; both SFT models
+                with and without the card, against a changed card, on invented dishes,
+                and a kitchen code learned in context from k examples            (working_memory.py)
+    thinking    sft-short (answer first, count directly, compare directly) against
+                sft-work (work first, spell the name out, line the decimals up);
+                letters counted with the calculator by sft-tools                 (thinking.py)
+    practice    GRPO from sft-work on the bills it was taught to work out (prices shown):
+                pass@1 and pass@k before and after, the reward and the answer
+                length over practice                                              (rl.py)
+    critics     pairs of the SFT model's own answers judged by the rubric, a reward
+                model, DPO, best-of-n and practice against the reward model
+                                                                                 (preference.py, reward_model.py, dpo.py)
+
+Every variant starts from the same base model as `sft` and differs from it only in the
+conversations named here (`Setup.tune`), so a difference between them is the data's doing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from ...model import save as save_stage
+from ..stages import dpo, preference, rl
+from . import evaluate
+from ..skills import working_memory, thinking
+from ..data import smalltalk
+from ..data.bills import is_right_total
+from ..skills.calculator import calculator_tool
+from ..stages.reward_model import best_of_n, pair_accuracy, reward_function, reward_model, train_reward_model
+
+
+@dataclass
+class Setup:
+    """What every experiment reads."""
+    out: Path  # the build folder: variants are saved as OUT/<stage>
+    base: object
+    sft: object  # the labelers' SFT model
+    bpe: object
+    world: object
+    preset: object  # build.Preset
+    preset_name: str
+    seed: int
+    held_out: list  # held-out fact questions (already capped to the preset's max_questions)
+    seen: dict  # fact id -> how many training documents state it
+    search: Callable  # the search tool over the build's library
+    tune: Callable  # tune(stage, bills=None, extra=(), search=None) -> (model, info): a variant of SFT from base
+    tick: Callable  # tick(stage, done, total): progress
+
+    def keep(self, stage: str, m) -> None:
+        save_stage(self.out / stage, m, self.bpe, {"stage": "sft", "variant": stage, "preset": self.preset_name,
+                                                  "seed": self.seed})
+
+    def cap(self, items: list) -> list:
+        return evaluate.evenly(items, self.preset.max_questions)
+
+    def ask(self, m, texts: list[str], label: str, tools=None) -> list:
+        return evaluate.ask(m, self.bpe, texts, tools=tools, progress=lambda d, t: self.tick(label, d, t))
+
+    @property
+    def tools(self) -> dict:
+        return {"calc": calculator_tool, "search": self.search}
+
+
+def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, str]]:
+    """One-turn conversations as labelers.sft_conversations' `extra` (kind, user, assistant)."""
+    return [(kind, c[0]["content"], c[1]["content"]) for c in conversations]
+
+
+def tools_experiment(s: Setup, sets: dict) -> dict:
+    """sft-tools against sft without tools: held-out bills (their prices shown, so the call copies them from
+    the question), and held-out facts by how often they were seen. It is also taught to count letters with
+    the calculator's count(word, letter) (thinking.py's third letter style)."""
+    tuned, info = s.tune("sft-tools", search=s.search, extra=triples("letters", sets["letters"]["sft"]["calculator"]))
+    s.keep("sft-tools", tuned)
+    bills = s.cap(sets["bills"]["held_out"])
+    asked = [b.text for b in bills]
+    plain = s.ask(s.sft, asked, "bills")
+    with_calc = s.ask(tuned, asked, "bills+calc", s.tools)
+    facts = s.ask(tuned, [q.text for q in s.held_out], "facts+search", s.tools)
+    return {"sft": info,
+            "bills": {"sft": evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, plain)]),
+                      "sft-tools": evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, with_calc)]),
+                      "called": evaluate.Rate.of([any(c.tool == "calc" for c in a.calls) for a in with_calc]),
+                      "example": {"question": asked[0], "sft": plain[0].reply, "sft-tools": with_calc[0].shown}},
+            "searched": evaluate.Rate.of([any(c.tool == "search" for c in a.calls) for a in facts]),
+            "knowledge": evaluate.knowledge(s.held_out, facts, s.seen),
+            "letters": thinking.measure_letters(tuned, s.bpe, s.cap(sets["letters"]["held_out"]), "calculator")}
+
+
+def memory_experiment(s: Setup) -> dict:
+    """Cards, conflicts, reading and the kitchen code, for sft and for sft-cards (taught to read cards)."""
+    block = s.sft.config.block_size
+    cards = working_memory.card_conversations(s.world, s.bpe, block, s.seed)
+    tuned, info = s.tune("sft-cards", extra=triples("card", cards["train"]))
+    s.keep("sft-cards", tuned)
+    questions = working_memory.card_questions(s.held_out, s.world, s.bpe, block, s.seed)
+    n = min(200, s.preset.max_questions or 200)  # reading and the code: 200 questions each, fewer in a quick build
+    out = {"training": info | {"cards": cards["counts"]}, "questions": len(questions),
+           "lengths": working_memory.longest_prompts(s.bpe, s.world, s.seed)}
+    for name, m in (("sft", s.sft), ("sft-cards", tuned)):
+        s.tick(f"memory {name}", 0, 4)
+        with_card = working_memory.with_and_without_card(m, s.bpe, s.world, questions, s.seen)
+        out[name] = {"cards": with_card,
+                     "conflicts": working_memory.conflicts(m, s.bpe, s.world, questions, s.seen, s.seed,
+                                                   known=with_card["without"]["right"]),
+                     "reading": working_memory.reading(m, s.bpe, s.world, n, s.seed),
+                     "in_context": working_memory.in_context(m, s.bpe, s.world, n, seed=s.seed)}
+    return out
+
+
+def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
+    """sft-short against sft-work on held-out bills, letters and comparisons; (results, the sft-work model)."""
+    variants = {"sft-short": ("answer-first", "direct", "direct"), "sft-work": ("work-first", "spelled", "padded")}
+    held = {task: s.cap(sets[task]["held_out"]) for task in ("bills", "letters", "comparisons")}
+    out: dict = {"dropped": {task: sets[task]["dropped"] for task in held}, "by_tokens": {}}
+    models = {}
+    for stage, (bill_style, letter_style, compare_style) in variants.items():
+        extra = (triples("bill", sets["bills"]["sft"][bill_style]) + triples("letters", sets["letters"]["sft"][letter_style])
+                 + triples("comparison", sets["comparisons"]["sft"][compare_style]))
+        models[stage], info = s.tune(stage, bills=0, extra=extra)  # its bills are answered in its style only
+        s.keep(stage, models[stage])
+        out[stage] = {"sft": info, "styles": [bill_style, letter_style, compare_style],
+                      "bills": thinking.measure_bills(models[stage], s.bpe, held["bills"], bill_style),
+                      "letters": thinking.measure_letters(models[stage], s.bpe, held["letters"], letter_style),
+                      "comparisons": thinking.measure_comparisons(models[stage], s.bpe, held["comparisons"],
+                                                                  compare_style)}
+    out["by_tokens"] = thinking.pooled_by_tokens({out[v]["styles"][0]: out[v]["bills"] for v in variants})
+    return out, models["sft-work"]
+
+
+PRACTICE_TASK = "bills with their prices shown, answered without tools (as sft-work was taught: work first)"
+
+
+def rl_experiment(s: Setup, worker, sets: dict) -> dict:
+    """GRPO from the work-first model on the bills it was taught (prices shown, the same fitted training
+    bills), measured before and after on held-out bills. Its pass@1 and pass@8 before practice say whether
+    the task has signal: GRPO learns only from groups whose answers differ."""
+    train = sets["bills"]["train"]
+    held = s.cap(sets["bills"]["held_out"])
+    before = rl.pass_rates(worker, s.bpe, held, seed=s.seed)
+    practised = copy.deepcopy(worker)
+    plan = replace(s.preset.practice, seed=s.seed)
+    history = rl.grpo(practised, s.bpe, train, plan, reference=worker, kl=s.preset.practice_kl,
+                      progress=lambda step, h: s.tick("practice", step, plan.steps))
+    s.keep("rl", practised)
+    after = rl.pass_rates(practised, s.bpe, held, seed=s.seed)
+    return {"task": PRACTICE_TASK, "kl_coefficient": s.preset.practice_kl, "plan": vars(plan), "before": before,
+            "after": after, "history": history.to_dict(), "summary": rl.summary(history)}
+
+
+def preference_experiment(s: Setup) -> dict:
+    """The rubric's pairs, the reward model, DPO, and what optimizing the reward model does."""
+    block = s.sft.config.block_size
+    pairs_of = smalltalk.pairs() if smalltalk.available() else []
+    per_kind = s.preset.per_kind
+
+    def prompts(held_out: bool, n: int):
+        return preference.preference_prompts(s.world, s.seed, held_out, n, pairs_of, s.bpe, block)
+
+    train_prompts = prompts(False, per_kind)
+    # held-out pairs come from held-out prompts, more of them: about 4 in 10 prompts give a pair (the rest tie)
+    held_pool = prompts(True, max(per_kind, s.preset.held_pairs_per_kind))
+    held_prompts = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:per_kind]]
+    tools = {"calc": calculator_tool}
+    found = preference.sample_pairs(s.sft, s.bpe, train_prompts, seed=s.seed, tools=tools)
+    held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools)
+    train, held = found.pairs, held_found.pairs
+    rm = reward_model(s.sft)
+    trained = train_reward_model(rm, s.bpe, train, replace(s.preset.reward, seed=s.seed),
+                                 progress=lambda d, t: s.tick("reward model", d, t))
+    tuned, history = dpo.dpo(s.sft, s.bpe, train, replace(s.preset.dpo, seed=s.seed),
+                             progress=lambda d, t: s.tick("dpo", d, t))
+    s.keep("dpo", tuned)
+    proxy = reward_function(rm, s.bpe)
+    chased = copy.deepcopy(s.sft)  # practice against the reward model: does the rubric follow the proxy up?
+    plan = replace(s.preset.practice, seed=s.seed)
+    chase = rl.grpo(chased, s.bpe, train_prompts, plan, reward=proxy, reference=s.sft, kl=s.preset.practice_kl,
+                        progress=lambda step, h: s.tick("practice on the critic", step, plan.steps))
+    sft_replies = dpo.greedy_replies(s.sft, s.bpe, held_prompts, tools=tools)  # drawn once: the win rate and the chase
+    chased_replies = dpo.greedy_replies(chased, s.bpe, held_prompts, tools=tools)
+    return {"prompts": {"train": len(train_prompts), "held_out": len(held_prompts)}, "pairs": found.to_dict() | {
+                "train": len(train), "held_out": len(held), "held_out_prompts": held_found.prompts,
+                "held_out_ties": held_found.ties},
+            "reward_model": {"accuracy": pair_accuracy(rm, s.bpe, held), "shorter": preference.shorter_is_chosen(held),
+                             "losses": trained["losses"]},
+            "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools, sft_replies=sft_replies),
+                    "implicit": dpo.implicit_reward_accuracy(tuned, s.sft, s.bpe, held),
+                    "losses": history["losses"]},
+            "best_of_n": best_of_n(s.sft, s.bpe, held_prompts, proxy, ns=(1, 2, 4, 8), seed=s.seed, tools=tools),
+            "chase": {"summary": rl.summary(chase), "kl_coefficient": s.preset.practice_kl,
+                      "rubric_before": evaluate.Rate.of([preference.rubric_share(p, r)
+                                                         for p, r in zip(held_prompts, sft_replies)]),
+                      "rubric_after": evaluate.Rate.of([preference.rubric_share(p, r)
+                                                        for p, r in zip(held_prompts, chased_replies)])}}

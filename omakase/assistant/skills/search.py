@@ -1,0 +1,84 @@
+"""The search tool: the restaurant's documents cut into sentences, ranked by BM25 for a query.
+
+The kitchen's recipe file: when the assistant writes <|search|>query<|/search|>,
+tools.py runs this search and pastes the best sentences back as the result. A
+fact is stated in one sentence, so the sentences are the units searched; BM25
+(Okapi, through bm25s) scores each by the query words it shares, weighted by how
+rare each word is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from ...errors import OmakaseError
+
+SEARCH_K = 4  # sentences a search returns: a dish's name is in many sentences, the one with the asked fact
+# is often not the first (its words are "comes from", the question's "origin"); 4 fit in the block
+SEARCH_CHARS = 240  # a search result: a few sentences, not whole documents
+LIBRARY = "library.json"  # in an assistant build's folder: the documents its search tool reads
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have how i if in into is it its of on or that the their then "
+    "there these this to was what when where which while with".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """The words BM25 matches on: lowercased, stopwords dropped ("How much is the eel?" -> much, eel)."""
+    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+
+
+def sentences(documents: list[str]) -> list[str]:
+    """The documents' sentences, each once, in order: a fact is stated in one sentence."""
+    seen: dict[str, None] = {}
+    for doc in documents:
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", doc):
+            sentence = sentence.strip()
+            if len(words(sentence)) >= 2:
+                seen.setdefault(sentence, None)
+    return list(seen)
+
+
+def search_tool(documents: list[str], k: int = SEARCH_K, max_chars: int = SEARCH_CHARS) -> Callable[[str], str]:
+    """query -> the best k matching sentences of the documents, at most max_chars."""
+    if k < 1:
+        raise OmakaseError(f"k must be at least 1, got {k}")
+    pieces = sentences(documents)
+    if not pieces:
+        raise OmakaseError("there is nothing to search: the documents hold no sentences")
+    scores = bm25(pieces)
+
+    def search(query: str) -> str:
+        s = scores(query)
+        order = sorted(range(len(pieces)), key=lambda i: -s[i])
+        top = [pieces[i] for i in order[:k] if s[i] > 0]
+        if not top:
+            return f"no results for {query!r}"
+        return _cut(" ".join(top), max_chars)
+
+    return search
+
+
+def bm25(pieces: list[str]) -> Callable[[str], list[float]]:
+    """query -> one BM25 score per piece (0 where they share no word)."""
+    try:
+        import bm25s
+    except ImportError:
+        raise OmakaseError('the search tool needs bm25s, which is not installed; from the checkout: '
+                           'pip install -e ".[assistant]"') from None
+    retriever = bm25s.BM25()
+    retriever.index([words(p) for p in pieces], show_progress=False)
+
+    def scores(query: str) -> list[float]:
+        tokens = words(query)
+        if not tokens:  # only stopwords or punctuation: nothing to match (bm25s fails on an empty list)
+            return [0.0] * len(pieces)
+        return [float(s) for s in retriever.get_scores(tokens)]
+
+    return scores
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,57 @@
+"""Mid-training: generated conversations of every skill, held out by item, between the base model and SFT."""
+
+import re
+
+import pytest
+
+from omakase.assistant.data import bills
+from omakase.assistant.skills import thinking, tools, working_memory
+from omakase.assistant.stages import midtrain
+from omakase.config import GPTConfig
+from omakase.engines.torch import init_gpt
+from omakase.errors import OmakaseError
+from omakase.plan import nanogpt_plan
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+BLOCK = 128  # the tiny BPE of the tests (60 merges) spells a card in many pieces
+
+
+@pytest.fixture(scope="module")
+def data(small_world, small_bpe):
+    return midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=60)
+
+
+def test_every_skill_is_there_and_fits_the_block(data, small_bpe):
+    assert set(data["counts"]) == set(midtrain.SKILLS) and all(n > 0 for n in data["counts"].values())
+    assert sum(data["counts"].values()) == len(data["train"]) + len(data["val"])
+    assert all(thinking.length(c, small_bpe) <= BLOCK for c in data["train"] + data["val"])
+
+
+def test_nothing_measured_is_taught(data, small_world):
+    everything = data["train"] + data["val"]
+    said = " ".join(m["content"] for c in everything for m in c)
+    held_words = {q.word for q in thinking.letter_questions(small_world, held_out=True)}
+    spelled = {re.search(r"word (\w+)|in (\w+)\?", c[0]["content"]).group(1) or
+               re.search(r"word (\w+)|in (\w+)\?", c[0]["content"]).group(2)
+               for c in everything if c[1]["content"].startswith("Letters:")}
+    assert spelled and not spelled & held_words
+    measured = [d.name for d in working_memory.invented_dishes(small_world, 20)] + sorted(bills.measured_dishes(small_world))
+    assert not any(name in said for name in measured)
+    taught = {tuple(sorted((c, p) for c, _, p in b.items)) for b in bills.bill_questions(small_world)}
+    for c in (c for c in everything if c[1]["content"].startswith(tools.CALC)):  # training bills, maybe shortened
+        items = tuple(sorted((int(n), int(p)) for n, p in re.findall(r"(\d) (?:[a-z ]+ )?(?:at |\()\$(\d+)", c[0]["content"])))
+        assert items in taught
+
+
+def test_the_tools_results_are_not_trained_and_midtraining_lowers_the_held_out_loss(data, small_world, small_bpe):
+    call = next(c for c in data["train"] if c[1]["content"].startswith(tools.CALC))
+    r = tools.render_with_tools(call, small_bpe)
+    trained = small_bpe.decode([t for t, m in zip(r.ids, r.mask) if m])
+    assert tools.RESULT not in trained and tools.CALC in trained
+    model = init_gpt(GPTConfig(vocab_size=small_bpe.vocab_size, n_layer=1, n_embd=32, n_head=2, block_size=BLOCK), 0)
+    info = midtrain.midtrain(model, small_bpe, small_world, nanogpt_plan(steps=30, batch_size=8, lr=1e-2, warmup=2,
+                                                                         eval_every=10, eval_batches=1), per_skill=60)
+    val = [loss for _, loss in info["history"]["val"]]
+    assert val[-1] < val[0] and info["counts"] == {k: v for k, v in info["counts"].items()}
+    with pytest.raises(OmakaseError, match="at least 1 conversation"):
+        midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=0)

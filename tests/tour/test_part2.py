@@ -1,0 +1,270 @@
+"""The second half of the tour (chapters 9-15): told from the shipped assistant run, without PyTorch, in both
+languages, every rate with its interval and its run; `--part`, `--assistant` and `--text` through the command."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from omakase import shipped
+from omakase.cli import main
+from omakase.config import GPTConfig, count_params
+from omakase.errors import OmakaseError
+from omakase.tour import chapters, story
+from omakase.tour.chapters import PARTS, SECOND_HALF, ch9_word_pieces, ch13_thinking
+from omakase.tour.second_half import build_run, rate, shipped_run, tag
+
+RATE = re.compile(r"\d+(\.\d)?% \[\d+(\.\d)?%, \d+(\.\d)?%\] \(n=[\d,]+\)")
+
+
+@pytest.fixture(scope="module")
+def run():
+    return shipped_run("Who trained you, Ming?")
+
+
+@pytest.fixture(scope="module")
+def measured(run):
+    return {n: chapters.measure_one(n, None, run) for n in PARTS[2]}
+
+
+def told(measured, lang="en") -> list:
+    t = story.Catalogue(lang)
+    return [chapters.tell(n, d, t) for n, d in measured.items()]
+
+
+def texts(chapter) -> list[str]:
+    """Every sentence a chapter prints, paragraph by paragraph (a question's answer is one)."""
+    out = []
+    for b in chapter.blocks:
+        if isinstance(b, (story.Para, story.Summary)):
+            out.append(b.text)
+        elif isinstance(b, story.Question):
+            out += [b.text, b.answer]
+    return out
+
+
+def test_the_shipped_files_are_checked_against_their_digests(tmp_path, monkeypatch):
+    for name in shipped.SHIPPED:
+        assert shipped.path(name).is_file()
+    # the shipped report is the one docs/assistant.md publishes, byte for byte
+    assert shipped.load("assistant")["preset"] == "cpu"
+    damaged = tmp_path / shipped.SHIPPED["service"].file
+    damaged.write_text(shipped.path("service").read_text().replace("1.27", "4.00"))
+    monkeypatch.setattr(shipped, "RECORDS", tmp_path)
+    with pytest.raises(OmakaseError, match="reinstall omakase"):
+        shipped.load("service")
+
+
+def test_the_shipped_tokenizer_cuts_as_the_reports_run_did(run):
+    """The tokenizer was rebuilt from the run's seed: it must give the report's own strawberry ids."""
+    report = run.report["tokenizer"]
+    ids = json.loads(re.search(r"the ids (\[[\d, ]+\])", report["strawberry"]).group(1))
+    assert run.tokenizer.encode(" strawberry") == ids
+    assert len(run.tokenizer.merges) == report["merges"] and run.tokenizer.vocab_size == report["vocab_size"]
+
+
+def test_the_second_half_needs_no_pytorch():
+    """On a machine without PyTorch: importing torch fails, and the whole second half is still told."""
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from omakase.tour import chapters, story\n"
+            "from omakase.tour.second_half import shipped_run\n"
+            "run = shipped_run()\n"
+            "for n in chapters.PARTS[2]: chapters.tell(n, chapters.measure_one(n, None, run), story.Catalogue('zh'))\n"
+            "print('told')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "told" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_rate_carries_its_interval_and_its_run(measured, lang):
+    t = story.Catalogue(lang)
+    for chapter, d in zip(told(measured, lang), measured.values()):
+        for text in texts(chapter):
+            if "(n=" in text:
+                assert RATE.search(text), text
+                if "run" in d:
+                    assert tag(d["run"], t) in text, text
+        # every part-2 chapter has one question, a figure, and a table of kitchen words beside real terms
+        assert sum(isinstance(b, story.Question) for b in chapter.blocks) == 1, chapter.number
+        assert any(isinstance(b, story.Figure) for b in chapter.blocks), chapter.number
+        assert any(isinstance(b, story.Table) for b in chapter.blocks), chapter.number
+
+
+def test_each_chapter_says_which_run_it_tells(measured, run):
+    first = told(measured)
+    for chapter in first[:-1]:  # chapters 9-14 read the assistant build
+        assert any("seed 0" in p and "2026-11-28" in p and "AMD EPYC" in p for p in texts(chapter)), chapter.number
+    service = " ".join(texts(first[-1]))  # chapter 15 reads the service report of the bigger Ming
+    setup = run.hack("kv")["setup"]
+    assert setup["cpu"] in service and shipped.SHIPPED["service"].date in service
+
+
+def test_the_readers_sentence_is_cut_live(measured, run):
+    d = measured[9]
+    assert d["text"] == "Who trained you, Ming?"
+    assert [p["id"] for p in d["pieces"]] == run.tokenizer.encode(d["text"])
+    assert "".join(p["text"] for p in d["pieces"]) == d["text"]
+    # the question's answer is counted, not written: backwards, the same letters take more pieces
+    assert len(d["backwards"]) == len(run.tokenizer.encode(" " + ch9_word_pieces.BACKWARDS)) > len(d["word"])
+    answer = ch9_word_pieces.question(d, story.Catalogue("en"))[1]
+    assert f"{len(d['backwards'])} pieces" in answer
+
+
+def test_a_sentence_with_characters_the_internet_never_held_falls_back_to_bytes():
+    d = ch9_word_pieces.measure(shipped_run("厨房"))
+    assert len(d["pieces"]) == 6 > d["chars"]  # two characters, three UTF-8 bytes each, never merged
+    assert "More pieces than characters" in " ".join(texts(chapters.tell(9, d, story.Catalogue("en"))))
+
+
+def test_ratios_are_computed_from_the_reports(measured, run):
+    d = measured[10]
+    assert d["video"]["gpt2_params"] / d["params"] == pytest.approx(1.5e9 / run.report["base"]["parameters"])
+    spec = run.hack("speculate")
+    s = measured[15]["speculate"]
+    assert s["call_ratio"] == spec["setup"]["draft call ms"] / spec["setup"]["target call ms"]
+    assert s["weight_ratio"] == count_params(GPTConfig(**spec["setup"]["draft"])) / count_params(
+        GPTConfig(**spec["setup"]["target"]))
+    best_int8 = max(r[5] for r in run.hack("quantize")["rows"][1:])  # "forward x" of the int8 variants
+    assert measured[15]["int8"]["forward"]["forward x"] == best_int8
+    said = " ".join(texts(told(measured)[-1]))
+    assert f"{best_int8:.2f}×" in said and "4×" in said and "2–3×" in said  # measured beside the claims
+
+
+def test_what_did_not_appear_is_said_not_claimed(measured):
+    chapter12 = " ".join(texts(told(measured)[3]))
+    assert "none of the help makes answers right" in chapter12  # every pair's intervals overlap in this run
+    chapter13 = " ".join(texts(told(measured)[4]))
+    assert "working first did not help" in chapter13
+    # the 9.11 answer follows the pieces this tokenizer actually cuts
+    numbers = measured[13]["numbers"]
+    answer = ch13_thinking.question(measured[13], story.Catalogue("en"))[1]
+    if len(numbers["9.11"]) > len(numbers["9.9"]):
+        assert "learned no merge" in answer
+
+
+def test_both_catalogues_of_the_second_half_match():
+    en = json.loads((story.CATALOGUE / "en-part2.json").read_text(encoding="utf-8"))
+    zh = json.loads((story.CATALOGUE / "zh-part2.json").read_text(encoding="utf-8"))
+    assert set(en) == set(zh)
+    for key in en:
+        assert story.placeholders(en[key]) == story.placeholders(zh[key]), key
+    first_half = json.loads((story.CATALOGUE / "en.json").read_text(encoding="utf-8"))
+    assert not set(en) & set(first_half)  # the halves never overwrite each other's sentences
+
+
+def test_a_readers_own_build_is_told_as_theirs(tmp_path, run):
+    shutil.copy(shipped.path("assistant"), tmp_path / "report.json")
+    shutil.copy(shipped.path("tokenizer"), tmp_path / "tokenizer.json")
+    mine = build_run(tmp_path, "hello")
+    assert mine.origin == "build" and mine.where == str(tmp_path)
+    d = ch11 = chapters.measure_one(11, None, mine)
+    said = " ".join(texts(chapters.tell(11, ch11, story.Catalogue("en"))))
+    assert "your cpu build" in said and "shipped" not in said and str(tmp_path) not in said  # no path on a page
+    hints = [b.text for b in chapters.tell(9, chapters.measure_one(9, None, mine), story.Catalogue("en")).blocks
+             if isinstance(b, story.Hint)]
+    assert hints == [f"Your build: {tmp_path}"]  # the terminal says where
+    assert rate(d["format"]["sft"]) in said
+    with pytest.raises(OmakaseError, match="omakase assistant build --preset quick"):
+        build_run(tmp_path / "nothing-here")
+    (tmp_path / "report.json").write_text('{"preset": "quick"}')
+    with pytest.raises(OmakaseError, match="not a finished"):
+        build_run(tmp_path)
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+
+def test_the_second_half_through_the_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    page, out = tmp_path / "part2.html", tmp_path / "figs"
+    assert main(["tour", "--part", "2", "--out", str(out), "--no-questions", "--text", "Is 9.11 bigger than 9.9?",
+                 "--html", str(page)]) == 0
+    printed = capsys.readouterr().out
+    assert "9 · Word-pieces" in printed and "15 · Service" in printed and "1 · The records" not in printed
+    assert not (tmp_path / "cache" / "omakase").exists()  # Ming was neither trained nor read
+    names = sorted(p.name for p in out.rglob("*.png"))
+    assert names == sorted(f"ch{n}-{make.__name__}.png" for n in PARTS[2] for make in SECOND_HALF[n - 9].FIGURES)
+    assert all(p.with_suffix(".csv").read_text().count("\n") >= 2 for p in out.rglob("*.png"))
+    html = page.read_text(encoding="utf-8")
+    parser = Tags()
+    parser.feed(html)
+    assert parser.tags.count("section") == len(PARTS[2]) + 1 and parser.tags.count("svg") == len(names)
+    assert len(html.encode()) < 1_500_000
+    body = html[html.index("<body>"):]
+    assert " --" not in body and str(tmp_path) not in body  # no flags, no local paths on a page
+    assert main(["tour", "--chapter", "15", "--out", str(out), "--no-questions"]) == 0
+    assert "15 · Service" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--part", "3"], "--part must be 1 or 2"),
+    (["--part", "2", "--chapter", "3"], "--chapter 3 is not in part 2"),
+    (["--chapter", "16"], "--chapter must be a number from 1 to 15"),
+    (["--part", "2", "--assistant", "/nonexistent/build"], "holds no report.json"),
+    (["--part", "1", "--assistant", "/nonexistent/build"], "--assistant tells the second half"),
+    (["--part", "2", "--text", "  "], "--text is empty"),
+    (["--chapter", "12", "--text", "hello"], "--text is cut into word-pieces in chapter 9"),
+])
+def test_bad_second_half_options_are_one_clear_line(args, message, capsys):
+    assert main(["tour", "--no-questions", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium), driven by the playwright package
+PHONE = 390  # px: the narrowest common phone width
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_the_second_half_is_not_cut_off_at_a_phones_width(tmp_path, capsys):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    pages = {lang: tmp_path / f"part2-{lang}.html" for lang in story.LANGUAGES}
+    for lang, page in pages.items():
+        assert main(["tour", "--part", "2", "--lang", lang, "--out", str(tmp_path / "figs"), "--no-questions",
+                     "--html", str(page)]) == 0
+    capsys.readouterr()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": PHONE, "height": 800})
+            for lang, path in pages.items():
+                page.goto(path.as_uri())
+                assert page.evaluate("document.documentElement.scrollWidth") == PHONE, lang
+                boxes = page.evaluate("[...document.querySelectorAll('.scroll')].map(b => "
+                                      "b.getBoundingClientRect().right)")
+                assert len(boxes) > len(PARTS[2]) and max(boxes) <= PHONE, lang
+        finally:
+            browser.close()
+
+
+def test_sentences_follow_what_a_build_measured(tmp_path):
+    """A build where the effects are missing (no call made, no real text mixed in, no practice group that
+    teaches, the format not learned) is told as it is: no sentence claims what it did not measure."""
+    report = shipped.load("assistant")
+    report["tools"]["bills"]["example"]["sft-tools"] = "That is $5."
+    report["corpus"]["mixed"] = {"restaurant": report["corpus"]["mixed"]["restaurant"]}
+    report["practice"]["history"]["teaching"] = [0.0] * len(report["practice"]["history"]["teaching"])
+    report["format"]["sft"] = dict(report["format"]["base"])
+    report["tools"]["bills"]["called"] = {"share": 0.1, "low": 0.05, "high": 0.15, "n": 200}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    shutil.copy(shipped.path("tokenizer"), tmp_path / "tokenizer.json")
+    mine = build_run(tmp_path)
+    said = {n: " ".join(texts(chapters.tell(n, chapters.measure_one(n, None, mine), story.Catalogue("en"))))
+            for n in PARTS[2]}
+    assert "Shakespeare" not in said[10] and "mixed in no other text" in said[10]
+    assert "did not show it learned" in said[11] and "manners are learned:" not in said[11]
+    assert "Will it call the calculator?" in said[12] and "Not this time" in said[12]
+    assert "learned to call" not in said[12]  # the calls were not made
+    assert "that never happened" in said[14]

@@ -1,0 +1,29 @@
+"""What the tour's tests share: the made-up records, the small plan, and readers of told text, CSV and SVG."""
+
+import xml.etree.ElementTree as ET
+
+from omakase import train as training
+from omakase.tour import chapters, story
+
+# Made-up words, no "emma" among them: the tour must pick its own example and say so.
+WORDS = ["zorp", "blick", "mava", "tessa", "quill", "ronda", "fipo", "garu", "hemi", "jolt", "kivo", "lumen",
+         "nari", "opal", "prue", "sable", "tovi", "urla", "vesk", "wyn", "yara", "zeno", "bramo", "cilla",
+         "dovi", "elko", "fenna", "gilt", "hollo", "ivra", "jessa", "kora", "lind", "moss", "nello", "orin"]
+SMALL = training.Plan(steps=30, lr=0.01, batch_size=1, warmup=0, seed=42)
+
+
+def told(measured, lang="en") -> str:
+    """Every sentence of the tour, as one text."""
+    t = story.Catalogue(lang)
+    return "\n".join(b.text for n, d in measured.items() for b in chapters.tell(n, d, t).blocks
+                     if isinstance(b, story.Para))
+
+
+def csv_rows(rows: list[list]) -> list[dict]:
+    """A figure's CSV rows (header first) as dicts."""
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def svg_text(path) -> str:
+    """Every word written in an SVG figure (the tour keeps its text as text: svg.fonttype none)."""
+    return " ".join(t.text or "" for t in ET.parse(path).iter() if t.tag.endswith("text"))
