@@ -40,7 +40,7 @@ def samples(out):
 @pytest.mark.slow
 def test_reference_run_paused_at_500_equals_a_straight_run(in_tmp, capsys):
     straight = run_ok(capsys, "train", "--engine", "numpy", "--out", "a.json", "--log", "a.jsonl")
-    run_ok(capsys, "train", "--engine", "scalar", "--out", "b.json", "--log", "b.jsonl", "--pause-at", "500")
+    run_ok(capsys, "train", "--engine", "numpy", "--out", "b.json", "--log", "b.jsonl", "--pause-at", "500")
     resumed = run_ok(capsys, "train", "--resume", "b.json", "--engine", "numpy", "--log", "b.jsonl")
     losses = [[f"{json.loads(line)['loss']:.4f}" for line in (in_tmp / f).read_text().splitlines()]
               for f in ("a.jsonl", "b.jsonl")]

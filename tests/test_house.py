@@ -161,10 +161,14 @@ def test_resume_without_data_uses_the_data_the_checkpoint_records(tiny_data, in_
 
 
 def test_a_preset_warmup_is_scaled_to_a_short_plan(in_tmp, tiny_data, capsys):
-    out = run_ok(capsys, "train", "--data", str(tiny_data), "--preset", "bigger", "--steps", "50", "--samples", "0",
-                 "--out", "b.json")
-    assert "warmup scaled to 2 steps" in out
-    assert json.loads((in_tmp / "b.json").read_text())["run"]["warmup"] == 2
+    from omakase.config import settings_for
+
+    chosen, notes = settings_for("bigger", steps=50)
+    assert chosen["warmup"] == 2 and chosen["steps"] == 50
+    assert notes == ["warmup scaled to 2 steps for a 50-step plan (the bigger preset warms up 100 of 3,000)"]
+    assert settings_for("bigger")[0]["warmup"] == 100 and settings_for("bigger")[1] == []
+    out = run_ok(capsys, "train", "--data", str(tiny_data), "--preset", "bigger", "--steps", "50", "--dry-run")
+    assert "note: warmup scaled to 2 steps" in out and not (in_tmp / "runs").exists()
 
 
 def test_cook_checks_the_records_of_the_data_it_is_given(tiny_ckpt, tiny_data, capsys):

@@ -35,6 +35,7 @@ def params(path: Path) -> list[float]:
     return [x for rows in doc["params"].values() for row in rows for x in row]
 
 
+@pytest.mark.slow  # two torchrun launches and two single-process runs: about 20 s on 2 cores
 def test_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_data):
     data = ["--data", str(tiny_data)]
     torchrun(tmp_path, *TRAIN, *data, "--out", "two.json", "--log-file", "two.jsonl")

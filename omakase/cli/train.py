@@ -313,6 +313,8 @@ def _dry_run(s: TrainSettings, ckpt, engine: str) -> int:
     if s.log is not None:
         writable(s.log, s.force or s.resume is not None, "--log")
     what = f"resume {s.resume} (step {ckpt.run.get('step', 0)})" if ckpt is not None else "train"
+    for note in s.notes if ckpt is None else ():  # what the plan would adapt, as a real run says it
+        console.print(f"[yellow]note:[/] {note}")
     console.print(f"dry run: every option checked; would {what} on the {engine} engine; nothing was trained or "
                   f"written", highlight=False)
     return 0
