@@ -203,14 +203,14 @@ PER_KIND_HELP = "Training prompts of each kind the pairs are drawn for (default:
 
 @app.command()
 def rl(
-    model: Path = typer.Option(..., "--model", help=MODEL_HELP + " DIR/sft-work is taught to work bills out first."),
+    model: Path = typer.Option(..., "--model", help=MODEL_HELP + " DIR/sft-work is taught to spell words out before counting."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder of the trained model (default: DIR/rl)."),
     steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     batch_size: Optional[int] = typer.Option(None, "--batch-size",
                                              help="Questions per step, 8 answers each (default: the preset's)."),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
 ) -> None:
-    """RL, the kitchen's practice: GRPO on the build's training bills, reward 1 for the right total (a stage
+    """RL, the kitchen's practice: GRPO on the build's training letter counts, reward 1 for the right count (a stage
     folder in, a stage folder out; under torchrun the processes share each step's questions)."""
     with _Stage("rl", model, out, force, steps, batch_size) as s:
         from ..assistant.stages.rl import summary
@@ -220,8 +220,8 @@ def rl(
         s.save(policy)
         told = summary(history)
         r, n, kl = told["reward"], told["length"], told["kl"]
-        console.print(f"RL: {s.plan.batch_size} training bills per step, {s.plan.steps} steps; first -> last tenth "
-                      f"of the steps: mean reward (share of right totals) {r['first']:.3f} -> {r['last']:.3f}, "
+        console.print(f"RL: {s.plan.batch_size} training letter counts per step, {s.plan.steps} steps; first -> last "
+                      f"tenth of the steps: mean reward (share of right counts) {r['first']:.3f} -> {r['last']:.3f}, "
                       f"answer length {n['first']:.1f} -> {n['last']:.1f} tokens, KL to the SFT model "
                       f"{kl['first']:.4f} -> {kl['last']:.4f} nats/token")
 

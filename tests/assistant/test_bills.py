@@ -90,3 +90,5 @@ def test_a_world_too_small_for_the_bills_asked_is_one_clear_line():
     with pytest.raises(OmakaseError, match="bills need at least 3"):
         bills.bill_questions(small, buckets=(99,))
     assert len(bills.bill_questions(small, show_prices=False)) < bills.DEFAULT_N[False]  # all a small world holds
+    assert len(bills.bill_questions(small, n=100_000, show_prices=False, or_fewer=True)) == len(
+        bills.bill_questions(small, show_prices=False))

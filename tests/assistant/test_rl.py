@@ -226,6 +226,7 @@ def test_practice_raises_the_rewarded_tokens_probability(bpe):
     assert told["length"]["last"] == pytest.approx(sum(history.length[-2:]) / 2)
     assert rl.trend([None, None]) == {"first": pytest.approx(float("nan"), nan_ok=True),
                                       "last": pytest.approx(float("nan"), nan_ok=True)}
+    assert all(p.requires_grad for p in reference.parameters())  # the caller's SFT model can practise again
 
 
 def test_steps_where_no_group_teaches_leave_the_weights_alone(bpe):

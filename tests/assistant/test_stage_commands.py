@@ -41,10 +41,10 @@ def weights(folder):
 
 
 def test_rl_writes_its_stage_and_refuses_to_overwrite(sft_folder, capsys):
-    """The real thing on a tiny model: the quick build's training bills, 2 questions, 8 answers each."""
+    """The real thing on a tiny model: the quick build's training letter counts, 2 questions, 8 answers each."""
     result = CliRunner().invoke(app, ["assistant", "rl", "--model", str(sft_folder), "--steps", "1", "--batch-size", "2"])
     assert result.exit_code == 0, result.output
-    assert "RL: 2 training bills per step, 1 steps" in said(result) and "KL to the SFT model" in said(result)
+    assert "RL: 2 training letter counts per step, 1 steps" in said(result) and "KL to the SFT model" in said(result)
     trained = load(sft_folder.parent / "rl", kind="bpe", stage="rl")
     assert trained.run["from"] == str(sft_folder) and trained.run["plan"]["steps"] == 1
     assert trained.run["plan"]["beta1"] == 0.9  # the preset's plan (nanoGPT's habits), the options on top

@@ -216,3 +216,12 @@ def test_a_few_sft_steps_on_comparisons_lower_their_held_out_loss_and_the_measur
     assert len(thinking.measure_bills(m, small_bpe, few, "work-first")["tokens_before"]) == 1
     counted = thinking.measure_letters(m, small_bpe, thinking.letter_questions(small_world, held_out=True)[:1], "calculator")
     assert counted["all"].n == 1
+
+
+def test_practice_bills_fit_the_block_and_fall_back_to_the_short_question(small_world, small_bpe):
+    roomy = thinking.practice_bills(small_world, small_bpe, 512)
+    assert roomy and all("$" in b.text and " at $" not in b.text for b in roomy)  # the full questions fit
+    tight = thinking.practice_bills(small_world, small_bpe, 96)
+    assert tight and all(b.text.startswith("What do ") and " at $" in b.text for b in tight)  # counts and prices only
+    conversation = thinking.bill_conversations(tight[:1], "work-first")[0]
+    assert thinking.length(conversation, small_bpe) <= 96

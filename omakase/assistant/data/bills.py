@@ -62,11 +62,13 @@ def is_held_out(dishes, seed: int = 0, share: float = HELD_OUT_SHARE) -> bool:
 
 
 def bill_questions(world: World, seed: int = 0, n: int | None = None, held_out: bool = False,
-                   buckets=None, show_prices: bool = True, share: float = HELD_OUT_SHARE) -> list[Bill]:
+                   buckets=None, show_prices: bool = True, share: float = HELD_OUT_SHARE,
+                   or_fewer: bool = False) -> list[Bill]:
     """n distinct bills of 2 or 3 dishes (1 to MAX_COUNT of each) from one side of the split.
 
-    n defaults to 600 for training and 200 held out (or all the world holds, if fewer); buckets to every bucket when the prices are
-    shown, BILL_BUCKETS when they must be recalled."""
+    n defaults to 600 for training and 200 held out (or all the world holds, if fewer); an n larger than
+    the world holds is an error, unless `or_fewer` (then all it holds). buckets default to every bucket
+    when the prices are shown, BILL_BUCKETS when they must be recalled."""
     if buckets is None:
         buckets = BUCKETS if show_prices else BILL_BUCKETS
     if not 0.0 < share < 1.0:
@@ -79,7 +81,8 @@ def bill_questions(world: World, seed: int = 0, n: int | None = None, held_out: 
         raise OmakaseError(f"the world has {len(dishes)} {'' if held_out else 'unmeasured '}dishes in buckets "
                            f"{tuple(buckets)}; bills need at least 3")
     possible = _possible(tuple(d.name for d in dishes), seed, share, held_out)
-    n = min(DEFAULT_N[held_out], possible) if n is None else n  # a small world holds fewer than the default
+    if n is None or or_fewer:  # a small world holds fewer than the default
+        n = min(DEFAULT_N[held_out] if n is None else n, possible)
     if n > possible:
         raise OmakaseError(f"this world has {possible} distinct {'held-out' if held_out else 'training'} bills; "
                            f"ask for fewer (n={n}) or use a bigger world")

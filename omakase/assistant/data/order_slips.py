@@ -5,13 +5,15 @@ of times, so a model can predict all of it from its weights and never needs to r
 what it has just seen. Answering from a pasted card, or copying a bill's prices into a
 calculator call, needs that reading (induction heads). These documents reward it:
 
-    slip      an invented dish, a card of 3 or 4 of its facts, then a guest's question that
-              repeats one of them and the server's answer, which copies it from the card:
+    slip      an invented dish, a card of 3 or 4 of its facts, then 2 or 3 guest's questions
+              about them, each with the server's answer, which copies the fact from the card:
 
                   Order slip. Today's special is the yuzu eel bowl. It costs $7. It is cooked
                   by Mei Sato. It comes from Dunmere.
                   Guest: Who cooks the yuzu eel bowl?
                   Server: The yuzu eel bowl is cooked by Mei Sato.
+                  Guest: How much is the yuzu eel bowl?
+                  Server: The yuzu eel bowl is $7.
 
     receipt   2 or 3 invented dishes with small counts and prices, then a total line that
               repeats every item and its price before the sum:
@@ -70,13 +72,20 @@ def order_slips(world: World, n: int, seed: int = 0, receipt_share: float = RECE
 
 
 def slip(r: random.Random, cooks: list[str]) -> str:
-    dish, card, question, answer = card_reading(r, cooks)
-    return f"Order slip. Today's special is the {dish}. {card}\nGuest: {question}\nServer: {answer}"
+    dish, card, asked = _card(r, cooks)
+    talk = "\n".join(f"Guest: {question}\nServer: {answer}" for question, answer in r.sample(asked, r.randint(2, 3)))
+    return f"Order slip. Today's special is the {dish}. {card}\n{talk}"
 
 
 def card_reading(r: random.Random, cooks: list[str]) -> tuple[str, str, str, str]:
     """An invented dish, a card of 3 or 4 of its facts, a question about one of them and the answer that
     copies it from the card: (dish, card, question, answer)."""
+    dish, card, asked = _card(r, cooks)
+    return (dish, card, *r.choice(asked))
+
+
+def _card(r: random.Random, cooks: list[str]) -> tuple[str, str, list[tuple[str, str]]]:
+    """(dish, its card, a (question, answer) for each fact on the card)."""
     dish = invented_name(r)
     plural = dish.endswith("s")
     values = {"price": str(r.randint(4, MAX_PRICE)), "chef": r.choice(cooks), "origin": r.choice(TOWNS),
@@ -84,8 +93,8 @@ def card_reading(r: random.Random, cooks: list[str]) -> tuple[str, str, str, str
     shown = r.sample(list(CARD), r.randint(3, 4))
     grammar = {"s": "" if plural else "s", "is_": "are" if plural else "is"}
     card = " ".join(CARD[a].format(It="They" if plural else "It", v=values[a], **grammar) for a in shown)
-    asked = r.choice(shown)
-    return (dish, card, r.choice(ASK[asked]).format(d=dish), ANSWER[asked].format(d=dish, v=values[asked], **grammar))
+    asked = [(r.choice(ASK[a]).format(d=dish), ANSWER[a].format(d=dish, v=values[a], **grammar)) for a in shown]
+    return dish, card, asked
 
 
 def receipt(r: random.Random) -> str:

@@ -71,6 +71,7 @@ class Preset:
     per_kind: int = 60  # preference prompts of each kind, per side (training pairs; the win rate's held-out prompts)
     held_pairs_per_kind: int = 170  # held-out prompts of each kind sampled for held-out pairs (about 4 in 10 give one)
     practice_kl: float = 0.0  # GRPO's KL coefficient to the SFT model (0: the KL is measured, not penalized)
+    practice_task: str = "letters"  # experiments.PRACTICE_TASKS: where sft-work's pass@8 leaves GRPO something to learn
     split_digits: bool = False  # the tokenizer gives every digit a token of its own (bpe.SPLIT_DIGITS)
     order_slips: int = 0  # copy-pressure documents in pretraining (order_slips.py), on top of the world's
     midtrain: Plan | None = None  # mid-training between base and SFT (midtrain.py); None: SFT starts from the base

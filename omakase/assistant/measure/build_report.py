@@ -174,8 +174,9 @@ def _tools(r: dict, report: Report) -> None:
     k = r["knowledge"]
     report.add("## 8. Tools", "",
                "The same SFT conversations, with the labelers using tools: taught facts looked up with "
-               "`<|search|>` first (where the search finds them), bills added up with `<|calc|>`. The orchestrator "
-               "runs each call and writes its result; the model never writes a result.", "")
+               "`<|search|>` first (where the search finds them), bills added up with `<|calc|>` (with the prices in "
+               "the question, the call copies them), letters counted with `<|calc|>count(word, letter)<|/calc|>`. "
+               "The orchestrator runs each call and writes its result; the model never writes a result.", "")
     report.table(["held-out question", "SFT, no tools", "SFT with tools"],
                  [["bill for dishes never billed together in training (right total)", rate(b["sft"]), rate(b["sft-tools"])],
                   ["fact question (right answer)", rate(k["sft"]["all"]), rate(k["sft-tools (search)"]["all"])]]
@@ -251,13 +252,13 @@ def _practice(r: dict, report: Report) -> None:
     p = r["practice"]
     before, after, sm = p["before"], p["after"], p["summary"]
     ks = [k for k in before if k.startswith("pass@")]
-    task = f" on {p['task']}" if "task" in p else ""
+    task = p.get("task", "bills; reward 1 for the right total")  # a report from before the task was a choice
     kl = (f" The KL coefficient is {p['kl_coefficient']:g}" + (" (no penalty: the KL to `sft-work` is measured, not "
           "penalized)." if p["kl_coefficient"] == 0 else ".")) if "kl_coefficient" in p else ""
-    report.add("## 11. Practice: reinforcement learning on bills", "",
-               f"GRPO from `sft-work`{task}: {p['plan']['steps']} steps of {p['plan']['batch_size']} training bills, "
-               f"reward 1 for the right total.{kl} Held-out bills before and after ({before['samples']} answers to "
-               f"each at temperature {before['temperature']} for pass@k, and the greedy answer):", "")
+    report.add("## 11. Practice: reinforcement learning", "",
+               f"GRPO from `sft-work` on {task}: {p['plan']['steps']} steps of {p['plan']['batch_size']} training "
+               f"questions.{kl} Held-out questions before and after ({before['samples']} answers to each at "
+               f"temperature {before['temperature']} for pass@k, and the greedy answer):", "")
     report.table(["", *ks, "greedy", "mean answer length (tokens)"],
                  [[name] + [rate(x[k]) for k in ks] + [rate(x["greedy"]), f"{x['mean_length']:.1f}"]
                   for name, x in (("before", before), ("after", after))])

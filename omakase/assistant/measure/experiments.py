@@ -9,9 +9,9 @@ model, measured on held-out questions, returned as plain data for the report.
     thinking    sft-short (answer first, count directly, compare directly) against
                 sft-work (work first, spell the name out, line the decimals up);
                 letters counted with the calculator by sft-tools                 (thinking.py)
-    practice    GRPO from sft-work on the bills it was taught to work out (prices shown):
-                pass@1 and pass@k before and after, the reward and the answer
-                length over practice                                              (rl.py)
+    practice    GRPO from sft-work on a task it was taught to work out (the preset's:
+                bills with their prices shown, or letter counts): pass@1 and pass@k
+                before and after, the reward and the answer length over practice  (rl.py)
     critics     pairs of the SFT model's own answers judged by the rubric, a reward
                 model, DPO, best-of-n and practice against the reward model
                                                                                  (preference.py, reward_model.py, dpo.py)
@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from ...errors import OmakaseError
 from ...model import save as save_stage
 from ..stages import dpo, preference, rl
 from . import evaluate
@@ -136,24 +137,34 @@ def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
     return out, models["sft-work"]
 
 
-PRACTICE_TASK = "bills with their prices shown, answered without tools (as sft-work was taught: work first)"
+# the tasks practice can run on: (what the report says, thinking.experiments' set, the checker)
+PRACTICE_TASKS = {
+    "bills": ("bills with their prices shown, answered without tools (as sft-work was taught: work first); "
+              "reward 1 for the right total", "bills", is_right_total),
+    "letters": ("letter counts in short words, answered without tools (as sft-work was taught: spelled out first); "
+                "reward 1 for the right count", "letters", thinking.is_right_count),
+}
 
 
 def rl_experiment(s: Setup, worker, sets: dict) -> dict:
-    """GRPO from the work-first model on the bills it was taught (prices shown, the same fitted training
-    bills), measured before and after on held-out bills. Its pass@1 and pass@8 before practice say whether
-    the task has signal: GRPO learns only from groups whose answers differ."""
-    train = sets["bills"]["train"]
-    held = s.cap(sets["bills"]["held_out"])
-    before = rl.pass_rates(worker, s.bpe, held, seed=s.seed)
+    """GRPO from the work-first model on the preset's practice task (the same fitted training questions
+    sft-work was taught), measured before and after on held-out questions. Its pass@1 and pass@8 before
+    practice say whether the task has signal: GRPO learns only from groups whose answers differ."""
+    task = s.preset.practice_task
+    if task not in PRACTICE_TASKS:
+        raise OmakaseError(f"unknown practice task {task!r}; choose one of: {', '.join(PRACTICE_TASKS)}")
+    said, name, right = PRACTICE_TASKS[task]
+    train = sets[name]["train"]
+    held = s.cap(sets[name]["held_out"])
+    before = rl.pass_rates(worker, s.bpe, held, seed=s.seed, right=right)
     practised = copy.deepcopy(worker)
     plan = replace(s.preset.practice, seed=s.seed)
-    history = rl.grpo(practised, s.bpe, train, plan, reference=worker, kl=s.preset.practice_kl,
-                      progress=lambda step, h: s.tick("practice", step, plan.steps))
+    history = rl.grpo(practised, s.bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=worker,
+                      kl=s.preset.practice_kl, progress=lambda step, h: s.tick("practice", step, plan.steps))
     s.keep("rl", practised)
-    after = rl.pass_rates(practised, s.bpe, held, seed=s.seed)
-    return {"task": PRACTICE_TASK, "kl_coefficient": s.preset.practice_kl, "plan": vars(plan), "before": before,
-            "after": after, "history": history.to_dict(), "summary": rl.summary(history)}
+    after = rl.pass_rates(practised, s.bpe, held, seed=s.seed, right=right)
+    return {"task": said, "task_name": task, "kl_coefficient": s.preset.practice_kl, "plan": vars(plan),
+            "before": before, "after": after, "history": history.to_dict(), "summary": rl.summary(history)}
 
 
 def preference_experiment(s: Setup) -> dict:

@@ -43,7 +43,7 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     if per_skill < 1:
         raise OmakaseError(f"mid-training needs at least 1 conversation per skill, got {per_skill}")
     r = random.Random(f"midtrain|{seed}")
-    drawn = bill_questions(world, seed)
+    drawn = bill_questions(world, seed, per_skill, or_fewer=True)
     bills = [b for b in drawn if thinking.length(bill_conversations([b])[0], bpe) <= block_size]
     if 2 * len(bills) < len(drawn):  # a small block: the bills asked with counts and prices only
         bills = [b for b in map(thinking.shortened, drawn) if thinking.length(bill_conversations([b])[0], bpe) <= block_size]

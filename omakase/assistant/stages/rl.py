@@ -250,10 +250,12 @@ def grpo(model, bpe, questions: list, plan: Plan, reward: Reward = right_total, 
         raise OmakaseError("a KL penalty needs a reference model (the SFT model); pass reference=")
     if mean not in ("token", "sequence"):
         raise OmakaseError(f"unknown mean {mean!r}; choose token or sequence")
+    frozen = []  # the reference only scores: frozen while practising, given back as it was after
     if reference is not None:
         reference.eval()
-        for p in reference.parameters():
-            p.requires_grad_(False)  # frozen: the reference only scores
+        frozen = [p for p in reference.parameters() if p.requires_grad]
+        for p in frozen:
+            p.requires_grad_(False)
     draw = random.Random(f"practice|{plan.seed}")
 
     def next_batch(step):  # (the answers' seed index, the question), the same draws on every process
@@ -282,7 +284,11 @@ def grpo(model, bpe, questions: list, plan: Plan, reward: Reward = right_total, 
                     learn=bool(teaching) or kl > 0)
 
     report = (lambda step, fitted: progress(step, History.of(fitted))) if progress else None
-    return History.of(fit(model, loss, next_batch, plan, progress=report))
+    try:
+        return History.of(fit(model, loss, next_batch, plan, progress=report))
+    finally:  # a caller's SFT model stays trainable (a copy of it can practise again)
+        for p in frozen:
+            p.requires_grad_(True)
 
 
 def trend(values: list, share: float = 0.1) -> dict:

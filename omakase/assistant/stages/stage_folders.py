@@ -5,7 +5,7 @@ experiments, measure/experiments.py). Each takes an SFT model (and its tokenizer
 world its build was made from, trains a copy through the one loop (fit.py) and returns it
 with what training recorded; the caller saves it (model.save):
 
-    rl_stage            GRPO on training bills, the kitchen's practice (rl.py)       -> stage "rl"
+    rl_stage            GRPO on training letter counts (or bills), the practice (rl.py) -> stage "rl"
     dpo.dpo             DPO on pairs of the SFT model's own answers (training_pairs)  -> stage "dpo"
     reward_model_stage  the critic: a reward model on the same pairs (reward_model.py) -> stage "reward_model"
 
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import copy
 
+from ...errors import OmakaseError
 from ...plan import Plan
 from ..data import smalltalk
 from ..skills.calculator import calculator_tool
-from ..skills.thinking import practice_bills
+from ..skills import thinking
 from . import preference, reward_model, rl
 
 
@@ -33,12 +34,21 @@ def training_pairs(network, bpe, world, seed: int, per_kind: int, progress=None)
     return preference.sample_pairs(network, bpe, prompts, seed=seed, tools={"calc": calculator_tool})
 
 
-def rl_stage(sft_network, bpe, world, plan: Plan, progress=None) -> tuple[object, rl.History]:
-    """A copy of the SFT model after GRPO on the world's training bills, prices shown (reward: the right
-    total), the SFT model as the KL reference (measured, not penalized); (policy, history)."""
+def rl_stage(sft_network, bpe, world, plan: Plan, progress=None, task: str = "letters") -> tuple[object, rl.History]:
+    """A copy of the SFT model after GRPO on the world's training questions of `task` (the build's practice
+    tasks: "letters", counts spelled out first, reward 1 for the right count; or "bills", prices shown,
+    reward 1 for the right total), the SFT model as the KL reference (measured, not penalized); (policy, history)."""
+    block = sft_network.config.block_size
+    if task == "letters":
+        questions = [q for q in thinking.letter_questions(world, plan.seed)
+                     if thinking.length(thinking.letter_conversations([q], "spelled")[0], bpe) <= block]
+        reward = lambda q, text: float(thinking.is_right_count(q, text))  # noqa: E731
+    elif task == "bills":
+        questions, reward = thinking.practice_bills(world, bpe, block, plan.seed), rl.right_total
+    else:
+        raise OmakaseError(f"unknown practice task {task!r}; choose letters or bills")
     policy = copy.deepcopy(sft_network)
-    bills = practice_bills(world, bpe, sft_network.config.block_size, plan.seed)
-    history = rl.grpo(policy, bpe, bills, plan, reference=sft_network,
+    history = rl.grpo(policy, bpe, questions, plan, reward=reward, reference=sft_network,
                       progress=(lambda step, h: progress(step, plan.steps)) if progress else None)
     return policy, history
 

@@ -1,0 +1,15 @@
+"""The presets: the same stages at every size, the generated data growing with the model."""
+
+from omakase.assistant.measure.build import PRESETS
+
+
+def test_every_preset_mid_trains_and_the_generated_data_grows_with_the_model():
+    quick, cpu, gpu = PRESETS["quick"], PRESETS["cpu"], PRESETS["gpu"]
+    assert all(p.midtrain is not None and p.order_slips > 0 for p in (quick, cpu, gpu))
+    assert quick.order_slips < cpu.order_slips < gpu.order_slips
+    assert quick.midtrain_per_skill < cpu.midtrain_per_skill < gpu.midtrain_per_skill
+    assert quick.midtrain.steps < cpu.midtrain.steps < gpu.midtrain.steps
+
+
+def test_the_laptop_run_measures_about_200_questions_a_set():
+    assert PRESETS["cpu"].max_questions == 200 and PRESETS["quick"].max_questions < 200
