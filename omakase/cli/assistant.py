@@ -178,9 +178,11 @@ def sft(
     loaded = load(model, kind="bpe", stage="base")
     preset = building.preset_of(loaded.run.get("preset", "cpu"))
     seed = int(loaded.run.get("seed", 0))
-    target = _fresh(out if out is not None else model.parent / "sft", "", force)
     world = make_world(seed, preset.world)  # the world the base model read: the same seed and size
     with _Stoves() as stoves:
+        target = out if out is not None else model.parent / "sft"
+        if stoves.is_main:  # rank 0 alone writes, so it alone reserves the output
+            target = _fresh(target, "", force)
         with _progress() as tick:
             tuned, info = building.sft_stage(loaded.network, loaded.tokenizer, world, preset, seed, tick, name=name)
         if stoves.is_main:
@@ -313,10 +315,12 @@ class _Stage:
             given.update(batch_size=self.batch_size)
         self.plan = replace(base, **given)
         default = self.model.parent / self.stage.replace("_", "-")
-        self.target = _fresh(self.out if self.out is not None else default, "", self.force)
-        self.world = make_world(seed, self.preset.world)
         self.joined = _Stoves()
         self.stoves = self.joined.__enter__()
+        target = self.out if self.out is not None else default
+        # rank 0 alone writes, so it alone reserves the output (the others would find it taken)
+        self.target = _fresh(target, "", self.force) if self.stoves.is_main else target
+        self.world = make_world(seed, self.preset.world)
         if self.stoves.world > 1:
             console.print(f"{self.stoves.world} processes share each step's batch")
         self.progress = _progress()

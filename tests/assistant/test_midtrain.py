@@ -4,13 +4,15 @@ import re
 
 import pytest
 
-from omakase.assistant.data import bills
-from omakase.assistant.skills import thinking, tools, working_memory
-from omakase.assistant.stages import midtrain
-from omakase.config import GPTConfig
-from omakase.engines.torch import init_gpt
-from omakase.errors import OmakaseError
-from omakase.plan import nanogpt_plan
+pytest.importorskip("torch")
+
+from omakase.assistant.data import bills  # noqa: E402
+from omakase.assistant.skills import thinking, tools, working_memory  # noqa: E402
+from omakase.assistant.stages import midtrain  # noqa: E402
+from omakase.config import GPTConfig  # noqa: E402
+from omakase.engines.torch import init_gpt  # noqa: E402
+from omakase.errors import OmakaseError  # noqa: E402
+from omakase.plan import nanogpt_plan  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 BLOCK = 128  # the tiny BPE of the tests (60 merges) spells a card in many pieces
