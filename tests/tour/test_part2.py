@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ from omakase.errors import OmakaseError
 from omakase.tour import chapters, story
 from omakase.tour.chapters import PARTS, SECOND_HALF, ch9_word_pieces, ch13_thinking
 from omakase.tour.second_half import build_run, rate, shipped_run, tag
+from tour_data import PHONE, needs_chromium, phone_page
 
 RATE = re.compile(r"\d+(\.\d)?% \[\d+(\.\d)?%, \d+(\.\d)?%\] \(n=[\d,]+\)")
 
@@ -222,31 +222,22 @@ def test_bad_second_half_options_are_one_clear_line(args, message, capsys):
     assert message in err and "Traceback" not in err
 
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium), driven by the playwright package
-PHONE = 390  # px: the narrowest common phone width
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_the_second_half_is_not_cut_off_at_a_phones_width(tmp_path, capsys):
-    sync_api = pytest.importorskip("playwright.sync_api")
     pages = {lang: tmp_path / f"part2-{lang}.html" for lang in story.LANGUAGES}
     for lang, page in pages.items():
         assert main(["tour", "--part", "2", "--lang", lang, "--out", str(tmp_path / "figs"), "--no-questions",
                      "--html", str(page)]) == 0
     capsys.readouterr()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_page(viewport={"width": PHONE, "height": 800})
-            for lang, path in pages.items():
-                page.goto(path.as_uri())
-                assert page.evaluate("document.documentElement.scrollWidth") == PHONE, lang
-                boxes = page.evaluate("[...document.querySelectorAll('.scroll')].map(b => "
-                                      "b.getBoundingClientRect().right)")
-                assert len(boxes) > len(PARTS[2]) and max(boxes) <= PHONE, lang
-        finally:
-            browser.close()
+    with phone_page() as page:
+        for lang, path in pages.items():
+            page.goto(path.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") == PHONE, lang
+            boxes = page.evaluate("[...document.querySelectorAll('.scroll')].map(b => "
+                                  "b.getBoundingClientRect().right)")
+            assert len(boxes) > len(PARTS[2]) and max(boxes) <= PHONE, lang
 
 
 def test_sentences_follow_what_a_build_measured(tmp_path):

@@ -1,11 +1,11 @@
 """The tour as one HTML page: self-contained, and nothing cut off at a phone's width (in Chromium)."""
 
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from omakase.tour import chapters, html_page, story
+from tour_data import PHONE, needs_chromium, phone_page
 
 
 class Tags(HTMLParser):
@@ -32,36 +32,27 @@ def test_the_page_is_self_contained(measured, drawn, lang):
     assert 'name="viewport"' in html and f'lang="{lang}"' in html
 
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium), driven by the playwright package
-PHONE = 390  # px: the narrowest common phone width
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_nothing_is_cut_off_at_a_phones_width(measured, drawn, tmp_path):
     """At 390 px the page never scrolls sideways: every figure shrinks to the column, and a table too wide
     for it scrolls inside its own box (which the page's CSS gives a shadow at the edge that hides more)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     pages = {}
     for lang in story.LANGUAGES:
         t = story.Catalogue(lang)
         told = [chapters.tell(n, d, t) for n, d in measured.items()]
         pages[lang] = tmp_path / f"tour-{lang}.html"
         pages[lang].write_text(html_page.page(t, ["intro"], told, drawn, story.metaphor_map(t)), encoding="utf-8")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_page(viewport={"width": PHONE, "height": 800})
-            for lang, path in pages.items():
-                page.goto(path.as_uri())
-                assert page.evaluate("document.documentElement.scrollWidth") == PHONE, lang
-                figures = page.evaluate("[...document.querySelectorAll('figure svg')].map("
-                                        "s => s.getBoundingClientRect().right)")
-                assert len(figures) == len(drawn) and max(figures) <= PHONE, lang
-                # a table wider than the column scrolls inside its own box, never past the page's edge
-                boxes = page.evaluate("[...document.querySelectorAll('.scroll')].map(b => [b.getBoundingClientRect()"
-                                      ".right, b.scrollWidth > b.clientWidth, getComputedStyle(b).overflowX])")
-                assert boxes and all(right <= PHONE for right, _, _ in boxes), lang
-                assert all(overflow == "auto" for _, wide, overflow in boxes if wide), lang
-        finally:
-            browser.close()
+    with phone_page() as page:
+        for lang, path in pages.items():
+            page.goto(path.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") == PHONE, lang
+            figures = page.evaluate("[...document.querySelectorAll('figure svg')].map("
+                                    "s => s.getBoundingClientRect().right)")
+            assert len(figures) == len(drawn) and max(figures) <= PHONE, lang
+            # a table wider than the column scrolls inside its own box, never past the page's edge
+            boxes = page.evaluate("[...document.querySelectorAll('.scroll')].map(b => [b.getBoundingClientRect()"
+                                  ".right, b.scrollWidth > b.clientWidth, getComputedStyle(b).overflowX])")
+            assert boxes and all(right <= PHONE for right, _, _ in boxes), lang
+            assert all(overflow == "auto" for _, wide, overflow in boxes if wide), lang

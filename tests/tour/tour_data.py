@@ -1,6 +1,11 @@
-"""What the tour's tests share: the made-up records, the small plan, and readers of told text, CSV and SVG."""
+"""What the tour's tests share: the made-up records, the small plan, readers of told text, CSV and SVG, and a
+phone-wide Chromium page."""
 
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 from omakase import train as training
 from omakase.tour import chapters, story
@@ -27,3 +32,22 @@ def csv_rows(rows: list[list]) -> list[dict]:
 def svg_text(path) -> str:
     """Every word written in an SVG figure (the tour keeps its text as text: svg.fonttype none)."""
     return " ".join(t.text or "" for t in ET.parse(path).iter() if t.tag.endswith("text"))
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium), driven by the playwright package
+PHONE = 390  # px: the narrowest common phone width
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
+                                                                 "(apt-get install chromium)")
+
+
+@contextmanager
+def phone_page():
+    """A headless Chromium page PHONE pixels wide (the playwright package, never its own browser download)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            yield browser.new_page(viewport={"width": PHONE, "height": 800})
+        finally:
+            browser.close()
