@@ -86,6 +86,13 @@ def placeholder(path: str | Path) -> dict | None:
     return doc if isinstance(doc, dict) and doc.get("format") == PLACEHOLDER else None
 
 
+def written(path: str | Path) -> bool:
+    """True if `path` is a file a run finished writing: not an empty name reserved the old way, not a
+    placeholder (what lists of checkpoints show)."""
+    path = Path(path)
+    return path.is_file() and path.stat().st_size > 0 and placeholder(path) is None
+
+
 def stale(path: str | Path) -> bool:
     """True if `path` is a placeholder whose process is no longer running: free to be taken over."""
     holder = placeholder(path)

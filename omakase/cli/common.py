@@ -16,7 +16,7 @@ from rich.console import Console
 
 from ..engines import ENGINES
 from ..errors import OmakaseError
-from ..files import claim, placeholder, reserve, stale
+from ..files import claim, placeholder, reserve, stale, written
 
 console = Console()  # prose wraps at word boundaries at any width
 RUNS = Path("runs")
@@ -57,7 +57,7 @@ def checkpoint_file(path: Path | None, flag: str = "--checkpoint") -> Path:
 
 
 def latest_checkpoint() -> Path:
-    found = sorted((p for p in RUNS.glob("*.json") if p.stat().st_size and placeholder(p) is None),
+    found = sorted((p for p in RUNS.glob("*.json") if written(p)),
                    key=lambda p: p.stat().st_mtime)
     if not found:
         raise OmakaseError("no checkpoint in ./runs; train one with `omakase train` or pass --checkpoint PATH")

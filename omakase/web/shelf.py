@@ -29,8 +29,7 @@ class Shelf:
 
     def paths(self) -> dict[str, Path]:
         """id -> path, newest last; placeholders (a name reserved by a run not yet written) are skipped."""
-        found = sorted((p for p in self.runs.glob("*.json")
-                        if p.is_file() and p.stat().st_size and files.placeholder(p) is None),
+        found = sorted((p for p in self.runs.glob("*.json") if files.written(p)),
                        key=lambda p: (p.stat().st_mtime, p.name)) if self.runs.is_dir() else []
         out = {}
         for p in self.extra + found:
