@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..errors import OmakaseError
 from ..files import placeholder, release
-from .common import (console, dry_run_option, remove_if_empty, reserved, seed_option, temperature_option,
+from .common import (console, dry_run_option, number, remove_if_empty, reserved, seed_option, temperature_option,
                      writable_folder)
 
 app = typer.Typer(help="From base model to assistant: pretraining, the chat menu and SFT, RL, DPO and the "
@@ -235,14 +235,13 @@ def dpo(
     steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step (default: the preset's)."),
     per_kind: Optional[int] = typer.Option(None, "--per-kind", help=PER_KIND_HELP),
-    beta: float = typer.Option(0.1, "--beta", help="How far from the SFT model DPO may go (small: far)."),
+    beta: float = typer.Option(0.1, "--beta", callback=number(0, above=True),
+                               help="How far from the SFT model DPO may go (small: far)."),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
 ) -> None:
     """DPO, the critics heard without a critic: the SFT model answers training prompts, the rubric ranks its
     answers, and DPO tunes a copy towards the better one (a stage folder in, a stage folder out; under
     torchrun the processes share each step's pairs)."""
-    if beta <= 0:
-        raise OmakaseError(f"--beta must be > 0, got {beta}")
     with _Stage("dpo", model, out, force, steps, batch_size, per_kind) as s:
         from ..assistant.stages import dpo as tuning
 

@@ -108,7 +108,8 @@ def test_rl_under_torchrun_on_two_processes_writes_what_one_process_writes(sft_f
 
 def test_bad_input_is_one_line_before_any_work(in_tmp, capsys):
     for argv, words in ((["rl", "--model", "nowhere"], "holds no assistant model"),
-                        (["dpo", "--model", "nowhere", "--beta", "0"], "--beta must be > 0"),
+                        (["dpo", "--model", "nowhere", "--beta", "0"], "'--beta': must be > 0"),
+                        (["dpo", "--model", "nowhere", "--beta", "nan"], "'--beta': must be a finite number"),
                         (["reward-model", "--model", "nowhere", "--per-kind", "0"], "--per-kind must be >= 1")):
         assert main(["assistant", *argv]) == 2
         err = capsys.readouterr().err.strip()
