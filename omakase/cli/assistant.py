@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -42,6 +43,8 @@ def build(
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the models and the report (default: a new assistant-runs/build-NNN)."),
     seed: int = seed_option(0, "Seed of the world, the data and the models"),
     force: bool = typer.Option(False, "--force", help="Write into a folder that already holds a build."),
+    resume: bool = typer.Option(False, "--resume", help="Go on with the interrupted build in --out from its last "
+                                "finished step (the same numbers as a build that was never stopped)."),
     dry_run: bool = dry_run_option(),
 ) -> None:
     """Run every stage (corpus, BPE, base model, SFT, tools, the measurements) and write report.md and report.json."""
@@ -53,31 +56,48 @@ def build(
     from ..assistant.measure import build_report as reporting
 
     building.preset_of(preset)
+    if resume and (out is None or force):
+        raise OmakaseError("--resume goes on with the build in --out: give --out DIR (and not --force, "
+                           "which starts that build again)")
     if out is not None:
         writable_folder(out, f"--out {out}")
-        if (out / "base").exists() and not force:
+        if resume:
+            building.Steps(out, preset, seed, resume=True)  # a missing or mismatched record: one line, now
+        elif (out / building.PROGRESS).exists() and not force:
+            raise OmakaseError(f"{out} holds an interrupted build; go on with it: "
+                               f"{_resume_command(out, preset, seed)} (or pass --force to start again)")
+        elif (out / "base").exists() and not force:
             raise OmakaseError(f"{out} already holds a build; pass --force to overwrite it or choose another --out")
     if dry_run:
         console.print(f"dry run: every option checked; would build the {preset} preset; nothing was trained or written")
         return
-    report = Report(out if out is not None else next_report_dir("build", RUNS), force)
+    report = Report(out if out is not None else next_report_dir("build", RUNS), force or resume)
+    if force and not resume:
+        (report.dir / building.PROGRESS).unlink(missing_ok=True)  # --force starts the build again
     try:
         with _progress() as tick:
-            results = building.build(preset, report.dir, seed, tick, say=console.print)
+            results = building.build(preset, report.dir, seed, tick, say=console.print, resume=resume)
     except KeyboardInterrupt:
         remove_if_empty(report.dir)
-        kept = (f"the stages finished so far are in {report.dir}/; a build does not resume: build again "
-                f"(--out {report.dir} --force)" if report.dir.exists() else "nothing was written")
+        kept = (f"the steps finished so far are kept in {report.dir}/; go on with: "
+                f"{_resume_command(report.dir, preset, seed)}" if (report.dir / building.PROGRESS).exists()
+                else "no step had finished; nothing to resume")
         console.print(f"[yellow]interrupted[/]: {kept}", highlight=False)
         raise typer.Exit(130) from None
     except BaseException:
         remove_if_empty(report.dir)
         raise
-    command = "omakase assistant build " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 2 \
+    args = [a for a in sys.argv[3:] if a != "--resume"]  # the report names the build, not how often it was resumed
+    command = "omakase assistant build " + " ".join(shlex.quote(a) for a in args) if len(sys.argv) > 2 \
         else "omakase assistant build"
     reporting.write(results, report, command.strip())
+    (report.dir / building.PROGRESS).unlink(missing_ok=True)  # finished: nothing left to resume
     console.print(f"models and report in {report.dir}/ (report.md, report.json); "
                   f"talk to the assistant (with its tools): omakase assistant chat --model {report.dir}/sft-tools")
+
+
+def _resume_command(out: Path, preset: str, seed: int) -> str:
+    return (f"omakase assistant build --preset {preset} --seed {seed} --out {shlex.quote(str(out))} --resume")
 
 
 @app.command()
@@ -507,22 +527,38 @@ class _Stoves:
 
 
 class _progress:
-    """A rich progress display with one bar per stage: `with _progress() as tick: tick(stage, done, total)`."""
+    """One rich bar per stage at a terminal; in a log (no terminal), a plain line when a stage starts and
+    ends and at most every PLAIN_EVERY seconds between: `with _progress() as tick: tick(stage, done, total)`."""
+
+    PLAIN_EVERY = 30.0
 
     def __enter__(self):
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        self.progress = Progress(*columns, console=console, transient=True)
-        self.progress.__enter__()
+        self.started = time.monotonic()
         self.tasks: dict[str, int] = {}
+        self.progress = None
+        if console.is_terminal:
+            columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+            self.progress = Progress(*columns, console=console, transient=True)
+            self.progress.__enter__()
+        self.last = 0.0
         return self.tick
 
     def tick(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
+        if self.progress is not None:
+            if stage not in self.tasks:
+                self.tasks[stage] = self.progress.add_task(stage, total=total)
+            self.progress.update(self.tasks[stage], completed=done, total=total)
+            return
+        now = time.monotonic()
+        new = stage not in self.tasks
+        self.tasks[stage] = done
+        if new or done == total or now - self.last >= self.PLAIN_EVERY:
+            self.last = now
+            elapsed = int(now - self.started)
+            console.print(f"[{elapsed // 60}:{elapsed % 60:02d}] {stage}: {done:,}/{total:,}", highlight=False)
 
     def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
+        return self.progress.__exit__(*exc) if self.progress is not None else False
 
 
 def _builds() -> list[Path]:

@@ -70,3 +70,14 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     one_line_error(capsys, ["assistant", "sft", "--model", "b/base"], "b/sft/model.json already exists")
     assert main(["assistant", "sft", "--model", "b/base", "--name", "Hana", "--out", "b/hana"]) == 0
     assert "Who are you?" in capsys.readouterr().out and (in_tmp / "b" / "hana" / "model.json").is_file()
+
+
+def test_a_build_in_a_log_says_each_stage_as_plain_lines(capsys):
+    from omakase.cli.assistant import _progress
+
+    with _progress() as tick:  # under pytest the output is not a terminal: no bar, plain lines
+        for done in range(0, 101):
+            tick("pretrain", done, 100)
+        tick("midtrain", 0, 10)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("] ")[1] for line in lines] == ["pretrain: 0/100", "pretrain: 100/100", "midtrain: 0/10"]

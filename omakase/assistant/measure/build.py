@@ -29,6 +29,7 @@ from ...config import GPTConfig, count_params
 from ...engines.torch import pick_device
 from ...timing import machine
 from ...errors import OmakaseError
+from ...files import atomic_write_text
 from . import evaluate, experiments
 from ..data import labelers, pipeline, smalltalk, tokenview
 from ...model import save as save_stage
@@ -224,76 +225,189 @@ def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None) -> tu
     return mid, info
 
 
-def build(preset_name: str, out, seed: int = 0, progress=None, say=print) -> dict:
-    """Run every stage into the folder `out`; returns the results (every measured number)."""
+PROGRESS = "build-progress.json"  # in the build folder while a build is unfinished (Steps)
+
+
+class Steps:
+    """A build's finished steps, kept on disk so that an interrupted build goes on where it stopped.
+
+    After each step the results so far (and the facts' training mentions, which only the corpus
+    gives) are written atomically to OUT/build-progress.json; the step's models are already saved
+    in their folders. A resumed build reads them back instead of running the step again. Every step
+    draws its randomness from the seed alone (training plans, samplers, the data), and a saved model
+    is its float32 weights exactly, so a resumed build measures the numbers of an uninterrupted one
+    (tests/assistant/test_resume.py).
+    """
+
+    def __init__(self, out, preset_name: str, seed: int, resume: bool = False):
+        from .build_report import rates
+
+        self.path = out / PROGRESS
+        self.record = {"preset": preset_name, "seed": seed, "done": [], "seconds": 0.0, "results": {}, "seen": {}}
+        if resume:
+            if not self.path.is_file():
+                raise OmakaseError(f"{out} holds no unfinished build ({PROGRESS} is missing); "
+                                   f"build into a new --out, or pass --force to start this one again")
+            try:
+                record = json.loads(self.path.read_text(encoding="utf-8"))
+                kept = (record["preset"], record["seed"])
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise OmakaseError(f"{self.path} is damaged ({e}); pass --force to build again") from None
+            if kept != (preset_name, seed):
+                raise OmakaseError(f"{out} holds an unfinished build of preset {kept[0]!r}, seed {kept[1]}; "
+                                   f"resume it with --preset {kept[0]} --seed {kept[1]}")
+            self.record = record | {"results": rates(record["results"])}
+        self.started = time.perf_counter()
+
+    @property
+    def results(self) -> dict:
+        return self.record["results"]
+
+    def done(self, step: str) -> bool:
+        return step in self.record["done"]
+
+    def finish(self, step: str) -> None:
+        from .build_report import jsonable
+
+        self.record["done"].append(step)
+        record = self.record | {"results": jsonable(self.results), "seconds": self.seconds}
+        atomic_write_text(self.path, json.dumps(record))
+
+    @property
+    def seconds(self) -> float:
+        """Time spent building, over every run of this build (an interruption's pause is not counted)."""
+        return self.record["seconds"] + time.perf_counter() - self.started
+
+
+def build(preset_name: str, out, seed: int = 0, progress=None, say=print, resume: bool = False) -> dict:
+    """Run every stage into the folder `out`; returns the results (every measured number).
+
+    resume: go on with an interrupted build in `out` from its last finished step (Steps)."""
     preset = preset_of(preset_name)
     tick = progress or (lambda stage, done, total: None)
-    started = time.perf_counter()
-    results, state = pretrain_stage(preset_name, out, seed, tick, say)
+    steps = Steps(out, preset_name, seed, resume)
+    results = steps.results
+    if steps.done("pretrain"):
+        state = _saved_pretraining(out, preset, seed, steps.record["seen"])
+    else:
+        part, state = pretrain_stage(preset_name, out, seed, tick, say)
+        results.update(part)
+        steps.record["seen"] = dict(state["seen"])
+        steps.finish("pretrain")
     world, base, bpe, seen = state["world"], state["base"], state["bpe"], state["seen"]
+
     # every SFT model starts from `start`: the mid-trained model, or the base model when the preset has none
-    start, results["midtrain"] = midtrain_stage(base, bpe, world, preset, seed, tick)
-    if results["midtrain"]:
-        save_stage(out / "mid", start, bpe, {"stage": "mid", "preset": preset_name, "seed": seed})
+    if steps.done("midtrain"):
+        start = _saved(out / "mid") if results["midtrain"] else base
+    else:
+        start, results["midtrain"] = midtrain_stage(base, bpe, world, preset, seed, tick)
+        if results["midtrain"]:
+            save_stage(out / "mid", start, bpe, {"stage": "mid", "preset": preset_name, "seed": seed})
+        steps.finish("midtrain")
 
     # SFT
-    questions = labelers.fact_questions(world, seed)
-    sft_model, results["sft"] = sft_stage(start, bpe, world, preset, seed, tick)
-    save_stage(out / "sft", sft_model, bpe, {"stage": "sft", "preset": preset_name, "seed": seed})
+    if steps.done("sft"):
+        sft_model = _saved(out / "sft")
+    else:
+        sft_model, results["sft"] = sft_stage(start, bpe, world, preset, seed, tick)
+        save_stage(out / "sft", sft_model, bpe, {"stage": "sft", "preset": preset_name, "seed": seed})
+        steps.finish("sft")
 
     # the notes' claims, measured
+    questions = labelers.fact_questions(world, seed)
     held_out = evaluate.evenly(questions.held_out, preset.max_questions)
     unknown = evaluate.evenly(labelers.unknown_questions(world), preset.max_questions)
-    harmful = evaluate.evenly(labelers.refusals(seed=seed).held_out, preset.max_questions)
-    results["examples"] = _examples(base, sft_model, bpe, world, seed)
-    base_answers = evaluate.ask(base, bpe, [q.text for q in held_out], progress=lambda d, t: tick("base format", d, t))
-    sft_answers = evaluate.ask(sft_model, bpe, [q.text for q in held_out], progress=lambda d, t: tick("knowledge", d, t))
-    unknown_answers = evaluate.ask(sft_model, bpe, [q.text for q in unknown],
-                                   progress=lambda d, t: tick("hallucination", d, t))
-    results["format"] = {"base": evaluate.in_format(base_answers), "sft": evaluate.in_format(sft_answers)}
-    results["harmful"] = {name: evaluate.polite_refusals(evaluate.ask(m, bpe, [q.text for q in harmful]))
-                          for name, m in (("base", base), ("sft", sft_model))}
-    results["knowledge"] = {"sft": evaluate.knowledge(held_out, sft_answers, seen)}
-    results["hallucination"] = {"sft": {"invented": evaluate.confident_inventions(unknown_answers),
-                                        "refused": evaluate.refusals(unknown_answers)}}
+    if not steps.done("claims"):
+        harmful = evaluate.evenly(labelers.refusals(seed=seed).held_out, preset.max_questions)
+        results["examples"] = _examples(base, sft_model, bpe, world, seed)
+        base_answers = evaluate.ask(base, bpe, [q.text for q in held_out], progress=lambda d, t: tick("base format", d, t))
+        sft_answers = evaluate.ask(sft_model, bpe, [q.text for q in held_out],
+                                   progress=lambda d, t: tick("knowledge", d, t))
+        unknown_answers = evaluate.ask(sft_model, bpe, [q.text for q in unknown],
+                                       progress=lambda d, t: tick("hallucination", d, t))
+        results["format"] = {"base": evaluate.in_format(base_answers), "sft": evaluate.in_format(sft_answers)}
+        results["harmful"] = {name: evaluate.polite_refusals(evaluate.ask(m, bpe, [q.text for q in harmful]))
+                              for name, m in (("base", base), ("sft", sft_model))}
+        results["knowledge"] = {"sft": evaluate.knowledge(held_out, sft_answers, seen)}
+        results["hallucination"] = {"sft": {"invented": evaluate.confident_inventions(unknown_answers),
+                                            "refused": evaluate.refusals(unknown_answers)}}
+        steps.finish("claims")
 
     # Karpathy's mitigation: probe, teach "I don't know" where it is wrong, fine-tune again
-    probed = evaluate.evenly(labelers.probe_questions(world, seed), preset.max_questions)
-    wrong = evaluate.probe(sft_model, bpe, probed, preset.probe_samples, seed=seed)
-    idk_model, idk_info = sft_stage(start, bpe, world, preset, seed, tick, idk=wrong, stage="sft-idk")
-    save_stage(out / "sft-idk", idk_model, bpe, {"stage": "sft", "variant": "idk", "preset": preset_name, "seed": seed})
-    idk_known = evaluate.ask(idk_model, bpe, [q.text for q in held_out])
-    idk_unknown = evaluate.ask(idk_model, bpe, [q.text for q in unknown])
-    results["knowledge"]["sft-idk"] = evaluate.knowledge(held_out, idk_known, seen)
-    results["hallucination"]["sft-idk"] = {"invented": evaluate.confident_inventions(idk_unknown),
-                                           "refused": evaluate.refusals(idk_unknown)}
-    results["idk"] = {"probed": len(probed), "wrong": len(wrong), "sft": idk_info}
+    if not steps.done("idk"):
+        probed = evaluate.evenly(labelers.probe_questions(world, seed), preset.max_questions)
+        wrong = evaluate.probe(sft_model, bpe, probed, preset.probe_samples, seed=seed)
+        idk_model, idk_info = sft_stage(start, bpe, world, preset, seed, tick, idk=wrong, stage="sft-idk")
+        save_stage(out / "sft-idk", idk_model, bpe, {"stage": "sft", "variant": "idk", "preset": preset_name,
+                                                     "seed": seed})
+        idk_known = evaluate.ask(idk_model, bpe, [q.text for q in held_out])
+        idk_unknown = evaluate.ask(idk_model, bpe, [q.text for q in unknown])
+        results["knowledge"]["sft-idk"] = evaluate.knowledge(held_out, idk_known, seen)
+        results["hallucination"]["sft-idk"] = {"invented": evaluate.confident_inventions(idk_unknown),
+                                               "refused": evaluate.refusals(idk_unknown)}
+        results["idk"] = {"probed": len(probed), "wrong": len(wrong), "sft": idk_info}
+        steps.finish("idk")
 
     # knowledge of self: the name follows the SFT data
-    prompts = evaluate.evenly(labelers.identity_prompts(held_out=True), preset.max_questions)
-    selves = {"Ming": sft_model}
-    selves[OTHER_NAME], _ = sft_stage(start, bpe, world, preset, seed, tick, name=OTHER_NAME, stage="sft-other-name")
-    selves["anonymous"], _ = sft_stage(start, bpe, world, preset, seed, tick, identity=False, stage="sft-anonymous")
-    results["identity"] = {}
-    for label, m in selves.items():
-        answers = evaluate.ask(m, bpe, prompts)
-        results["identity"][label] = {"Ming": evaluate.mentions(answers, "Ming"),
-                                      OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
-                                      "example": answers[0].reply}
+    if not steps.done("identity"):
+        prompts = evaluate.evenly(labelers.identity_prompts(held_out=True), preset.max_questions)
+        selves = {"Ming": sft_model}
+        selves[OTHER_NAME], _ = sft_stage(start, bpe, world, preset, seed, tick, name=OTHER_NAME, stage="sft-other-name")
+        selves["anonymous"], _ = sft_stage(start, bpe, world, preset, seed, tick, identity=False, stage="sft-anonymous")
+        results["identity"] = {}
+        for label, m in selves.items():
+            answers = evaluate.ask(m, bpe, prompts)
+            results["identity"][label] = {"Ming": evaluate.mentions(answers, "Ming"),
+                                          OTHER_NAME: evaluate.mentions(answers, OTHER_NAME),
+                                          "example": answers[0].reply}
+        steps.finish("identity")
+
     # the experiments: tools, working memory, tokens to think, practice, the critics (experiments.py)
     setup = experiments.Setup(out, base, sft_model, bpe, world, preset, preset_name, seed, held_out, seen,
                               state["search"], lambda stage, **kw: sft_stage(start, bpe, world, preset, seed, tick,
                                                                               stage=stage, **kw), tick)
     sets = thinking.experiments(world, bpe, preset.block_size, seed, short_bills=preset_name == "quick")
-    results["tools"] = experiments.tools_experiment(setup, sets)
-    results["knowledge"]["sft-tools (search)"] = results["tools"].pop("knowledge")
-    results["memory"] = experiments.memory_experiment(setup)
-    results["thinking"], worker = experiments.thinking_experiment(setup, sets)
-    results["practice"] = experiments.rl_experiment(setup, worker, sets)
-    results["critics"] = experiments.preference_experiment(setup)
-    results["seconds"] = time.perf_counter() - started
+    if not steps.done("tools"):
+        results["tools"] = experiments.tools_experiment(setup, sets)
+        results["knowledge"]["sft-tools (search)"] = results["tools"].pop("knowledge")
+        steps.finish("tools")
+    if not steps.done("memory"):
+        results["memory"] = experiments.memory_experiment(setup)
+        steps.finish("memory")
+    if steps.done("thinking"):
+        worker = _saved(out / "sft-work")
+    else:
+        results["thinking"], worker = experiments.thinking_experiment(setup, sets)
+        steps.finish("thinking")
+    if not steps.done("practice"):
+        results["practice"] = experiments.rl_experiment(setup, worker, sets)
+        steps.finish("practice")
+    if not steps.done("critics"):
+        results["critics"] = experiments.preference_experiment(setup)
+        steps.finish("critics")
+    results["seconds"] = steps.seconds
     results["machine"] = machine()
     return results
+
+
+def _saved(folder):
+    """A stage folder's torch GPT, as the build saved it (float32: the weights it trained, exactly)."""
+    from ...model import load
+
+    return load(folder, engine="torch", kind="bpe").network.to(pick_device("auto"))
+
+
+def _saved_pretraining(out, preset: Preset, seed: int, seen: dict) -> dict:
+    """What pretrain_stage hands the later stages, read back from the build folder (the world is made
+    again from the seed; the facts' training mentions were kept in the progress record)."""
+    from collections import Counter
+
+    from ...bpe import BPE
+
+    bpe = BPE.load(out / "tokenizer.json")
+    library = json.loads((out / LIBRARY).read_text(encoding="utf-8"))
+    return {"world": make_world(seed, preset.world), "base": _saved(out / "base"), "bpe": bpe, "seen": Counter(seen),
+            "preset": preset, "search": search_tool(library, max_chars=preset.search_chars)}
 
 
 def _tokenizer(texts: list[str], vocab_size: int, tick, split_digits: bool = False):
