@@ -38,13 +38,19 @@ def next_report_dir(stem: str, parent: str | Path) -> Path:
             i += 1
 
 
+def check_out(out: str | Path, force: bool = False) -> None:
+    """Refuse, before any work, a report folder that is a file or already holds a report (without force)."""
+    out = Path(out)
+    if (out / "report.md").exists() and not force:
+        raise OmakaseError(f"{out}/report.md already exists; pass --force to overwrite it or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise OmakaseError(f"--out {out} is a file, not a folder; choose a folder path")
+
+
 class Report:
     def __init__(self, out: str | Path, force: bool = False):
         self.dir = Path(out)
-        if (self.dir / "report.md").exists() and not force:
-            raise OmakaseError(f"{self.dir}/report.md already exists; pass --force to overwrite it or choose another --out")
-        if self.dir.exists() and not self.dir.is_dir():
-            raise OmakaseError(f"--out {self.dir} is a file, not a folder; choose a folder path")
+        check_out(self.dir, force)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.lines: list[str] = []
 

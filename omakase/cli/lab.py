@@ -15,12 +15,12 @@ from pathlib import Path
 import typer
 
 from ..errors import OmakaseError
-from .common import console
+from .common import console, dry_run_option, not_blank, plural, writable_folder
 
 app = typer.Typer(help="The tasting lab: embeddings, similarity and semantic code search.", no_args_is_help=True)
 
 EmbedderOpt = typer.Option("minilm", "--embedder", help="minilm (all-MiniLM-L6-v2) or ming (a checkpoint's flavor cards).")
-CheckpointOpt = typer.Option(None, "--checkpoint", help="Checkpoint for --embedder ming.")
+CheckpointOpt = typer.Option(None, "--checkpoint", callback=not_blank, help="Checkpoint for --embedder ming.")
 REPORTS = Path("lab-reports")
 # a bootstrap holds resamples x queries numbers: a million over 500 queries is 4 GB; 100,000 already
 # puts a 95% interval's ends within about 0.1% of where more resamples would
@@ -30,7 +30,7 @@ ForceOpt = typer.Option(False, "--force", help="Overwrite an existing report in 
 
 
 def OutOpt(stem: str):
-    return typer.Option(None, "--out", help=f"Report folder. Default: a new lab-reports/{stem}-001, -002, ... each run.")
+    return typer.Option(None, "--out", callback=not_blank, help=f"Report folder. Default: a new lab-reports/{stem}-001, -002, ... each run.")
 
 
 @contextmanager
@@ -56,6 +56,21 @@ def _report(out: Path | None, force: bool, stem: str):
         raise
 
 
+def _dry_run(would: str, out: Path | None = None, force: bool = False, embedder: str | None = None,
+             checkpoint: Path | None = None) -> None:
+    """--dry-run's last checks (the report folder; a Ming embedder's checkpoint, which loads in a moment),
+    then one line saying what the command would have done. MiniLM is never loaded: that is the work."""
+    from ..lab.embedders import make_embedder
+    from ..report_folder import check_out
+
+    if out is not None:
+        writable_folder(out, f"--out {out}")
+        check_out(out, force)
+    if embedder == "ming":
+        make_embedder(embedder, checkpoint)
+    _say(f"dry run: every option and file checked; would {would}; nothing was computed or written")
+
+
 def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:
     if file is not None:
         from ..lab.beir import read_utf8
@@ -74,11 +89,12 @@ def _read_items(items: list[str] | None, file: Path | None) -> list[str] | None:
 @app.command()
 def similarity(
     item: list[str] = typer.Option(None, "--item", help="An item to compare (repeat); replaces the built-in sets."),
-    file: Path = typer.Option(None, "--file", help="A text file with one item per line."),
+    file: Path = typer.Option(None, "--file", callback=not_blank, help="A text file with one item per line."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
     out: Path = OutOpt("similarity"),
     force: bool = ForceOpt,
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Experiment 1: cosine-similarity heatmaps (words, paraphrases, 'sum' in three languages)."""
     from rich.table import Table
@@ -88,6 +104,9 @@ def similarity(
 
     items = _read_items(item, file)
     check_embedder(embedder, checkpoint)
+    if dry_run:
+        return _dry_run(f"embed {len(items) if items else 'the built-in'} items and draw their heatmaps", out, force,
+                        embedder, checkpoint)
     with _report(out, force, "similarity") as report:
         emb = make_embedder(embedder, checkpoint)
         sets = {"your-items": items} if items else exp.BUILTIN_SETS
@@ -110,6 +129,7 @@ def metrics(
     checkpoint: Path = CheckpointOpt,
     out: Path = OutOpt("metrics"),
     force: bool = ForceOpt,
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Experiment 2: cosine vs Euclidean, from scratch; the unit-vector identity and a counter-example."""
     from rich.table import Table
@@ -118,6 +138,8 @@ def metrics(
     from ..lab.embedders import check_embedder, make_embedder
 
     check_embedder(embedder, checkpoint)
+    if dry_run:
+        return _dry_run("compare cosine and Euclidean distance", out, force, embedder, checkpoint)
     with _report(out, force, "metrics") as report:
         res = exp.run(make_embedder(embedder, checkpoint), report)
     table = Table(title=f"cosine vs Euclidean ({res['embedder']}, {res['dim']}-d)")
@@ -143,10 +165,10 @@ def _shipped(name: str) -> Path:
 
 @app.command("eval")
 def eval_(
-    corpus: Path = typer.Option(None, "--corpus", help="corpus.jsonl (BEIR). Default: the shipped code-search set."),
-    queries: Path = typer.Option(None, "--queries", help="queries.jsonl (BEIR)."),
-    qrels: Path = typer.Option(None, "--qrels", help="qrels.tsv: query-id, corpus-id, score."),
-    set_: Path = typer.Option(None, "--set", help="A BEIR folder holding all three files (as `lab make-set` writes)."),
+    corpus: Path = typer.Option(None, "--corpus", callback=not_blank, help="corpus.jsonl (BEIR). Default: the shipped code-search set."),
+    queries: Path = typer.Option(None, "--queries", callback=not_blank, help="queries.jsonl (BEIR)."),
+    qrels: Path = typer.Option(None, "--qrels", callback=not_blank, help="qrels.tsv: query-id, corpus-id, score."),
+    set_: Path = typer.Option(None, "--set", callback=not_blank, help="A BEIR folder holding all three files (as `lab make-set` writes)."),
     method: list[str] = typer.Option(None, "--method", help="random, bm25, dense or hybrid (repeat). Default: all four."),
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
@@ -156,6 +178,7 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of tables."),
     out: Path = OutOpt("eval"),
     force: bool = ForceOpt,
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Evaluate retrieval (nDCG@10, MRR@10, Recall@k, Precision@k) with 95% intervals and significance tests."""
     import json
@@ -183,6 +206,9 @@ def eval_(
     docs = beir.load_corpus(corpus or _shipped("corpus.jsonl"))
     qs = beir.load_queries(queries or _shipped("queries.jsonl"))
     rels = beir.load_qrels(qrels or _shipped("qrels.tsv"), qs, docs)
+    if dry_run:
+        return _dry_run(f"evaluate {', '.join(methods)} on {len(qs):,} queries over {len(docs):,} documents", out,
+                        force, embedder if any(m in ("dense", "hybrid") for m in methods) else None, checkpoint)
     with _report(out, force, "eval") as report:
         scorer = Scorer([d.full_text for d in docs.values()], [q.text for q in qs.values()],
                         lambda: make_embedder(embedder, checkpoint), seed)
@@ -214,15 +240,19 @@ def eval_(
 
 @app.command("make-set")
 def make_set(
-    source: str = typer.Argument(..., help="An installed package's import name (read, not imported) or a source folder."),
-    out: Path = typer.Option(..., "--out", help="Folder for the set: corpus.jsonl, queries.jsonl, qrels.tsv, make_set.json."),
+    source: str = typer.Argument(..., callback=not_blank, help="An installed package's import name (read, not imported) or a source folder."),
+    out: Path = typer.Option(..., "--out", callback=not_blank, help="Folder for the set: corpus.jsonl, queries.jsonl, qrels.tsv, make_set.json."),
     max_pairs: int = typer.Option(500, "--max", min=1, help="At most this many query-function pairs (a seeded sample)."),
     force: bool = typer.Option(False, "--force", help="Replace a set already in --out."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Build a BEIR code-search set: each documented function's first docstring sentence finds its code."""
     from ..lab import make_set as ms
 
     ms.check_out(out, force)  # refused before the package is read
+    if dry_run:
+        writable_folder(out, f"--out {out}")
+        return _dry_run(f"read the functions of {ms.find_source(source)} into a set in {out}")
     built = ms.build(source, max_pairs)
     ms.write(built, out, max_pairs, force)
     capped = f" (a seeded sample of {built.capped_from})" if built.capped_from > len(built.pairs) else ""
@@ -240,7 +270,7 @@ def make_set(
 
 
 # a str, not a Path: Path would fold http://HOST:PORT into http:/HOST:PORT
-DbOpt = typer.Option("lab-index", "--db", help="Folder of the Chroma database, or http(s)://HOST:PORT of a "
+DbOpt = typer.Option("lab-index", "--db", callback=not_blank, help="Folder of the Chroma database, or http(s)://HOST:PORT of a "
                      "Chroma server (chroma run --path DIR --host HOST --port PORT).")
 ExcludeOpt = typer.Option(
     None, "--exclude", metavar="GLOB",
@@ -259,7 +289,7 @@ def ThreadsOpt(default, what: str):
 
 @app.command()
 def index(
-    path: Path = typer.Argument(..., help="A folder of Python, JavaScript and SQL code."),
+    path: Path = typer.Argument(..., callback=not_blank, help="A folder of Python, JavaScript and SQL code."),
     db: str = DbOpt,
     strategy: str = typer.Option("F", "--strategy", help="Chunking: F function windows (each function and method, "
                                  "cut to what the embedder reads), A functions, B blocks, C 20-line windows, D cAST."),
@@ -274,6 +304,7 @@ def index(
     rebind: bool = typer.Option(False, "--rebind", help="The database indexes this code at another path (a moved "
                                 "or renamed checkout): keep its chunks and record PATH as its root. Happens by itself "
                                 "when 90% of the stored files are found under PATH."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Embed a code folder into ChromaDB; re-running touches only files that changed.
 
@@ -293,6 +324,12 @@ def index(
     exclude = list(exclude or ())
     max_bytes = round(max_file_size * MAX_FILE_MB)
     listing = list_folder(path, exclude, gitignore, max_bytes)  # an empty or missing folder, a bad pattern
+    if dry_run:  # a database that exists is checked as a run would; a new one only needs a writable place
+        if store.server_address(db) is None and not Path(db).exists():
+            writable_folder(Path(db), f"--db {db}")
+        else:
+            store.check_target(db, listing, strategy, embedder, create=True, rebind=rebind)
+        return _dry_run(f"index the files of {listing.root} into {db}", embedder=embedder, checkpoint=checkpoint)
     try:
         with store.writer_lock(db):  # another run writing this --db; a folder that cannot be written
             # not Chroma; another folder, strategy or embedder
@@ -434,8 +471,9 @@ def search(
     embedder: str = EmbedderOpt,
     checkpoint: Path = CheckpointOpt,
     threads: int = ThreadsOpt(1, "to embed the query. One query is a small job: more threads mostly wait"),
-    server: str = typer.Option(None, "--server", metavar="URL", help="Ask a running `omakase lab serve` at URL "
+    server: str = typer.Option(None, "--server", metavar="URL", callback=not_blank, help="Ask a running `omakase lab serve` at URL "
                                "(http://127.0.0.1:PORT): no model to load. If none answers, search here."),
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Search an index: one row per function (`path:def_line  symbol  lines  score`) and the match's first lines.
 
@@ -454,6 +492,11 @@ def search(
     needs_model = method != "bm25"
     if needs_model:
         check_embedder(embedder, checkpoint)
+
+    if dry_run:
+        store.check_target(db, embedder_name=embedder if needs_model else None)
+        return _dry_run(f"search {db} for {plural(len(queries), 'query', 'queries') if queries else 'queries'}",
+                        embedder=embedder if needs_model else None, checkpoint=checkpoint)
 
     def show(a: dict) -> None:
         text = json.dumps(a, ensure_ascii=False) if as_json else _answer_text(a)
@@ -606,8 +649,8 @@ def _ask_line_by_line(answer, prompt: str) -> None:
 
 @app.command()
 def chunking(
-    code: Path = typer.Option(None, "--code", help="A code folder. Default: the shipped snippets laid out as files."),
-    queries: Path = typer.Option(None, "--queries", help='queries.jsonl: "_id", "text", "relevant": [{"path", "start_line", "end_line"}].'),
+    code: Path = typer.Option(None, "--code", callback=not_blank, help="A code folder. Default: the shipped snippets laid out as files."),
+    queries: Path = typer.Option(None, "--queries", callback=not_blank, help='queries.jsonl: "_id", "text", "relevant": [{"path", "start_line", "end_line"}].'),
     k: int = typer.Option(5, "--k", min=1),
     budget: int = typer.Option(40, "--budget", min=1, help="Fixed context budget in lines."),
     strategies: str = typer.Option("ABCDF", "--strategies", help="Any of A (functions), B (blocks), C (windows), "
@@ -615,6 +658,7 @@ def chunking(
     seed: int = typer.Option(0, "--seed", min=0),
     out: Path = OutOpt("chunking"),
     force: bool = ForceOpt,
+    dry_run: bool = dry_run_option(),
 ) -> None:
     """Experiment 4: compare chunking strategies on span recall, precision, IoU, lines seen and cost."""
     from rich.table import Table
@@ -632,6 +676,8 @@ def chunking(
     if (code is None) != (queries is None):
         raise OmakaseError("give both --code and --queries, or neither for the shipped set")
     span_queries = exp.load_span_queries(queries, code) if code is not None else None
+    if dry_run:
+        return _dry_run(f"compare chunking strategies {strategies}", out, force)
     with _report(out, force, "chunking") as report:
         if code is None:
             code, queries = exp.materialize_shipped(report.dir / "shipped")

@@ -216,3 +216,30 @@ def test_a_chroma_write_that_fails_is_one_line(tmp_path, fake_model, capsys, mon
     assert one_line_error(capsys, "lab", "index", str(repo), "--db", str(db)) == (
         f"Chroma could not write to --db {db} (error returned from database: (code: 8) attempt to write a readonly "
         f"database); check that the folder and its files can be written, then run the same command again to resume")
+
+
+def test_dry_runs_check_everything_and_write_nothing(tmp_path, monkeypatch, capsys):
+    """Each lab command's --dry-run stops before the model loads and writes no report, set or database."""
+    from omakase.lab import embedders
+
+    def no_model(*a, **k):
+        raise AssertionError("a dry run loaded MiniLM")
+
+    monkeypatch.setattr(embedders, "MiniLM", no_model)
+    monkeypatch.chdir(tmp_path)
+    repo = make_repo(tmp_path / "repo")
+    runs = [["lab", "similarity", "--item", "salt", "--item", "sugar", "--dry-run"],
+            ["lab", "metrics", "--dry-run"],
+            ["lab", "eval", "--dry-run"],
+            ["lab", "chunking", "--dry-run"],
+            ["lab", "make-set", str(repo), "--out", "set", "--dry-run"],
+            ["lab", "index", str(repo), "--db", "db", "--dry-run"]]
+    for argv in runs:
+        assert main(argv) == 0, argv
+        assert "dry run: every option and file checked" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]  # no lab-reports/, set/ or db/
+    # what a real run would refuse, a dry run refuses too
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "report.md").write_text("kept")
+    assert "already exists" in one_line_error(capsys, "lab", "metrics", "--out", "taken", "--dry-run")
+    assert "no such folder" in one_line_error(capsys, "lab", "eval", "--set", "nowhere", "--dry-run")
