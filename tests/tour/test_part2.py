@@ -17,7 +17,7 @@ from omakase.errors import OmakaseError
 from omakase.tour import chapters, story
 from omakase.tour.chapters import PARTS, SECOND_HALF, ch9_word_pieces, ch13_thinking
 from omakase.tour.second_half import build_run, rate, shipped_run, tag
-from tour_data import PHONE, needs_chromium, phone_page
+from tour_data import PHONE, assert_fits_80_columns, needs_chromium, phone_page, terminal_lines
 
 RATE = re.compile(r"\d+(\.\d)?% \[\d+(\.\d)?%, \d+(\.\d)?%\] \(n=[\d,]+\)")
 
@@ -102,6 +102,11 @@ def test_each_chapter_says_which_run_it_tells(measured, run):
     service = " ".join(texts(first[-1]))  # chapter 15 reads the service report of the bigger Ming
     setup = run.hack("kv")["setup"]
     assert setup["cpu"] in service and shipped.SHIPPED["service"].date in service
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_second_half_fits_80_columns_in_the_terminal(measured, lang):
+    assert_fits_80_columns(terminal_lines(told(measured, lang), story.Catalogue(lang)))
 
 
 def test_the_readers_sentence_is_cut_live(measured, run):

@@ -9,7 +9,7 @@ from omakase.cli.tour import default_engine
 from omakase.tour import chapters, drawing, story
 from omakase.tour.chapters import CHAPTERS
 from omakase.tour.ming import prepare
-from tour_data import SMALL, svg_text
+from tour_data import SMALL, assert_fits_80_columns, svg_text, terminal_lines
 
 
 def test_both_catalogues_have_the_same_keys_and_placeholders():
@@ -102,26 +102,26 @@ def test_the_master_and_the_sensei_have_distinct_names_in_chinese():
 @pytest.mark.parametrize("lang", story.LANGUAGES)
 def test_the_terminal_tour_fits_80_columns(measured, lang):
     """Prose wraps and tables fit at 80 columns; a Chinese character takes two of them (rich's cell_len)."""
+    t = story.Catalogue(lang)
+    lines = terminal_lines([chapters.tell(n, d, t) for n, d in measured.items()], t, story.metaphor_map(t))
+    assert any("┃" in line for line in lines)  # tables were printed
+    assert_fits_80_columns(lines)
+
+
+def test_chinese_wraps_without_a_closing_mark_at_the_start_of_a_line():
     import io
 
-    from rich.cells import cell_len
     from rich.console import Console
 
     from omakase.tour import telling
 
-    t = story.Catalogue(lang)
-    console = Console(file=io.StringIO(), width=80, color_system=None)
-    for n, d in measured.items():
-        telling.print_chapter(console, chapters.tell(n, d, t), t, {})
-    console.print(telling.rich_table(story.metaphor_map(t)))
-    lines = console.file.getvalue().splitlines()
-    assert any("┃" in line for line in lines)  # tables were printed
-    too_wide = [line for line in lines if cell_len(line.rstrip()) > 80]
-    assert not too_wide, too_wide[:3]
-    # a table squeezed past its width is cut at the right edge: every row of every table must close
-    rows = [line.rstrip() for line in lines if line.startswith(("┃", "│", "┏", "┡", "└"))]
-    cut = [row for row in rows if not row.endswith(("┃", "│", "┓", "┩", "┘"))]
-    assert not cut, cut[:3]
+    text = "阿明的第一道菜：他先看了一眼记录，然后说：我们开始吧。"
+    assert telling.kinsoku_cuts(text, 20) == [10, 19]  # rich alone cuts at 10 and 20: before "："
+    console = Console(file=io.StringIO(), width=20, color_system=None)
+    telling.say(console, telling.Text(text))
+    assert console.file.getvalue().splitlines() == ["阿明的第一道菜：他先", "看了一眼记录，然后", "说：我们开始吧。"]
+    english = "A sentence that wraps at its spaces, as before."
+    assert telling.kinsoku_cuts(english, 20) == __import__("rich._wrap")._wrap.divide_line(english, 20, fold=True)
 
 
 def test_without_a_cjk_font_chinese_figures_fall_back_to_english_with_one_notice(words, cache, tmp_path, capsys,

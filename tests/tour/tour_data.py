@@ -51,3 +51,35 @@ def phone_page():
             yield browser.new_page(viewport={"width": PHONE, "height": 800})
         finally:
             browser.close()
+
+
+def terminal_lines(told: list, t, *tables) -> list[str]:
+    """Told chapters (and tables) as the terminal prints them at 80 columns, without colour."""
+    import io
+
+    from rich.console import Console
+
+    from omakase.tour import telling
+
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    for chapter in told:
+        telling.print_chapter(console, chapter, t, {})
+    for table in tables:
+        console.print(telling.rich_table(table))
+    return console.file.getvalue().splitlines()
+
+
+def assert_fits_80_columns(lines: list[str]) -> None:
+    """Nothing wider than 80 cells (a Chinese character takes two: rich's cell_len), every table row closed
+    (a squeezed table is cut at the right edge), and no line or table-cell line starting with a closing mark
+    such as "，" or "：" (the kinsoku rule)."""
+    from rich.cells import cell_len
+
+    too_wide = [line for line in lines if cell_len(line.rstrip()) > 80]
+    assert not too_wide, too_wide[:3]
+    rows = [line.rstrip() for line in lines if line.startswith(("┃", "│", "┏", "┡", "└"))]
+    cut = [row for row in rows if not row.endswith(("┃", "│", "┓", "┩", "┘"))]
+    assert not cut, cut[:3]
+    starts = [cell.strip() for line in lines for cell in line.strip("┃│ ").split("│") if cell.strip()]
+    closing = [s for s in starts if s[0] in "，。、：；！？）"]
+    assert not closing, closing[:3]
