@@ -4,6 +4,7 @@ the README's table and docs/service/ come from here.
     python benchmarks/service.py                      # trains bigger Ming if --bigger is not given
     python benchmarks/service.py --bigger runs/b.json --shakespeare runs/s.json --write-readme --write-docs
     python benchmarks/service.py --from-docs --write-readme   # the table again from docs/service/*/all.json
+    python benchmarks/service.py --sweep-only --write-docs    # the size sweep alone (random weights, no training)
 
 Each model's report is the command's own (tables, CSV, JSON, figures); this script only runs it,
 copies the report and its figures into docs/service/<model>/ and condenses every hack to one line
@@ -83,6 +84,14 @@ def headline(m: dict) -> str:
                 f"acceptance {r[0]['acceptance rate']:.2f} at k={r[0]['k']} to {r[-1]['acceptance rate']:.2f} at "
                 f"k={r[-1]['k']}; " + ("identical to greedy decoding" if all(x["identical to greedy"] for x in r)
                                          else "NOT identical to greedy decoding"))
+    if m["hack"] == "drafts":
+        best = max(r, key=lambda x: x["measured speed-up"])
+        return (f"best {best['draft']}: {best['measured speed-up']:.2f}x (predicted {best['predicted speed-up']:.2f}x, "
+                f"cost ratio {best['cost ratio']:.2f}, acceptance {best['acceptance rate']:.2f}); "
+                + ("identical to greedy decoding" if all(x["identical to greedy"] for x in r)
+                   else "NOT identical to greedy decoding"))
+    if m["hack"] == "sweep":
+        return " ".join(m["notes"][:2])
     if m["hack"] == "drift":
         first, last = m["rows"][0], m["rows"][-1]
         return (f"new documents {first[2]:.3f} -> {last[2]:.3f} after {last[0]} steps; old ones {first[1]:.3f} -> "
@@ -120,7 +129,13 @@ def main() -> None:
     ap.add_argument("--write-readme", action="store_true")
     ap.add_argument("--write-docs", action="store_true", help="copy the reports into docs/service/")
     ap.add_argument("--from-docs", action="store_true", help="measure nothing: condense the reports in docs/service/")
+    ap.add_argument("--sweep", action="store_true", help="also run `omakase service sweep` (a few minutes)")
+    ap.add_argument("--sweep-only", action="store_true", help="run only the sweep (no model trained or served)")
     args = ap.parse_args()
+    if args.sweep or args.sweep_only:
+        sweep(args.repeats, args.write_docs)
+        if args.sweep_only:
+            return
     if args.from_docs:
         reports = {stem: json.loads((ROOT / "docs" / "service" / stem / "all.json").read_text())
                    for stem in STEMS if (ROOT / "docs" / "service" / stem).is_dir()}
@@ -146,6 +161,21 @@ def main() -> None:
                 if f.suffix in KEEP and f.name not in ("draft.json", "reopened.json"):
                     shutil.copy(f, target / f.name)
     publish(table(reports), args.write_readme)
+
+
+def sweep(repeats: int, write_docs: bool) -> None:
+    """The size sweep's own report; with write_docs copied into docs/service/sweep/."""
+    out = Path(tempfile.mkdtemp(prefix="omakase-sweep-")) / "sweep"
+    omakase("service", "sweep", "--out", str(out), "--repeats", str(repeats))
+    [m] = json.loads((out / "all.json").read_text())
+    print(headline(m))
+    if write_docs:
+        target = ROOT / "docs" / "service" / "sweep"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for f in out.iterdir():
+            if f.suffix in KEEP:
+                shutil.copy(f, target / f.name)
 
 
 def publish(summary: str, write_readme: bool) -> None:

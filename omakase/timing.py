@@ -1,4 +1,4 @@
-"""Honest timing: warm-up runs excluded, several repeats, the median; and the machine it ran on."""
+"""Honest timing: warm-up runs excluded, several repeats, the median; the machine it ran on, and how busy it was."""
 
 from __future__ import annotations
 
@@ -59,6 +59,27 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__, "python": platform.python_version(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average (runnable processes), None where the OS has none (Windows)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def load_lines(start: float | None, end: float | None) -> list[str]:
+    """What a timing table says under it about the machine's load: the line, and a warning when the load
+    was above half the cores (other work then shares the CPU: timings slower and noisier than quiet)."""
+    if start is None or end is None:
+        return ["machine load: not available on this system"]
+    cores = os.cpu_count() or 1
+    lines = [f"machine load (1-minute average): {start:.2f} at the start, {end:.2f} at the end, on {cores} cores"]
+    if max(start, end) > 0.5 * cores:
+        lines.append(f"warning: the machine was busy (load {max(start, end):.2f} on {cores} cores): these timings "
+                     "are slower and noisier than on a quiet machine; rerun on a quiet one before quoting them")
+    return lines
 
 
 def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:

@@ -9,6 +9,9 @@ optimizer, frozen.py), the judge and the sensei leave, and the kitchen gets fast
     prune.py      removing rarely used pans: pruning
     onnx_run.py   mise-en-place stations: ONNX and onnxruntime
     speculate.py  frosting while it bakes: speculative decoding
+    lookup.py     the menu drafts itself: prompt lookup, speculation with no draft model
+    draft_cost.py what a draft may cost: early exits, prompt lookup, a small draft
+    sweep.py      where the KV cache and INT8 start to pay: random-weight GPTs up to 92 M parameters
     drift.py      complaints, a night closed, fine-tuning, reopening: drift
 
 Each hack returns a `Measured` (report.py): a table of numbers measured in this

@@ -47,16 +47,18 @@ def measure(model: Model, batch_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int = 5
             progress(i + 1, len(batch_sizes), f"batch {b} (the same tokens?)")
     # timed in turns across the batch sizes, so a change in the machine's load falls on all of them
     seconds = alternate_seconds([lambda b=b: greedy(model, requests[:b], n_new) for b in batch_sizes], repeats)
-    rows = [[b, round(b * n_new / t.median, 1), round(t.median * 1000, 2), same] for (b, same), t in zip(rows, seconds)]
+    rows = [[b, round(b * n_new / t.median, 1), round(t.median * 1000, 2), same, round(t.spread, 3)]
+            for (b, same), t in zip(rows, seconds)]
     base = rows[0][1]
     for row in rows:
         row.insert(2, round(row[1] / base, 2))
     m = Measured("batch", f"Batching: {n_new} greedy tokens per request, requests served together",
-                 ["batch", "tokens/s", "throughput x", "latency ms", "same tokens"], rows,
+                 ["batch", "tokens/s", "throughput x", "latency ms", "same tokens", "spread"], rows,
                  plot=Plot("batch", ["throughput x"], "requests per batch", "tokens/s relative to batch 1",
                            logx=True),
                  setup={"dtype": str(model.network.w("wte").dtype).removeprefix("torch."), "repeats": repeats,
-                        "prompt_tokens": PROMPT, "new_tokens": n_new, **machine()})
+                        "prompt_tokens": PROMPT, "new_tokens": n_new,
+                        "spread": "(slowest - fastest) / median of the repeats", **machine()})
     m.notes = notes(m)
     return m
 

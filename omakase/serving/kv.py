@@ -50,18 +50,20 @@ def measure(model: Model, lengths: list[int] | None = None, repeats: int = 5, pr
     rows = []
     for i, n in enumerate(lengths):
         same = greedy(model, prompt, n) == greedy(model, prompt, n, cache=False)
-        cached, recomputed = (t.median for t in alternate_seconds([lambda: greedy(model, prompt, n),
-                                                lambda: greedy(model, prompt, n, cache=False)], repeats))
+        cached_t, recomputed_t = alternate_seconds([lambda: greedy(model, prompt, n),
+                                                    lambda: greedy(model, prompt, n, cache=False)], repeats)
+        cached, recomputed = cached_t.median, recomputed_t.median
         rows.append([n, round(n / recomputed, 1), round(n / cached, 1), round(recomputed / cached, 2),
-                     cache_bytes(model, 1, n), same])
+                     cache_bytes(model, 1, n), same, round(max(cached_t.spread, recomputed_t.spread), 3)])
         if progress:
             progress(i + 1, len(lengths), f"{n} tokens")
     measured = Measured(
         "kv", "KV cache: generating with the keys and values kept vs recomputing the prefix",
-        ["tokens", "recomputed tokens/s", "cached tokens/s", "speed-up", "cache bytes", "same tokens"], rows,
+        ["tokens", "recomputed tokens/s", "cached tokens/s", "speed-up", "cache bytes", "same tokens", "spread"], rows,
         plot=Plot("tokens", ["speed-up"], "tokens generated (batch 1, greedy)", "cached / recomputed tokens/s",
                   logx=True),
         setup={"dtype": str(model.network.w("wte").dtype).removeprefix("torch."), "repeats": repeats, "batch": 1,
+               "spread": "(slowest - fastest) / median of the repeats, the larger of the two timings",
                "weight_bytes": weight_bytes(model.network), "memory_bandwidth_GB_s": round(bandwidth / 1e9, 1),
                "bound_tokens_s": round(bound), **machine()})
     measured.notes = notes(measured, bound)

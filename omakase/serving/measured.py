@@ -14,6 +14,8 @@ class Plot:
     logx: bool = False
     logy: bool = False
     series: str | None = None  # a column whose values split the rows into separate lines
+    hline: float | None = None  # a dashed reference line, e.g. 1.0 where a speed-up starts to pay
+    logbase: int = 2
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Measured:
     notes: list[str] = field(default_factory=list)  # each computed from the rows, never written by hand
     plot: Plot | None = None
     setup: dict = field(default_factory=dict)  # what was measured: model, dtype, repeats, lengths
+    caption: str = ""  # the figure's caption when it states a finding (computed, like the notes); else the title
 
     def column(self, name: str) -> list:
         i = self.columns.index(name)

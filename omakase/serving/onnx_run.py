@@ -157,23 +157,26 @@ def measure(served: Model, batch_sizes=(1, 8, 64), repeats: int = 5, progress=No
             positions = inputs.numel()  # every position of the padded batch is computed
             ids = inputs.numpy()
             with torch.inference_mode():  # timed in turns: a change in the machine's load falls on both
-                eager, ort_s = (t.median for t in alternate_seconds([lambda: model(inputs), lambda: run(sess, ids)], repeats))
+                timings = alternate_seconds([lambda: model(inputs), lambda: run(sess, ids)], repeats)
+            eager, ort_s = (t.median for t in timings)
             rows.append(["forward", b, positions, round(positions / eager, 1), round(positions / ort_s, 1),
-                         round(eager / ort_s, 2), max_difference(model, sess, inputs), None])
+                         round(eager / ort_s, 2), max_difference(model, sess, inputs), None,
+                         round(max(t.spread for t in timings), 3)])
             if progress:
                 progress(i + 2, total, f"forward, batch {b}")
         prompt, n_new, exported = [[served.tokenizer.bos]], cfg.block_size, backend(sess, cfg)
         same = greedy(served, prompt, n_new) == greedy(exported, prompt, n_new)
-        eager, ort_s = (t.median for t in alternate_seconds([lambda: greedy(served, prompt, n_new),
-                                                             lambda: greedy(exported, prompt, n_new)], repeats))
+        timings = alternate_seconds([lambda: greedy(served, prompt, n_new), lambda: greedy(exported, prompt, n_new)],
+                                    repeats)
+        eager, ort_s = (t.median for t in timings)
         rows.append(["generate", 1, n_new, round(n_new / eager, 1), round(n_new / ort_s, 1),
-                     round(eager / ort_s, 2), None, same])
+                     round(eager / ort_s, 2), None, same, round(max(t.spread for t in timings), 3)])
         if progress:
             progress(total, total, f"greedy generation of {n_new} tokens")
     m = Measured(
         "onnx", "ONNX: the same float32 model in PyTorch eager and in onnxruntime, on the CPU",
         ["work", "batch", "tokens", "torch tokens/s", "onnxruntime tokens/s", "onnxruntime / torch",
-         "max |logits diff|", "same tokens"], rows,
+         "max |logits diff|", "same tokens", "spread"], rows,
         plot=Plot("batch", ["torch tokens/s", "onnxruntime tokens/s"], "documents per forward pass",
                   "tokens/s", logx=True, series="work"),
         setup={"dtype": "float32", "repeats": repeats, "batch_sizes": list(batch_sizes), "new_tokens": n_new,
@@ -182,7 +185,8 @@ def measure(served: Model, batch_sizes=(1, 8, 64), repeats: int = 5, progress=No
                "onnx_bytes": onnx_bytes, "initializer_bytes": stored, "parameter_bytes": weight_bytes(model),
                "export_s": round(export_s, 2),
                "onnx_file": path.name if folder else None, "exporter": "torch.onnx.export(dynamo=True)",
-               "onnxruntime_threads": torch.get_num_threads(), **machine()})
+               "onnxruntime_threads": torch.get_num_threads(),
+               "spread": "(slowest - fastest) / median of the repeats, the larger of the two timings", **machine()})
     m.notes = notes(m)
     return m
 

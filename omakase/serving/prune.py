@@ -158,10 +158,12 @@ def measure(served: Model, sparsities=(0.1, 0.3, 0.5, 0.7, 0.9), finetune_steps:
         if progress:
             progress(done, total, f"{method} {sparsity:.0%}")
         with torch.inference_mode():
-            dense_seconds, seconds = (t.median for t in alternate_seconds([lambda: model(inputs), lambda: pruned(inputs)], repeats))
+            dense_t, pruned_t = alternate_seconds([lambda: model(inputs), lambda: pruned(inputs)], repeats)
+        dense_seconds, seconds = dense_t.median, pruned_t.median
         tuned = finetune(pruned, frozen.training_docs(served), finetune_steps, masks)
         return [method, sparsity, zero_fraction(pruned, model), held_out_loss(pruned, sample),
-                held_out_loss(tuned, sample), tokens / seconds, dense_seconds / seconds]
+                held_out_loss(tuned, sample), tokens / seconds, dense_seconds / seconds,
+                round(max(dense_t.spread, pruned_t.spread), 3)]
 
     dense = row("dense", 0.0, model, None, 0)
     rows = [["unstructured", *dense[1:]], ["structured", *dense[1:]]]  # sparsity 0 is the dense model itself
@@ -171,7 +173,8 @@ def measure(served: Model, sparsities=(0.1, 0.3, 0.5, 0.7, 0.9), finetune_steps:
     if progress:
         progress(total, total, "done")
     rows.sort(key=lambda r: (r[0], r[1]))
-    columns = ["method", "sparsity", "weights removed", "held-out loss", "after fine-tune", "tokens/s", "speed x"]
+    columns = ["method", "sparsity", "weights removed", "held-out loss", "after fine-tune", "tokens/s", "speed x",
+               "spread"]
     result = Measured("prune", "Pruning: held-out loss and speed against sparsity", columns, rows, setup={
         "model": served.path.name, "config": cfg.to_dict(), "repeats": repeats, "held_out_docs": len(sample),
         "forward_batch": list(inputs.shape), "forward_tokens": tokens, "finetune_steps": finetune_steps,
@@ -179,7 +182,8 @@ def measure(served: Model, sparsities=(0.1, 0.3, 0.5, 0.7, 0.9), finetune_steps:
         "unstructured": "smallest |w| per matrix, attention and MLP matrices (not wte, wpe, lm_head)",
         "structured": "sparsity = fraction of MLP hidden units removed per layer (smallest |fc1 row|*|fc2 col|)",
         "speed x": "the dense forward's median seconds / this model's, timed in turns; at sparsity 0 the "
-                          "dense model against itself (the noise)", "dtype": "float32", **machine()})
+                          "dense model against itself (the noise)", "dtype": "float32",
+        "spread": "(slowest - fastest) / median of the repeats, the larger of the two timings", **machine()})
     result.notes = _notes(result)
     result.plot = Plot(x="sparsity", y=["held-out loss", "after fine-tune"], xlabel="sparsity (fraction pruned)",
                        ylabel="held-out loss", series="method")

@@ -9,8 +9,8 @@ scale / 2.
 Our GPT multiplies raw matrices (`x @ W.T`), while torch.ao.quantization.
 quantize_dynamic only replaces nn.Linear modules; so LinearGPT holds the very
 same matrices in nn.Linear / nn.Embedding modules and repeats GPT.forward
-(without a cache). Every variant measured here is a LinearGPT with some of its
-modules swapped:
+(measured here without a cache; the size sweep, sweep.py, decodes with one).
+Every variant measured here is a LinearGPT with some of its modules swapped:
 
     float32            the matrices as they are
     int8 dequantize    ours: int8 weights + scales, turned back into float for every matmul
@@ -63,8 +63,9 @@ def _linear(weight: torch.Tensor) -> nn.Linear:
 
 
 class LinearGPT(nn.Module):
-    """GPT.forward (no cache) with its matrices held by nn.Linear(bias=False) and nn.Embedding modules,
-    so that module-swapping tools (quantize_dynamic) can reach them. Float32 copies of `model`'s weights."""
+    """GPT.forward with its matrices held by nn.Linear(bias=False) and nn.Embedding modules, so that
+    module-swapping tools (quantize_dynamic) can reach them. Float32 copies of `model`'s weights. It decodes
+    with a cache of its own (new_cache) where the size sweep times a cached decoding step."""
 
     def __init__(self, model: GPT):
         super().__init__()
@@ -76,15 +77,32 @@ class LinearGPT(nn.Module):
                                     for i in range(cfg.n_layer))
         self.lm_head = _linear(weight("lm_head"))
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def new_cache(self, batch: int = 1):
+        """Room for the keys and values of block_size positions per layer, in float32 (GPT.new_cache's layout):
+        an int8 model decodes with a float cache, its weights alone are int8."""
+        cfg = self.config
+        shape = (batch, cfg.n_head, cfg.block_size, cfg.head_dim)
+        return [torch.zeros(shape) for _ in range(cfg.n_layer)], [torch.zeros(shape) for _ in range(cfg.n_layer)]
+
+    def forward(self, inputs: torch.Tensor, cache=None, pos0: int = 0) -> torch.Tensor:
+        """Logits (B, T, vocab); with a cache (new_cache) the tokens sit at positions pos0.. and attend to
+        every cached position up to their own, as GPT.forward decodes."""
         cfg = self.config
         B, T = inputs.shape
         H, hd = cfg.n_head, cfg.head_dim
-        x = rmsnorm(self.wte(inputs) + self.wpe(torch.arange(T, device=inputs.device)))
-        for layer in self.layers:
+        end = pos0 + T
+        x = rmsnorm(self.wte(inputs) + self.wpe(torch.arange(pos0, end, device=inputs.device)))
+        for i, layer in enumerate(self.layers):
             xn = rmsnorm(x)
             q, k, v = (layer[m](xn).view(B, T, H, hd).transpose(1, 2) for m in ("attn_wq", "attn_wk", "attn_wv"))
-            heads = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, cfg.n_embd)
+            if cache is None:
+                heads = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:  # position pos0 + t sees the cached positions 0 .. pos0 + t
+                keys, values = cache
+                keys[i][:, :, pos0:end], values[i][:, :, pos0:end] = k, v
+                seen = torch.ones(T, end, dtype=torch.bool, device=inputs.device).tril(pos0)
+                heads = F.scaled_dot_product_attention(q, keys[i][:, :, :end], values[i][:, :, :end], attn_mask=seen)
+            heads = heads.transpose(1, 2).reshape(B, T, cfg.n_embd)
             x = layer["attn_wo"](heads) + x
             x = layer["mlp_fc2"](F.relu(layer["mlp_fc1"](rmsnorm(x)))) + x
         return self.lm_head(x)
@@ -196,14 +214,15 @@ def measure(served: Model, repeats: int = 5, docs: int = 1000, progress=None) ->
     if progress:
         progress(len(variants), len(variants), "timing")
     with torch.inference_mode():  # timed in turns, so every ratio compares runs taken side by side
-        forward = [t.median for t in alternate_seconds([lambda m=m: m(inputs) for _, m in variants], repeats)]
-    generation = [t.median for t in alternate_seconds([lambda m=m: greedy_recomputed(m, bell, n_new)
-                                                  for _, m in variants], repeats)]
+        forward_t = alternate_seconds([lambda m=m: m(inputs) for _, m in variants], repeats)
+    generation_t = alternate_seconds([lambda m=m: greedy_recomputed(m, bell, n_new) for _, m in variants], repeats)
+    forward, generation = [t.median for t in forward_t], [t.median for t in generation_t]
     base = rows[0]
-    rows = [[name, wb, sb, wb / base[1], tokens / f, forward[0] / f, n_new / g, generation[0] / g, loss, loss - base[3]]
-            for (name, wb, sb, loss), f, g in zip(rows, forward, generation)]
+    rows = [[name, wb, sb, wb / base[1], tokens / f, forward[0] / f, n_new / g, generation[0] / g, loss, loss - base[3],
+             round(max(ft.spread, gt.spread), 3)]
+            for (name, wb, sb, loss), f, g, ft, gt in zip(rows, forward, generation, forward_t, generation_t)]
     columns = ["variant", "weight bytes", "saved bytes", "size x", "forward tokens/s",
-               "forward x", "generate tokens/s", "generate x", "held-out loss", "loss change"]
+               "forward x", "generate tokens/s", "generate x", "held-out loss", "loss change", "spread"]
     result = Measured("quantize", "INT8 weights: size, speed and held-out loss", columns, rows, setup={
         "model": served.path.name, "config": cfg.to_dict(), "repeats": repeats, "held_out_docs": len(sample),
         "forward_batch": list(inputs.shape), "forward_tokens": tokens, "generate_tokens": n_new,
@@ -212,7 +231,8 @@ def measure(served: Model, repeats: int = 5, docs: int = 1000, progress=None) ->
         "ours": "symmetric int8 per output row, float32 scale per row; attention, MLP, lm_head, wte, wpe",
         "torch_dynamic": "torch.ao.quantization.quantize_dynamic qint8 on nn.Linear (per-tensor weight scale); "
                          "wte/wpe float32", "torch_dynamic_warnings": caught,
-        "int_mm": int_mm_problem or "available", **machine()})
+        "int_mm": int_mm_problem or "available",
+        "spread": "(slowest - fastest) / median of the repeats, the larger of forward and generation", **machine()})
     result.notes = _notes(result)
     result.plot = Plot(x="variant", y=["forward x", "generate x", "size x"],
                        xlabel="variant", ylabel="ratio to float32")

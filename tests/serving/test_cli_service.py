@@ -55,7 +55,7 @@ def test_all_runs_every_hack_into_one_report(target_ckpt, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "trained a draft" in printed and (out / "draft.json").is_file()
     hacks = [m["hack"] for m in json.loads((out / "all.json").read_text())]
-    assert hacks == ["memory", "kv", "batch", "quantize", "prune", "onnx", "speculate", "drift"]
+    assert hacks == ["memory", "kv", "batch", "quantize", "prune", "onnx", "speculate", "drafts", "drift"]
     assert (out / "reopened.json").is_file()
     report = (out / "report.md").read_text()
     assert report.count("\n## ") == len(hacks) - 1 and "reopens with reopened.json" in report
