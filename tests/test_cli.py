@@ -345,12 +345,24 @@ def test_an_interrupted_build_says_so_and_leaves_no_empty_folder(in_tmp, capsys,
     pytest.importorskip("torch")
     from omakase.assistant.measure import build as building
 
-    def interrupted(preset, out, seed, tick, say):
+    def interrupted(preset, out, seed, tick, say, resume):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(building, "build", interrupted)
     assert main(["assistant", "build", "--quick"]) == 130
-    assert "interrupted: nothing was written" in capsys.readouterr().out
+    assert "interrupted: no step had finished; nothing to resume" in capsys.readouterr().out
+
+    def after_a_step(preset, out, seed, tick, say, resume):
+        building.Steps(out, preset, seed).finish("pretrain")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(building, "build", after_a_step)
+    assert main(["assistant", "build", "--quick", "--out", "kept"]) == 130
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the steps finished so far are kept in kept/; go on with: omakase assistant build --preset quick " \
+           "--seed 0 --out kept --resume" in said
+    (in_tmp / "kept" / building.PROGRESS).unlink()
+    (in_tmp / "kept").rmdir()
     monkeypatch.setattr(building, "build", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         main(["assistant", "build", "--quick"])

@@ -219,17 +219,22 @@ def sft(
 
 TRAINED_FROM = ("sft", "rl", "dpo")  # the stages RL and DPO go on from (build's variants are "sft" too)
 MODEL_HELP = "An SFT model's folder (DIR/sft, DIR/sft-work, ...; an rl or dpo folder goes on from there)."
-STEPS_HELP = "Training steps (default: the preset of the model's build)."
-PER_KIND_HELP = "Training prompts of each kind the pairs are drawn for (default: the preset's)."
+STEPS_HELP = "Training steps, 1 to 100,000 (default: the preset of the model's build)."
+
+
+def _count(flag: str, high: int, what: str):
+    """A count option of rl, dpo and reward-model: None (the preset's) or 1 to `high`, checked at the option."""
+    return typer.Option(None, flag, min=1, max=high, help=what)
+PER_KIND_HELP = "Training prompts of each kind the pairs are drawn for, 1 to 10,000 (default: the preset's)."
 
 
 @app.command()
 def rl(
     model: Path = typer.Option(..., "--model", help=MODEL_HELP + " DIR/sft-work is taught to spell words out before counting."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder of the trained model (default: DIR/rl)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size",
-                                             help="Questions per step, 8 answers each (default: the preset's)."),
+    steps: Optional[int] = _count("--steps", 100_000, STEPS_HELP),
+    batch_size: Optional[int] = _count("--batch-size", 1024, "Questions per step, 8 answers each, 1 to 1,024 "
+                                       "(default: the preset's)."),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
 ) -> None:
     """RL, the kitchen's practice: GRPO on the build's training letter counts, reward 1 for the right count (a stage
@@ -252,9 +257,9 @@ def rl(
 def dpo(
     model: Path = typer.Option(..., "--model", help=MODEL_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder of the tuned model (default: DIR/dpo)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step (default: the preset's)."),
-    per_kind: Optional[int] = typer.Option(None, "--per-kind", help=PER_KIND_HELP),
+    steps: Optional[int] = _count("--steps", 100_000, STEPS_HELP),
+    batch_size: Optional[int] = _count("--batch-size", 4096, "Pairs per step, 1 to 4,096 (default: the preset's)."),
+    per_kind: Optional[int] = _count("--per-kind", 10_000, PER_KIND_HELP),
     beta: float = typer.Option(0.1, "--beta", callback=number(0, above=True),
                                help="How far from the SFT model DPO may go (small: far)."),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
@@ -279,9 +284,9 @@ def dpo(
 def reward_model(
     model: Path = typer.Option(..., "--model", help=MODEL_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder of the reward model (default: DIR/reward-model)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step (default: the preset's)."),
-    per_kind: Optional[int] = typer.Option(None, "--per-kind", help=PER_KIND_HELP),
+    steps: Optional[int] = _count("--steps", 100_000, STEPS_HELP),
+    batch_size: Optional[int] = _count("--batch-size", 4096, "Pairs per step, 1 to 4,096 (default: the preset's)."),
+    per_kind: Optional[int] = _count("--per-kind", 10_000, PER_KIND_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
 ) -> None:
     """The reward model, the critics learned: the SFT model with a scalar head, trained on pairs of its own
@@ -309,9 +314,6 @@ class _Stage:
     processes joined (rank 0 alone prints and writes) and a progress display."""
 
     def __init__(self, stage: str, model: Path, out: Path | None, force: bool, steps, batch_size, per_kind=None):
-        for flag, value in (("--steps", steps), ("--batch-size", batch_size), ("--per-kind", per_kind)):
-            if value is not None and value < 1:
-                raise OmakaseError(f"{flag} must be >= 1, got {value}")
         self.stage, self.model, self.out, self.force = stage, model, out, force
         self.steps, self.batch_size, self.per_kind = steps, batch_size, per_kind
 

@@ -38,11 +38,16 @@ def reserved(path: Path, force: bool, what: str = "output") -> Path:
     """`path`, created exclusively now (files.claim), so that a second run given the same path is refused
     instead of both writing it; with force an existing file is kept until the result replaces it."""
     if not claim(path, force):
-        holder = placeholder(path) or {}
-        raise OmakaseError(f"{what} {path} " + (f"is reserved by another run (process {holder.get('pid')}); "
-                                                if holder else "already exists; ")
-                           + "choose another path" + ("" if holder else " or pass --force to overwrite it"))
+        raise OmakaseError(taken(path, what))
     return path
+
+
+def taken(path: Path, what: str) -> str:
+    """Why `path` cannot be written without --force: another run reserved it, or a result is there."""
+    holder = placeholder(path)
+    if holder is not None:
+        return f"{what} {path} is reserved by another run (process {holder.get('pid')}); choose another path"
+    return f"{what} {path} already exists; pass --force to overwrite it or choose another path"
 
 
 def checkpoint_file(path: Path | None, flag: str = "--checkpoint") -> Path:
@@ -69,11 +74,7 @@ def writable(path: Path, force: bool, what: str = "output") -> Path:
     if path.is_dir():
         raise OmakaseError(f"{what} {path} is a folder; give a file path")
     if path.exists() and not force and not stale(path):
-        holder = placeholder(path)
-        if holder is not None:
-            raise OmakaseError(f"{what} {path} is reserved by another run (process {holder.get('pid')}); choose "
-                               f"another path")
-        raise OmakaseError(f"{what} {path} already exists; pass --force to overwrite it or choose another path")
+        raise OmakaseError(taken(path, what))
     if path.exists() and not os.access(path, os.W_OK):
         raise OmakaseError(f"{what} {path} is read-only; choose another path or change its permissions")
     writable_folder(path.parent, f"the folder of {what} {path}")
