@@ -47,7 +47,7 @@ with httpx.stream("GET", sys.argv[1] + "api/training/events", timeout=None) as r
                 break
 print(json.dumps({"events": n, "seconds": time.perf_counter() - start}))
 """
-PAGE_FILES = ["", "static/web.css", "static/draw.js", "static/web.js", "static/more.js", "api/catalogue/en"]
+PAGE_FILES = ["", "static/web.css", "static/draw.js", "static/web.js", "static/more.js", "static/talk.js", "api/catalogue/en"]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-sync",
         "--disable-quic", "--disable-background-networking", "--disable-component-update",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost, EXCLUDE 127.0.0.1"]

@@ -215,3 +215,25 @@ def test_a_sequence_backend_decodes_and_measures_like_its_module():
         generate(backend, [5], sampler=Sampler(0.0), max_new=2)
     docs = [[1, 2, 3, 4], [5, 6, 7]]
     assert math.isclose(held_out_loss(backend, docs), held_out_loss(model, docs), rel_tol=1e-5)
+
+
+def test_on_step_is_told_each_rows_new_tokens_as_they_come():
+    def watched(model, prompt, **options):
+        seen = {}
+        made = generate(model, prompt, sampler=Sampler(1.0, seed=3),
+                        on_step=lambda r, ids: seen.setdefault(r, []).append(list(ids)), **options)
+        return made, seen
+
+    made, seen = watched(Model(Always(1), None), [0], max_new=5, tools=Echo(limit=2))  # a tool's answer is one step
+    assert seen == {0: [[1, 2, 3], [1, 2, 3], [1]]} and made[0].reason == "calls"
+    model = Model(engine_or_skip("numpy"), None)
+    free = generate(model, [10], sampler=Sampler(0.0), max_new=100)[0]
+    for options in (dict(n=3, max_new=100), dict(n=3, max_new=2), dict(max_new=100, stop=free.ids[2])):
+        made, seen = watched(model, [10], **options)
+        assert sorted(seen) == list(range(len(made)))
+        for r, out in enumerate(made):
+            assert all(len(ids) == 1 for ids in seen[r])  # no tools: one token a step
+            assert [t for ids in seen[r] for t in ids] == out.ids  # the stop or block token included
+    prompts = [[10, 1], [10, 2]]  # with tools, a batch of prompts goes one by one: each still told its row
+    made, seen = watched(Model(Always(1), None), prompts, max_new=3, tools=Echo(limit=0))
+    assert {r: [t for ids in steps for t in ids] for r, steps in seen.items()} == {0: made[0].ids, 1: made[1].ids}

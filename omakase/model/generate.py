@@ -22,13 +22,17 @@ written=False. Tokens in `banned` and `tools.banned` are never drawn.
 cache=False recomputes the whole sequence every step instead: the oracle for
 the cache (the same tokens, token for token), and the only way a backend
 without a cache (an ONNX graph, a quantized module) decodes.
+
+on_step(row, ids), when given, is told after every step what each row gained
+(the token written, then a tool's answer when one went in): the pieces, in
+order, of that row's Generated.ids, so a reply can be shown as it is written.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from ..errors import OmakaseError
 from .kv_cache import KVCache
@@ -69,7 +73,8 @@ class Generated:
 
 def generate(model, prompt: Sequence[int] | Sequence[Sequence[int]], *, sampler: Sampler, max_new: int,
              stop: int | Sequence[int] | None = None, tools: Tools | None = None, n: int = 1,
-             banned: Sequence[int] = (), cache: bool = True) -> list[Generated]:
+             banned: Sequence[int] = (), cache: bool = True,
+             on_step: Callable[[int, list[int]], None] | None = None) -> list[Generated]:
     """What `model` (anything with an .engine) writes after `prompt`: a list of token ids (n rows of it)
     or a list of equally long prompts (one row each). One Generated per row."""
     engine = model.engine
@@ -81,7 +86,7 @@ def generate(model, prompt: Sequence[int] | Sequence[Sequence[int]], *, sampler:
         raise OmakaseError(f"the prompt is {len(prompts[0])} tokens, but this model reads at most {block}; shorten it")
     if tools is not None and len(prompts) > 1:  # answers differ in length per row: the rows go one by one
         return [generate(model, p, sampler=sampler, max_new=max_new, stop=stop, tools=tools, banned=banned,
-                         cache=cache)[0] for p in prompts]
+                         cache=cache, on_step=_as_row(on_step, r))[0] for r, p in enumerate(prompts)]
     stops = {stop} if isinstance(stop, int) else set(stop or ())
     never = sorted(set(banned) | set(tools.banned if tools is not None else ()))
     seqs = [list(p) for p in prompts]
@@ -93,6 +98,7 @@ def generate(model, prompt: Sequence[int] | Sequence[Sequence[int]], *, sampler:
     logits = kv.feed(prompts) if cache else engine.logits_recomputed(prompts)
     while True:
         feeds = {}
+        before = [len(out.ids) for out in outs]
         for r in live:
             out, seq, row = outs[r], seqs[r], logits[r]
             if never:
@@ -123,6 +129,9 @@ def generate(model, prompt: Sequence[int] | Sequence[Sequence[int]], *, sampler:
             if sum(out.written) == max_new:
                 continue  # LENGTH, the default
             feeds[r] = feed
+        if on_step is not None:
+            for r in live:
+                on_step(r, outs[r].ids[before[r]:])
         live = [r for r in live if r in feeds]
         if not live:
             return outs
@@ -133,6 +142,11 @@ def generate(model, prompt: Sequence[int] | Sequence[Sequence[int]], *, sampler:
             logits = kv.feed([feeds[0]])
         else:  # one batched step: a finished row is fed its last token again, and its logits are ignored
             logits = kv.feed([feeds.get(r, [outs[r].ids[-1]]) for r in range(len(outs))])
+
+
+def _as_row(on_step, row: int):
+    """on_step for one prompt of a batch decoded alone: told that prompt's row."""
+    return None if on_step is None else (lambda _, ids: on_step(row, ids))
 
 
 def _rows(prompt, n: int) -> list[list[int]]:

@@ -1,6 +1,11 @@
 """The web kitchen's routes: thin. Each one bounds its input, asks kitchen.py (or the training
 session), and returns the data as JSON. Every bad request gets one line: 422 for a bad value,
 409 for a training conflict.
+
+The last section talks to an assistant when the command line gives one: `talk`, a plain callable
+(the web kitchen never imports the assistant), called as talk(messages, on_event, temperature=,
+seed=, show_tokens=) and telling on_event each event of the reply as a dict; /api/talk streams
+them to the page as lines of JSON.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import json
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Callable, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +33,7 @@ STATIC = Path(__file__).parent / "static"
 CATALOGUE = Path(__file__).parent / "catalogue"
 EVENTS_PER_SECOND = 20  # the event stream's pace: well above the 10 updates a second the page needs
 STREAM_SECONDS = 3600  # an event stream closes after an hour at most (the page reconnects if it still watches)
+TALK_WAIT_SECONDS = 2  # a message waits this long for the reply before it (a stopped one ends at its next token)
 
 # The bounds of everything a reader may send (the model adds its own: vocabulary, block size).
 Ckpt = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]*$")]
@@ -59,13 +65,48 @@ class Turn(BaseModel):
     name: str = Field(max_length=64)
 
 
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=2000)
+
+
+class Say(BaseModel):
+    """A conversation for the assistant: the guest's and the assistant's messages so far, the guest's last."""
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Message] = Field(min_length=1, max_length=50)
+    temperature: float = Field(0.0, ge=0, le=2, allow_inf_nan=False)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    show_tokens: bool = False
+
+
+NO_ASSISTANT = ("no assistant is loaded: make one with omakase assistant build --quick, then open the page with "
+                "omakase web --assistant assistant-runs/build-001")
+
+
+class _Left(Exception):
+    """The reader left (or the server is closing): the reply stops at its next token."""
+
+
+async def _take(lock: threading.Lock, seconds: float) -> bool:
+    """Acquire `lock` within `seconds`, polling: a waiting request that is cancelled holds nothing."""
+    for _ in range(int(seconds * 20)):
+        if lock.acquire(blocking=False):
+            return True
+        await asyncio.sleep(0.05)
+    return lock.acquire(blocking=False)
+
+
 def one_line(exc: RequestValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(part) for part in err.get("loc", ()) if part not in ("query", "body"))
     return f"{where or 'request'}: {err.get('msg', 'invalid')}".replace("\n", " ")
 
 
-def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session: Session | None = None) -> FastAPI:
+def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session: Session | None = None,
+               talk: Callable | None = None, talk_about: dict | None = None) -> FastAPI:
+    """The app. talk (see above) and talk_about (what the page says about the assistant: its folder,
+    stage, parameters, block, tools) come from `omakase web --assistant DIR`."""
     books = shelf.Shelf(runs, list(checkpoints))
     session = session or Session(books)
     closing = threading.Event()  # set at shutdown (or by the CLI at Ctrl-C): open event streams end
@@ -190,5 +231,67 @@ def create_app(runs: Path = Path("runs"), checkpoints: list[Path] = (), session:
                     return
                 await asyncio.sleep(1 / EVENTS_PER_SECOND)
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    talking = threading.Lock()  # one reply at a time: the machine's cores serve one model
+
+    @app.get("/api/talk")
+    def talk_status():
+        return {"loaded": True, **(talk_about or {})} if talk is not None else {"loaded": False, "how": NO_ASSISTANT}
+
+    @app.post("/api/talk")
+    async def talk_reply(body: Say):
+        """The reply as lines of JSON, one event each (assistant.skills.stream), as the model writes them.
+        A conversation the model cannot read (too long, malformed) is refused in one line before any."""
+        if talk is None:
+            return JSONResponse({"error": NO_ASSISTANT}, status_code=503)
+        if body.messages[-1].role != "user":
+            raise OmakaseError("the last message must be the guest's (role user): it is the one answered")
+        if not await _take(talking, TALK_WAIT_SECONDS):
+            raise Busy("the assistant is answering another message; send this one when that reply ends")
+        loop, events, left = asyncio.get_running_loop(), asyncio.Queue(), threading.Event()
+
+        def put(event: dict | None) -> None:  # from the reply's thread to the stream (None: the reply ended)
+            try:
+                loop.call_soon_threadsafe(events.put_nowait, event)
+            except RuntimeError:  # the server has closed its loop: nobody reads any more
+                pass
+
+        def on_event(event: dict) -> None:
+            if left.is_set() or closing.is_set():
+                raise _Left
+            put(event)
+
+        def reply() -> None:  # generation runs in its own thread; the server goes on serving
+            try:
+                talk([m.model_dump() for m in body.messages], on_event, temperature=body.temperature,
+                     seed=body.seed, show_tokens=body.show_tokens)
+            except _Left:
+                pass
+            except Exception as e:  # noqa: BLE001  one line for the page, whatever went wrong
+                put({"kind": "error", "error": str(e).replace("\n", " ") if isinstance(e, OmakaseError)
+                     else f"the reply failed: {e!r}"})
+            finally:
+                talking.release()
+                put(None)
+
+        threading.Thread(target=reply, name="talk", daemon=True).start()
+        try:
+            first = await events.get()
+        except asyncio.CancelledError:  # the page left before the reply began
+            left.set()
+            raise
+        if first is None or first["kind"] == "error":  # before the first event: a plain one-line refusal
+            return JSONResponse({"error": first["error"] if first else "the reply ended before it began"},
+                                status_code=422)
+
+        async def lines():
+            try:
+                event = first
+                while event is not None:
+                    yield json.dumps(event, ensure_ascii=False) + "\n"
+                    event = await events.get()
+            finally:
+                left.set()  # the page left or the reply ended: a reply still being written stops
+        return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"Cache-Control": "no-cache"})
 
     return app

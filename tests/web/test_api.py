@@ -71,7 +71,8 @@ def test_the_sections_carry_the_tours_chapter_headings_and_call_ming_as_the_tour
             assert page[f"ch{n}.title"] == tour(f"ch{n}.title")
         assert tour("ming") in page["web.title"]
     html = client.get("/").text
-    assert html.count('class="callout"') == 8  # every section opens with what to try and what to notice
+    assert html.count('class="callout"') == html.count('role="tabpanel"') == 9  # every section, talking too,
+    # opens with what to try and what to notice
 
 
 def test_checkpoints_are_listed_by_id_and_the_newest_is_the_default(client):

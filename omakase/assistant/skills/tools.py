@@ -183,11 +183,13 @@ class ToolBox:
 
 def reply_with_tools(model, bpe, conversation: list[dict], tools: dict[str, Tool] | None = None, max_new: int = 96,
                      temperature: float = 0.0, top_k: int = 0, seed: int = 0,
-                     max_calls: int = MAX_CALLS) -> SaidWithTools:
+                     max_calls: int = MAX_CALLS, on_step=None) -> SaidWithTools:
     """The assistant's answer to the last user message, running every tool call it writes.
 
     `tools` maps "calc" and "search" to callables (None: no tools, every call is answered
     "refused: ..."). `max_new` counts the tokens the model writes, not the results.
+    on_step(ids, calls), when given, is told after every step the tokens it added and the
+    calls answered so far (stream.py shows a reply as it is written with it).
     """
     check_tokenizer(bpe)
     model = as_model(model, bpe)
@@ -195,7 +197,8 @@ def reply_with_tools(model, bpe, conversation: list[dict], tools: dict[str, Tool
     check_prompt(prompt, model.config.block_size)
     box = ToolBox(bpe, tools or {}, max_calls)
     made = generate(model, prompt, sampler=Sampler(temperature, top_k, seed), max_new=max_new,
-                    stop=bpe.special[END], tools=box)[0]
+                    stop=bpe.special[END], tools=box,
+                    on_step=None if on_step is None else lambda _, ids: on_step(ids, box.calls))[0]
     reason = "end" if made.stopped else made.reason
     return SaidWithTools(bpe.decode(visible(made.text_ids, bpe)), made.ids, made.written, prompt, made.stopped,
                          reason, box.calls)
