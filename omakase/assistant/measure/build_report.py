@@ -11,6 +11,7 @@ import platform
 
 from ...report_folder import PALETTE, Report, pyplot
 from ...train import running_means
+from . import scorecard
 from .evaluate import Rate
 from ..stages.preference import POINTS
 
@@ -46,6 +47,7 @@ def write(results: dict, report: Report, command: str) -> None:
     report.add("# From base model to assistant", "",
                f"Made by `{command}` in {r['seconds'] / 60:.1f} minutes on {where}, preset `{r['preset']}`, "
                f"seed {r['seed']}. Rates are shares of held-out questions with their 95% bootstrap interval.", "")
+    _scorecard(r, report)
     _corpus(r, report)
     _models(r, report)
     _claims(r, report)
@@ -54,6 +56,21 @@ def write(results: dict, report: Report, command: str) -> None:
         if key in r:  # a report.json from before these experiments has none of them
             section(r, report)
     report.write()
+
+
+def _scorecard(r: dict, report: Report) -> None:
+    """The effects, each judged by scorecard.py's fixed rule from the rates printed beside it."""
+    found = scorecard.rows(r)
+    if not found:
+        return
+    shown = sum(row.appears for row in found)
+    report.add("## What this build shows", "",
+               f"{shown} of the {len(found)} effects below appear: each is judged by a rule fixed before the run "
+               f"(`omakase/assistant/measure/scorecard.py`): its rates reach the target and, where two sides are "
+               f"compared, their 95% intervals do not overlap.", "")
+    report.table(["", "effect", "measured", "target", "appears"],
+                 [[row.group, row.effect, "; ".join(f"{label} {rate(x)}" for label, x in row.measured), row.target,
+                   "yes" if row.appears else "**no**"] for row in found])
 
 
 def _corpus(r: dict, report: Report) -> None:
