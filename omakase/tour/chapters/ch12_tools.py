@@ -10,7 +10,9 @@ from ..story import Catalogue, Figure, Para, Question, Table
 
 def measure(run: AssistantRun) -> dict:
     r = run.report
-    tools, memory = r.get("tools", {}), r.get("memory", {}).get("sft", {})
+    # working memory is told from the model taught to read cards, when the build made one
+    memory_model = "sft-cards" if "sft-cards" in r.get("memory", {}) else "sft"
+    tools, memory = r.get("tools", {}), r.get("memory", {}).get(memory_model, {})
     bills = tools.get("bills", {})
     cards = memory.get("cards", {})
     # each pair: the same held-out questions without and with the help
@@ -24,6 +26,7 @@ def measure(run: AssistantRun) -> dict:
         pairs.append({"what": "card", "without": cards["without"]["all"], "with": cards["with"]["all"]})
     return {"run": run_info(run), "pairs": pairs, "called": bills.get("called"), "searched": tools.get("searched"),
             "example": bills.get("example"), "p_card": cards.get("gain", {}).get("p_value"),
+            "memory_model": memory_model,
             "conflicts": memory.get("conflicts"), "reading": memory.get("reading", {}).get("all"),
             "in_context": memory.get("in_context", {}).get("by_k", {}), "params": r["base"]["parameters"],
             "seconds": r.get("seconds", 0.0)}
@@ -47,9 +50,9 @@ def tell(d: dict, t: Catalogue) -> list:
         blocks.append(Question(*question(d, t)))
     if d["conflicts"]:
         c = d["conflicts"]
-        blocks.append(Para(t("ch12.memory", p=f"{d['p_card']:.2f}" if d["p_card"] is not None else "—",
-                             prompt=rate(c["prompt"]), weights=rate(c["weights"]), reading=rate(d["reading"]),
-                             run=run)))
+        blocks.append(Para(t("ch12.memory", card=card_sentence(d, t), prompt=rate(c["prompt"]),
+                             weights=rate(c["weights"]), reading=rate(d["reading"]),
+                             model=t(f"ch12.model.{'cards' if d['memory_model'] == 'sft-cards' else 'sft'}"), run=run)))
     if d["in_context"]:
         blocks.append(Para(t("ch12.in_context", rates=t.join(f"k = {k}: {rate(v)}" for k, v in d["in_context"].items()),
                                  run=run)))
@@ -59,6 +62,16 @@ def tell(d: dict, t: Catalogue) -> list:
                      [[t("ch12.k.scales"), t("ch12.r.calculator")], [t("ch12.k.file"), t("ch12.r.search")],
                       [t("ch12.k.counter"), t("ch12.r.context")], [t("ch12.k.memory"), t("ch12.r.weights")]])]
     return blocks
+
+
+def card_sentence(d: dict, t) -> str:
+    """Whether a pasted card changed the answers, by the paired test on the same questions (p < 0.05)."""
+    card = next((p for p in d["pairs"] if p["what"] == "card"), None)
+    if card is None or d["p_card"] is None:
+        return ""
+    key = "ch12.card.helps" if d["p_card"] < 0.05 and card["with"]["share"] > card["without"]["share"] else \
+        "ch12.card.same"
+    return t(key, without_card=rate(card["without"]), with_card=rate(card["with"]), p=f"{d['p_card']:.3f}")
 
 
 def question(d: dict, t) -> tuple[str, str]:

@@ -1,5 +1,6 @@
-"""Chapter 14, practice and the critics: reinforcement learning on bills (GRPO), a reward model and DPO
-trained on a rubric's rankings, and over-optimization (a proxy that rises while the target does not)."""
+"""Chapter 14, practice and the critics: reinforcement learning on the build's practice task (GRPO), a reward
+model and DPO trained on a rubric's rankings, and over-optimization (a proxy that rises while the target does
+not)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def measure(run: AssistantRun) -> dict:
     teaching = p.get("history", {}).get("teaching", [])
     best = c.get("best_of_n", {})
     return {"run": run_info(run), "before": p.get("before"), "after": p.get("after"),
+            "task": p.get("task_name", "bills"),  # a build from before the task was chosen practised on bills
             "steps": len(teaching), "teaching_steps": [i + 1 for i, x in enumerate(teaching) if x > 0],
             "reward": p.get("summary", {}).get("reward"), "pairs": c.get("pairs", {}),
             "reward_model": c.get("reward_model", {}).get("accuracy"),
@@ -27,18 +29,20 @@ def measure(run: AssistantRun) -> dict:
 
 def tell(d: dict, t: Catalogue) -> list:
     run = tag(d["run"], t)
-    blocks = [Para(run_line(d["run"], t)), Para(t("ch14.practice"))]
+    task = d["task"] if d["task"] in ("bills", "letters") else "other"
+    blocks = [Para(run_line(d["run"], t)), Para(t("ch14.practice", task=t(f"ch14.task.{task}")))]
     still = True  # practice moved no held-out rate beyond its interval
     if d["before"]:
         b, a = d["before"], d["after"]
-        still = all(overlap(b[k], a[k]) for k in ("pass@1", "pass@8", "greedy"))
+        moved = [k for k in ("pass@1", "pass@8", "greedy") if not overlap(b[k], a[k])]
+        still = not moved
         blocks += [Table(["", "pass@1", "pass@8", t("col.greedy")],
                          [[t("col.before"), rate(b["pass@1"]), rate(b["pass@8"]), rate(b["greedy"])],
                           [t("col.after"), rate(a["pass@1"]), rate(a["pass@8"]), rate(a["greedy"])]]),
                    Para(t("ch14.nothing_to_learn" if d["teaching_steps"] else "ch14.never_taught", steps=d["steps"],
                           taught=len(d["teaching_steps"]),
-                          moved=t("ch14.still") if still else t("ch14.moved"),
-                          which=t.join(str(s) for s in d["teaching_steps"]) or "—",
+                          moved=t("ch14.still") if still else
+                          t("ch14.moved", which=t.join(f"{k} {rate(b[k])} → {rate(a[k])}" for k in moved)),
                           first=f"{d['reward']['first']:.3f}", last=f"{d['reward']['last']:.3f}", run=run))]
     if d["reward_model"]:
         blocks.append(Para(t("ch14.critics", pairs=f"{d['pairs'].get('held_out', 0):,}", rm=rate(d["reward_model"]),
