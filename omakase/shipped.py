@@ -3,6 +3,7 @@
     assistant   the report.json of `omakase assistant build --preset cpu` (docs/assistant.md's run)
     tokenizer   that build's BPE (tokenizer.json): the same merges, so a text is cut as the run cut it
     service     `omakase service all` on the bigger Ming (docs/service/bigger), every hack's table
+    sweep       `omakase service sweep`: the KV cache and INT8 by model size, on random weights (docs/service/sweep)
 
 Each file lives in omakase/records/ and is checked against its sha256 whenever it is read, like the
 shipped names.txt (data.py). What a file does not say about itself (the date it was run, the commit)
@@ -42,11 +43,14 @@ SHIPPED = {
     "service": ShippedRun("service-bigger.json",
                           "7607bed418f0e298ebc44577d25f03b117f9ac169345afaf7608b0f565b8ca0d",
                           "2026-11-28", "docs/service/bigger/all.json"),
+    "sweep": ShippedRun("service-sweep.json",
+                        "52fd6cb72becacb41aa0e6451c70dd30234a91b4adfe378bad45344dcdae4960",
+                        "2026-12-06", "docs/service/sweep/sweep.json"),
 }
 
 
 def path(name: str) -> Path:
-    """The shipped file `name` ("assistant", "tokenizer", "service"), checked against its sha256."""
+    """The shipped file `name` ("assistant", "tokenizer", "service", "sweep"), checked against its sha256."""
     run = SHIPPED[name]
     where = RECORDS / run.file
     try:

@@ -71,14 +71,18 @@ def load_average() -> float | None:
 
 def load_lines(start: float | None, end: float | None) -> list[str]:
     """What a timing table says under it about the machine's load: the line, and a warning when the load
-    was above half the cores (other work then shares the CPU: timings slower and noisier than quiet)."""
+    before the measurement was above half the cores (other work then shares the CPU: timings slower and
+    noisier than quiet). The load at the end counts the measurement's own threads too, so it is shown,
+    not judged."""
     if start is None or end is None:
         return ["machine load: not available on this system"]
     cores = os.cpu_count() or 1
-    lines = [f"machine load (1-minute average): {start:.2f} at the start, {end:.2f} at the end, on {cores} cores"]
-    if max(start, end) > 0.5 * cores:
-        lines.append(f"warning: the machine was busy (load {max(start, end):.2f} on {cores} cores): these timings "
-                     "are slower and noisier than on a quiet machine; rerun on a quiet one before quoting them")
+    lines = [f"machine load (1-minute average): {start:.2f} before the measurement, {end:.2f} at its end (its own "
+             f"threads included), on {cores} cores"]
+    if start > 0.5 * cores:
+        lines.append(f"warning: the machine was busy (load {start:.2f} on {cores} cores before the measurement): "
+                     "these timings are slower and noisier than on a quiet machine; rerun on a quiet one before "
+                     "quoting them")
     return lines
 
 

@@ -41,6 +41,7 @@ class AssistantRun:
     text: str = DEFAULT_TEXT  # the reader's own sentence, cut live by the tokenizer
     service_date: str = ""
     extra: dict = field(default_factory=dict)
+    sweep: dict | None = None  # `omakase service sweep` (always the shipped one: it needs no build)
 
     @property
     def preset(self) -> str:
@@ -60,7 +61,7 @@ def shipped_run(text: str = DEFAULT_TEXT) -> AssistantRun:
     """The run shipped with the package, checked against its sha256."""
     return AssistantRun(shipped.load("assistant"), BPE.from_dict(shipped.load("tokenizer")), shipped.load("service"),
                         "shipped", shipped.SHIPPED["assistant"].file, shipped.SHIPPED["assistant"].date, text,
-                        shipped.SHIPPED["service"].date)
+                        shipped.SHIPPED["service"].date, sweep=shipped_sweep())
 
 
 def build_run(folder: str | Path, text: str = DEFAULT_TEXT) -> AssistantRun:
@@ -83,7 +84,12 @@ def build_run(folder: str | Path, text: str = DEFAULT_TEXT) -> AssistantRun:
     # a report written before builds recorded their date is dated by the file itself
     date = report.get("date") or datetime.date.fromtimestamp(report_path.stat().st_mtime).isoformat()
     return AssistantRun(report, tokenizer, shipped.load("service"), "build", str(folder), date, text,
-                        shipped.SHIPPED["service"].date)
+                        shipped.SHIPPED["service"].date, sweep=shipped_sweep())
+
+
+def shipped_sweep() -> dict:
+    """The shipped size sweep, with the day it was run."""
+    return shipped.load("sweep") | {"date": shipped.SHIPPED["sweep"].date}
 
 
 def share(x: float) -> str:

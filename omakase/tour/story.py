@@ -35,6 +35,10 @@ class Catalogue:
     def join(self, items) -> str:
         return self.entries["list.separator"].join(items)
 
+    def sentences(self, *texts: str) -> str:
+        """Sentences run on in one paragraph (empty ones left out): a space between them, none in Chinese."""
+        return ("" if self.lang == "zh" else " ").join(x for x in texts if x)
+
 
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(text) if name}

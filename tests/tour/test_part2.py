@@ -278,3 +278,28 @@ def test_sentences_follow_what_a_build_measured(tmp_path):
     assert "Will it call the calculator?" in said[12] and "Not this time" in said[12]
     assert "learned to call" not in said[12]  # the calls were not made
     assert "that never happened" in said[14]
+
+
+def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
+    """INT8 is said to pay at the large end only when its speed-up there is above 1 by more than its spread."""
+    from dataclasses import replace
+
+    from omakase.tour.chapters import ch15_service
+
+    t = story.Catalogue("en")
+    sweep = run.sweep
+    columns = sweep["columns"]
+
+    def told_with(int8_big: float) -> str:
+        rows = [list(r) for r in sweep["rows"]]
+        biggest = max(r[columns.index("parameters")] for r in rows)
+        shortest = min(r[columns.index("context")] for r in rows)
+        for r in rows:
+            if r[columns.index("parameters")] == biggest and r[columns.index("context")] == shortest:
+                r[columns.index("INT8 x")], r[columns.index("spread")] = int8_big, 0.2
+        d = ch15_service.measure(replace(run, sweep=sweep | {"rows": rows}))
+        return " ".join(texts(chapters.tell(15, d, t)))
+
+    assert t("ch15.sweep.pays") in told_with(3.0) and t("ch15.sweep.never") not in told_with(3.0)
+    assert t("ch15.sweep.never") in told_with(1.1)  # within its spread of 1: no pay
+    assert t("ch15.not_measured") in " ".join(texts(chapters.tell(15, ch15_service.measure(replace(run, sweep=None)), t)))

@@ -41,7 +41,7 @@ def tell(d: dict, t: Catalogue) -> list:
                         [[t(f"ch12.pair.{p['what']}"), rate(p["without"]), rate(p["with"])] for p in d["pairs"]]))
     apart = [p for p in d["pairs"] if not overlap(p["without"], p["with"])]
     called = d["called"] and d["called"]["low"] > 0.5  # the calls are made, most of the time
-    blocks.append(Para((t("ch12.none_apart", run=run) + (" " + t("ch12.called_not_read") if called else ""))
+    blocks.append(Para(t.sentences(t("ch12.none_apart", run=run), t("ch12.called_not_read") if called else "")
                        if not apart else
                        t("ch12.some_apart", which=t.join(t(f"ch12.pair.{p['what']}") for p in apart))))
     caption = "fig.with_and_without.alt" if not apart else "fig.with_and_without.apart"

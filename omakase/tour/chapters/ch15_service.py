@@ -61,7 +61,22 @@ def measure(run: AssistantRun) -> dict:
     if h["drift"]:
         rows = table(h["drift"])
         d["drift"] = {"first": rows[0], "last": rows[-1], "steps": h["drift"]["setup"].get("steps")}
+    if run.sweep:
+        d["sweep"] = sweep(run.sweep)
     return d
+
+
+def sweep(hack: dict) -> dict:
+    """The size sweep's two ends: INT8 at the shortest context (where the weights are most of the work)
+    for the smallest and the largest model, and the KV cache for the largest at the longest context."""
+    rows = table(hack)
+    shortest, longest = min(r["context"] for r in rows), max(r["context"] for r in rows)
+    small = min((r for r in rows if r["context"] == shortest), key=lambda r: r["parameters"])
+    big = max((r for r in rows if r["context"] == shortest), key=lambda r: r["parameters"])
+    kv = max((r for r in rows if r["context"] == longest), key=lambda r: r["parameters"])
+    return {"date": hack["date"], "small": small, "big": big, "kv": kv, "spread": max(r["spread"] for r in rows),
+            # the sweep's own rule: a speed-up pays when it is above 1 by more than its row's spread
+            "pays": big["INT8 x"] > 1 + big["spread"]}
 
 
 def tell(d: dict, t: Catalogue) -> list:
@@ -114,7 +129,15 @@ def tell(d: dict, t: Catalogue) -> list:
                              new1=f"{dr['last']['new held-out loss']:.3f}",
                              old0=f"{dr['first']['old held-out loss']:.3f}",
                              old1=f"{dr['last']['old held-out loss']:.3f}")))
-    blocks.append(Para(t("ch15.not_measured")))
+    sw = d.get("sweep")
+    if sw:
+        blocks.append(Para(t.sentences(
+            t("ch15.sweep", small=f"{sw['small']['parameters']:,}", big=f"{sw['big']['parameters']:,}", date=sw["date"],
+              spread=f"{100 * sw['spread']:.0f}%", int8_small=f"{sw['small']['INT8 x']:.2f}",
+              int8_big=f"{sw['big']['INT8 x']:.2f}", context=f"{sw['kv']['context']:,}", kv=f"{sw['kv']['KV x']:.1f}"),
+            t("ch15.sweep.pays" if sw["pays"] else "ch15.sweep.never"))))
+    else:
+        blocks.append(Para(t("ch15.not_measured")))
     return blocks
 
 

@@ -46,9 +46,9 @@ def tell(d: dict, t: Catalogue) -> list:
         return blocks + [Para(t("ch9.no_tokenizer")), Question(*question(d, t))]
     p = d["pieces"]
     blocks += [
-        Para(t("ch9.yours", text=d["text"], chars=d["chars"], n=len(p), bpt=f"{d['bytes'] / len(p):.2f}")
-             + (" " + t("ch9.more_than_letters", bytes=d["bytes"]) if len(p) > d["chars"] else "")
-             + " " + t("ch9.ids")),
+        Para(t.sentences(t("ch9.yours", text=d["text"], chars=d["chars"], n=len(p), bpt=f"{d['bytes'] / len(p):.2f}"),
+                         t("ch9.more_than_letters", bytes=d["bytes"]) if len(p) > d["chars"] else "",
+                         t("ch9.ids"))),
         Table([t("col.piece"), t("col.id"), t("col.bytes")], [[shown(x["text"]), str(x["id"]), str(x["bytes"])]
                                                               for x in p[:SHOWN]]
               + ([[t("ch9.more", n=len(p) - SHOWN), "", ""]] if len(p) > SHOWN else [])),
