@@ -667,12 +667,13 @@ def chunking(
     from ..lab.chunkers import STRATEGIES
     from ..lab.embedders import MiniLM
 
-    strategies = strategies.upper()
+    strategies = strategies.strip().upper()
     if not strategies:
         raise OmakaseError(f"--strategies is empty; give some of {''.join(STRATEGIES)}")
     for s in strategies:
         if s not in STRATEGIES:
-            raise OmakaseError(f"unknown chunking strategy {s!r}; choose from {', '.join(STRATEGIES)}")
+            raise OmakaseError(f"--strategies {strategies!r} holds {s!r}, not a chunking strategy; choose from "
+                               f"{', '.join(STRATEGIES)}")
     if (code is None) != (queries is None):
         raise OmakaseError("give both --code and --queries, or neither for the shipped set")
     span_queries = exp.load_span_queries(queries, code) if code is not None else None
