@@ -18,6 +18,7 @@ from omakase.assistant.data.world import make_world  # noqa: E402
 from omakase.bpe import BPE  # noqa: E402
 from omakase.config import GPTConfig  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
+from scripted_engine import Scripted  # noqa: E402
 
 TEXT = ("The miso soup costs 4 dollars. 3*12+2*7=36+14=50. That comes to $50. "
         "How much are 2 eel bowls and 1 miso soup? ") * 40
@@ -78,26 +79,10 @@ def test_a_group_is_sampled_together_without_tool_tokens(bpe):
     assert greedy[0].ids == rl.sample_group(m, bpe, rl.conversation_of(QUESTION), group=1, max_new=8, temperature=0.0)[0].ids
 
 
-class Scripted:
-    """A stand-in engine that writes `script` one token per call (then <|end|>), whatever it reads."""
-
-    def __init__(self, script, bpe):
-        self.config = SimpleNamespace(block_size=96, n_layer=1, n_head=1, head_dim=1, n_embd=1)
-        self.script, self.end, self.vocab = list(script), bpe.special[chat_format.END], bpe.vocab_size
-
-    def new_cache(self, batch=1):
-        return None
-
-    def logits_cached(self, cache, rows, pos, every=False):
-        logits = [0.0] * self.vocab
-        logits[self.script.pop(0) if self.script else self.end] = 10.0
-        return [logits]
-
-
 def test_with_tools_the_results_are_not_the_models_actions(bpe):
     call = [bpe.special[tools.CALC]] + bpe.encode("3*12") + [bpe.special[tools.CALC_END]]
     answer = bpe.encode("That is $36.")
-    scripted = Scripted(call + answer, bpe)
+    scripted = Scripted(call + answer, bpe.special[chat_format.END], bpe.vocab_size, block=96)
     [sample] = rl.sample_group(scripted, bpe, rl.conversation_of(QUESTION), group=1, temperature=0.0,
                                tools={"calc": calculator_tool})
     result = [bpe.special[tools.RESULT]] + bpe.encode("36") + [bpe.special[tools.RESULT_END]]

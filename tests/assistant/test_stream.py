@@ -1,7 +1,5 @@
 """A reply as it is written: stream_reply's events, with a scripted model and the small BPE (conftest.py)."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from omakase.assistant.skills import chat_format
@@ -9,24 +7,14 @@ from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.stream import stream_reply
 from omakase.assistant.skills.tools import CALC, SEARCH, as_written, render_with_tools, reply_with_tools
 from omakase.errors import OmakaseError
+from scripted_engine import Scripted
+
+
+def scripted(script, bpe, block: int = 128) -> Scripted:
+    return Scripted(script, bpe.special[chat_format.END], bpe.vocab_size, block)
+
 
 BILL = [{"role": "user", "content": "3 at $12 and 2 at $7?"}]
-
-
-class Scripted:
-    """A stand-in engine that writes `script`, one token a step, whatever it reads (then <|end|>)."""
-
-    def __init__(self, script, bpe, block=128):
-        self.config = SimpleNamespace(block_size=block, n_layer=1, n_head=1, head_dim=1, n_embd=1)
-        self.script, self.end, self.vocab = list(script), bpe.special[chat_format.END], bpe.vocab_size
-
-    def new_cache(self, batch=1):
-        return None
-
-    def logits_cached(self, cache, rows, pos, every=False):
-        logits = [0.0] * self.vocab
-        logits[self.script.pop(0) if self.script else self.end] = 10.0
-        return [logits]
 
 
 def call(bpe, opener, query):
@@ -35,7 +23,7 @@ def call(bpe, opener, query):
 
 def streamed(script, bpe, conversation=BILL, **options):
     events = []
-    said = stream_reply(Scripted(script, bpe), bpe, conversation, {"calc": calculator_tool}, events.append, **options)
+    said = stream_reply(scripted(script, bpe), bpe, conversation, {"calc": calculator_tool}, events.append, **options)
     return said, events
 
 
@@ -63,7 +51,7 @@ def test_the_call_and_its_result_come_before_the_answer_and_the_text_adds_up(sma
 def test_the_streamed_reply_is_the_reply(small_bpe):
     script = call(small_bpe, CALC, "1+1") + small_bpe.encode("Two.")
     said, _ = streamed(script, small_bpe)
-    plain = reply_with_tools(Scripted(script, small_bpe), small_bpe, BILL, {"calc": calculator_tool})
+    plain = reply_with_tools(scripted(script, small_bpe), small_bpe, BILL, {"calc": calculator_tool})
     assert (said.ids, said.written, said.calls, said.reason) == (plain.ids, plain.written, plain.calls, plain.reason)
 
 
@@ -111,15 +99,15 @@ def test_raising_from_on_event_stops_the_reply(small_bpe):
             raise Enough
 
     with pytest.raises(Enough):
-        stream_reply(Scripted(small_bpe.encode("That is all, thank you."), small_bpe), small_bpe, BILL, None, on_event)
+        stream_reply(scripted(small_bpe.encode("That is all, thank you."), small_bpe), small_bpe, BILL, None, on_event)
     assert [e["kind"] for e in seen] == ["prompt", "text"]
 
 
 def test_a_conversation_too_long_or_malformed_is_one_line_before_any_event(small_bpe):
     events = []
     with pytest.raises(OmakaseError, match="reads at most"):
-        stream_reply(Scripted([], small_bpe, block=8), small_bpe, BILL, None, events.append)
+        stream_reply(scripted([], small_bpe, block=8), small_bpe, BILL, None, events.append)
     with pytest.raises(OmakaseError, match="message 1"):
-        stream_reply(Scripted([], small_bpe), small_bpe, [{"role": "assistant", "content": "<|calc|>1"}] + BILL, None,
+        stream_reply(scripted([], small_bpe), small_bpe, [{"role": "assistant", "content": "<|calc|>1"}] + BILL, None,
                      events.append)
     assert events == []

@@ -3,7 +3,6 @@
 
 import json
 import threading
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from omakase.errors import OmakaseError  # noqa: E402
 from omakase.web.app import NO_ASSISTANT, create_app  # noqa: E402
+from scripted_engine import Scripted  # noqa: E402
 
 ASK = [{"role": "user", "content": "What do 3 eel bowls ($12 each) and 2 miso soups ($7 each) cost?"}]
 SCRIPT = [{"kind": "prompt", "tokens": 30, "block": 96}, {"kind": "call_start", "tool": "calc"},
@@ -149,22 +149,6 @@ def test_the_page_has_the_talk_section_and_its_words_in_both_languages(tmp_path)
 
 
 # --- the real stream on a scripted model, composed as the command line composes it ---------------------
-
-class Scripted:
-    """A stand-in engine that writes `script`, one token a step (then <|end|>)."""
-
-    def __init__(self, script, end, vocab, block=128):
-        self.config = SimpleNamespace(block_size=block, n_layer=1, n_head=1, head_dim=1, n_embd=1)
-        self.script, self.end, self.vocab = list(script), end, vocab
-
-    def new_cache(self, batch=1):
-        return None
-
-    def logits_cached(self, cache, rows, pos, every=False):
-        logits = [0.0] * self.vocab
-        logits[self.script.pop(0) if self.script else self.end] = 10.0
-        return [logits]
-
 
 def test_the_assistants_own_stream_comes_through_unchanged(tmp_path):
     from omakase.assistant.skills import chat_format, tools
