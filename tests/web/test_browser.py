@@ -2,19 +2,16 @@
 against a live server on this machine, at a desktop (1280 px) and a phone (390 px) width."""
 
 import shutil
-import socket
-import threading
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 pytest.importorskip("fastapi")
-uvicorn = pytest.importorskip("uvicorn")
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
+from page_server import CHROMIUM, browser, serving  # noqa: E402,F401  (browser: a fixture)
+
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
@@ -23,9 +20,6 @@ from omakase.tour.story import Catalogue  # noqa: E402  (a test may read the tou
 from omakase.web.app import create_app  # noqa: E402
 
 pytestmark = pytest.mark.slow  # about a minute: a browser, a server and a training run
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-sync",
-        "--disable-quic", "--disable-background-networking", "--disable-component-update",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 WIDTHS = [1280, 390]
 SECTIONS = ["records", "courses", "line", "scorecard", "trace", "train", "graduate", "compare"]  # chapters 1 to 8
 
@@ -39,27 +33,8 @@ def runs(runs_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(runs):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(runs), host="127.0.0.1", port=port, log_level="warning",
-                                        timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 20
-    while not srv.started and time.monotonic() < end:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    with serving(create_app(runs)) as url:
+        yield url
 
 
 def _page(browser, server, width):

@@ -4,38 +4,27 @@ against a page with no assistant, which says how to make one."""
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("torch")
-uvicorn = pytest.importorskip("uvicorn")
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
+from page_server import CHROMIUM, browser, free_port, serving  # noqa: E402,F401  (browser: a fixture)
+
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 from omakase.web.app import create_app  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a quick assistant build (about two minutes on 2 cores), a server and a browser
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-sync",
-        "--disable-quic", "--disable-background-networking", "--disable-component-update",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 BILL = "What do 3 eel bowls ($12 each) and 2 miso soups ($7 each) cost?"  # the section's own example
 TEMPERATURE = 0.7  # the page's seed is 0: the reply below is the one `assistant chat --temperature 0.7` gives
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -63,25 +52,8 @@ def talking(build, tmp_path_factory):
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory):
     """The page with no assistant."""
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(tmp_path_factory.mktemp("runs")), host="127.0.0.1", port=port,
-                                        log_level="warning", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 20
-    while not srv.started and time.monotonic() < end:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    with serving(create_app(tmp_path_factory.mktemp("runs"))) as url:
+        yield url
 
 
 def open_page(browser, url, width=1280):
