@@ -57,6 +57,8 @@ BASE = {
     ("assistant", "reward-model"): ["--model", "{tmp}/no-model"],
     ("assistant", "chat"): ["--model", "{tmp}/no-model", "--prompt", "hi"],
     ("assistant", "tokens"): ["hello", "--model", "{tmp}/no-model"],
+    # without the smollm2 extra, refused in one line naming the install
+    ("assistant", "compare"): ["--out", "{tmp}/compare-out", "--preset", "quick", "--n", "2", "--dry-run"],
     ("lab", "similarity"): ["--item", "salt", "--item", "sugar", "--out", "{tmp}/similarity-out", "--dry-run"],
     ("lab", "metrics"): ["--dry-run"],
     ("lab", "eval"): ["--method", "bm25", "--dry-run"],

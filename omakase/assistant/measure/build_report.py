@@ -38,7 +38,8 @@ def rates(x):
     return [rates(v) for v in x] if isinstance(x, list) else x
 
 
-def write(results: dict, report: Report, command: str) -> None:
+def write(results: dict, report: Report, command: str, compared: dict | None = None) -> None:
+    """compared: a compare.json (`omakase assistant compare`), read back with `rates`: its section closes the report."""
     r = results
     report.json("report.json", jsonable(r) | {"command": command})
     m = r.get("machine") or {}
@@ -55,6 +56,8 @@ def write(results: dict, report: Report, command: str) -> None:
                          ("critics", _critics)):
         if key in r:  # a report.json from before these experiments has none of them
             section(r, report)
+    if compared:
+        _beside(r, report, compared)
     report.write()
 
 
@@ -335,3 +338,53 @@ def _critics(r: dict, report: Report) -> None:
     report.add(f"Practising against the reward model: its reward {ch['summary']['reward']['first']:.2f} → "
                f"{ch['summary']['reward']['last']:.2f} (first and last tenth of the steps); the rubric's share on the "
                f"held-out prompts {rate(ch['rubric_before'])} before, {rate(ch['rubric_after'])} after.", "")
+
+
+def _beside(r: dict, report: Report, c: dict) -> None:
+    """SmolLM2-135M-Instruct asked the same probes (compare.json): a real chat model trained by others, beside ours."""
+    m, p = c["model"], c["probes"]
+
+    def ours(*keys) -> str:  # the build's matching rate, "—" where this report has none
+        x = r
+        for k in keys:
+            x = x.get(k) if isinstance(x, dict) else None
+        return rate(x) if isinstance(x, Rate) else "—"
+
+    if p.get("build") is not None and (p["preset"], p["seed"]) == (r["preset"], r["seed"]):
+        items = (f"up to {p['n']} of this build's own held-out items per probe (its world, seed and tokenizer, "
+                 f"fitted to its {p['block_size']}-token block)")
+    else:
+        same = (p["preset"], p["seed"]) == (r["preset"], r["seed"])
+        items = (f"up to {p['n']} held-out items per probe of the {p['preset']} preset's world, seed {p['seed']}, "
+                 "cards whole" + ("" if same else " (not this build's world: the rows compare the models, not the "
+                                  "same questions)"))
+    report.add("## 13. A real small model beside ours", "",
+               f"{m['name']} is a real {m['parameters'] / 1e6:.1f} M-parameter chat model made by others, not in "
+               f"this kitchen: {m['trained_on']}. Its weights: {m['weights']}. It was asked {items}, greedily, in its "
+               f"own chat template, at most {c['max_new']} of its tokens a reply, and every reply went through the "
+               "checkers the build uses. A comparison row, never a replacement for the kitchen we train.", "")
+    cmp, kinds = c["comparisons"], c["comparisons"]["by_kind"]
+    short = ("thinking", "sft-short", "comparisons")
+    rows = [["letters in a word, answered directly (right count)", rate(c["letters"]["all"]),
+             ours("thinking", "sft-short", "letters", "all"), "sft-short"],
+            ["which decimal is bigger: the pick is one of the two numbers", rate(cmp["names_one"]),
+             ours(*short, "names_one"), "sft-short"],
+            ["… right pick (the first number it names)", rate(cmp["all"]), ours(*short, "all"), "sft-short"]]
+    rows += [[f"… right pick, {kind}", rate(kinds[kind]), ours(*short, "by_kind", kind), "sft-short"]
+             for kind in ("same whole, trap", "same whole, no trap") if kind in kinds]
+    rows += [["an invented dish's card, then a question only the card answers", rate(c["reading"]["all"]),
+              ours("memory", "sft-cards", "reading", "all"), "sft-cards"],
+             ["bills with their prices shown (right total), no tools", rate(c["bills"]["all"]),
+              ours("thinking", "sft-work", "bills", "all"), "sft-work (work first)"],
+             ["… bills with the calculator", "(no tools)", ours("tools", "bills", "sft-tools"), "sft-tools"]]
+    report.table(["held-out probe", m["name"], "this build", "build's model"], rows)
+    last = c.get("comparisons_last_number")
+    report.add(f"A comparison's pick is the first number a reply names (as sft-short's replies are read)"
+               + (f"; read as the last number it names, {m['name']} is right on {rate(last['all'])}" if last else "")
+               + f". A constant guess of 1 gets {rate(c['letters']['always_one'])} of its letter questions. "
+               + (("Replies cut off at the limit, before it closed its turn: "
+                   + ", ".join(f"{name} {rate(x)}" for name, x in c["cut"].items()) + ". ") if "cut" in c else "")
+               + "Its first reply to each probe:", "")
+    report.table(["probe", "question", f"{m['name']}'s reply", "right answer"],
+                 [[name, _cell(e["question"]), _cell(e["reply"]), _cell(e["answer"])]
+                  for name, e in c["examples"].items()])

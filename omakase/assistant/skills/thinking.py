@@ -465,6 +465,8 @@ def fitting(questions: list, conversations: dict[str, list[list[dict]]], bpe, bl
     for name, convs in conversations.items():
         if len(convs) != len(questions):
             raise OmakaseError(f"variant {name!r} has {len(convs)} conversations for {len(questions)} questions")
+    if bpe is None:  # no block to fit: a model with a long context (measure/smollm2.py) is asked every question
+        return list(questions), 0
     keep = [q for i, q in enumerate(questions)
             if all(length(convs[i], bpe) <= block_size for convs in conversations.values())]
     return keep, len(questions) - len(keep)

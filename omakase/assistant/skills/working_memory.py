@@ -264,21 +264,37 @@ def reading(model, bpe, world: World, n: int = 200, seed: int = 0, skip: int = r
     help) asked with their card: {"all": Rate, "by_attribute": {attribute: Rate}, "example"}. The
     dishes follow the first `skip` of invented_dishes(world, ..., seed), the ones card_conversations
     with the same seed trains on (it draws round(n * invented_share)), so none of them is measured."""
+    items = reading_prompts(world, n, seed, skip, bpe, model.config.block_size)
+    said = [reply(model, bpe, [{"role": "user", "content": prompt}], evaluate.MAX_NEW).text for _, prompt in items]
+    return reading_results(items, said)
+
+
+def reading_prompts(world: World, n: int = 200, seed: int = 0, skip: int = round(400 * INVENTED_SHARE),
+                    bpe=None, block_size: int | None = None) -> list[tuple]:
+    """What `reading` asks: (question, the user's message: the card, then the question) about the invented
+    dishes after the first `skip`. With a tokenizer and a block, each card is fitted to the block and a
+    question even a one-fact card does not fit is left out; without them, every card is whole."""
     if n < 1 or skip < 0:
         raise OmakaseError(f"reading needs n >= 1 questions and skip >= 0, got n={n}, skip={skip}")
     rng = random.Random(f"reading:{seed}")
-    block, right, attributes, example = model.config.block_size, [], [], None
+    items = []
     for dish in invented_dishes(world, skip + n, seed)[skip:]:
         own = dish_facts(dish)
         q = labelers.question(rng.choice(own), world, rng, "reading")
-        prompt = _fitted_card_prompt(q, world, bpe, block, None, own)
-        if prompt is None:
-            continue
-        said = reply(model, bpe, [{"role": "user", "content": prompt}], evaluate.MAX_NEW)
-        right.append(states(q.answer, said.text))
-        attributes.append(q.fact_id.split(":", 1)[0])
-        example = example or {"card": prompt, "reply": said.text, "answer": q.answer}
+        prompt = _fitted_card_prompt(q, world, bpe, block_size, None, own)
+        if prompt is not None:
+            items.append((q, prompt))
+    return items
+
+
+def reading_results(items: list[tuple], replies: list[str]) -> dict:
+    """Replies to reading_prompts' items, checked: the card's value stated in the reply."""
+    if len(items) != len(replies):
+        raise OmakaseError(f"{len(items)} questions but {len(replies)} replies; give one reply per question")
+    right = [states(q.answer, said) for (q, _), said in zip(items, replies)]
+    attributes = [q.fact_id.split(":", 1)[0] for q, _ in items]
     by = {a: evaluate.Rate.of([r for r, b in zip(right, attributes) if b == a]) for a in sorted(set(attributes))}
+    example = {"card": items[0][1], "reply": replies[0], "answer": items[0][0].answer} if items else None
     return {"all": evaluate.Rate.of(right), "by_attribute": by, "example": example}
 
 
