@@ -13,7 +13,8 @@
                 -> OUT/sft-tools, OUT/sft-cards, OUT/sft-short, OUT/sft-work, OUT/rl, OUT/dpo
 
 Each stage returns plain data; `build` gathers it into one results dict (report.py
-writes report.json and report.md from it). `PRESETS` holds the sizes: "quick" is
+writes report.json and report.md from it). Each finished step is kept (Steps), so an
+interrupted build resumes from the last one. `PRESETS` holds the sizes: "quick" is
 toy-sized for tests and a first look (the effects need not show), "cpu" is the
 laptop run (docs/assistant.md), "gpu" a bigger one for a CUDA machine.
 """
