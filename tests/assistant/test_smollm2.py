@@ -18,6 +18,7 @@ from omakase.assistant.measure.build_report import jsonable, rates  # noqa: E402
 from omakase.assistant.skills import chat_format  # noqa: E402
 from omakase.cli import main  # noqa: E402
 from omakase.errors import OmakaseError  # noqa: E402
+from test_cli_assistant import one_line_error  # noqa: E402
 
 SHIPPED = Path(__file__).parents[2] / "docs" / "assistant" / "report.json"
 SECTION = "A real small model beside ours"
@@ -154,14 +155,6 @@ def test_the_report_gains_the_section_only_with_compare_json(found, in_tmp, caps
     capsys.readouterr()
     assert main(["assistant", "report", "b"]) == 2
     assert "compare.json is damaged" in capsys.readouterr().err
-
-
-def one_line_error(capsys, argv, *words):
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    for w in words:
-        assert w in err, err
 
 
 def test_compare_refuses_bad_input_in_one_line(in_tmp, capsys):
