@@ -379,7 +379,7 @@ def _beside(r: dict, report: Report, c: dict) -> None:
              ["… bills with the calculator", "(no tools)", ours("tools", "bills", "sft-tools"), "sft-tools"]]
     report.table(["held-out probe", m["name"], "this build", "build's model"], rows)
     last = c.get("comparisons_last_number")
-    report.add(f"A comparison's pick is the first number a reply names (as sft-short's replies are read)"
+    report.add("A comparison's pick is the first number a reply names (as sft-short's replies are read)"
                + (f"; read as the last number it names, {m['name']} is right on {rate(last['all'])}" if last else "")
                + f". A constant guess of 1 gets {rate(c['letters']['always_one'])} of its letter questions. "
                + (("Replies cut off at the limit, before it closed its turn: "
