@@ -16,10 +16,8 @@ target's own samples; at temperature 0 it is the target's greedy output, token f
 
 from __future__ import annotations
 
-from ..errors import OmakaseError
-from ..model import KVCache, Model, Sampler
-from ..model.sampler import argmax
-from .speculate import Stats, accept_or_resample
+from ..model import Model, Sampler
+from .speculate import Stats, verified
 
 MAX_NGRAM = 3  # the longest tail looked up; a longer match predicts better but is found less often
 
@@ -38,35 +36,19 @@ def propose(seq: list[int], k: int, max_ngram: int = MAX_NGRAM) -> list[int]:
 def lookup_generate(target: Model, prompt_ids: list[int], n_new: int, k: int, sampler: Sampler,
                     stop_at: int | None = None, max_ngram: int = MAX_NGRAM) -> tuple[list[int], Stats]:
     """n_new tokens after prompt_ids (fewer if `stop_at` comes out), up to k drafted per round by prompt
-    lookup and verified by the target in one pass. Stats.draft_calls stays 0: no model drafts."""
-    if k < 1:
-        raise OmakaseError("k (tokens drafted per round) must be at least 1")
-    seq, end = list(prompt_ids), len(prompt_ids) + n_new
-    if end - 1 > target.config.block_size:
-        raise OmakaseError(f"{len(seq)} prompt tokens and {n_new} new ones do not fit in a block of "
-                           f"{target.config.block_size}")
-    cache, stats = KVCache(target.engine), Stats()
-    while len(seq) < end:
-        n = len(seq)
-        drafts = propose(seq, min(k, end - n - 1), max_ngram)  # never past n_new (nor past the block)
-        rows = cache.feed([seq[cache.pos:] + drafts], every=True)[0][-(len(drafts) + 1):]
-        stats.target_calls += 1
-        a, last = 0, None
-        while a < len(drafts):
-            if sampler.greedy:
-                last = None if drafts[a] == argmax(rows[a]) else argmax(rows[a])
-            else:
-                certain = [float(i == drafts[a]) for i in range(len(rows[a]))]
-                last = accept_or_resample(sampler.probabilities(rows[a]), certain, drafts[a], sampler)
-            if last is not None:
-                break
-            a += 1
-        if last is None:  # every draft kept (or none made): the target's own next token
-            last = sampler.pick(rows[len(drafts)])
-        stats.drafted, stats.accepted = stats.drafted + len(drafts), stats.accepted + a
-        seq += drafts[:a] + [last]
-        cache.rewind(n + a)  # the rejected drafts' positions are overwritten when they come again
-        if stop_at is not None and stop_at in seq[n:]:
-            seq = seq[: seq.index(stop_at, n) + 1]
-            break
-    return seq[len(prompt_ids):], stats
+    lookup and verified by the target in one pass (speculate.verified). Stats.draft_calls stays 0."""
+    return verified(target, Lookup(max_ngram), prompt_ids, n_new, k, sampler, stop_at)
+
+
+class Lookup:
+    """Prompt lookup as a drafter: no model, no cache; a drafted token is certain (q None: one-hot)."""
+
+    def __init__(self, max_ngram: int = MAX_NGRAM):
+        self.max_ngram = max_ngram
+
+    def propose(self, seq: list[int], k: int, stats: Stats) -> tuple[list[int], list]:
+        drafts = propose(seq, k, self.max_ngram)
+        return drafts, [None] * len(drafts)
+
+    def kept(self, n: int, drafted: int, accepted: int) -> None:
+        pass

@@ -81,50 +81,77 @@ def speculative_generate(target: Model, draft: Model, prompt_ids: list[int], n_n
     k per round and the target verifying them in one pass. Distributed as the target's own samples
     drawn by `sampler` (its temperature and top-k shape both p and q)."""
     check_vocabulary(target, draft)
+    if len(prompt_ids) + n_new - 1 > draft.config.block_size:
+        raise OmakaseError(f"{len(prompt_ids)} prompt tokens and {n_new} new ones do not fit in a block of "
+                           f"{draft.config.block_size}")
+    return verified(target, DraftModel(draft, sampler), prompt_ids, n_new, k, sampler, stop_at)
+
+
+class DraftModel:
+    """A small model as the drafter: k cheap forward passes a round, through its own KV cache."""
+
+    def __init__(self, draft: Model, sampler: Sampler):
+        self.cache, self.sampler = KVCache(draft.engine), sampler
+
+    def propose(self, seq: list[int], k: int, stats: Stats) -> tuple[list[int], list]:
+        """k drafted tokens and the draft's distribution q for each (None at temperature 0: not needed)."""
+        drafts, qs, feed = [], [], seq[self.cache.pos:]
+        for _ in range(k):
+            logits = self.cache.feed([feed])[0]
+            stats.draft_calls += 1
+            token = self.sampler.pick(logits)
+            drafts.append(token)
+            qs.append(None if self.sampler.greedy else self.sampler.probabilities(logits))
+            feed = [token]
+        return drafts, qs
+
+    def kept(self, n: int, drafted: int, accepted: int) -> None:
+        """After the round: the draft's cache forgets the positions the target rejected."""
+        if drafted:
+            self.cache.rewind(min(n + drafted - 1, n + accepted))
+
+
+def verified(target: Model, drafter, prompt_ids: list[int], n_new: int, k: int, sampler: Sampler,
+             stop_at: int | None = None) -> tuple[list[int], Stats]:
+    """Speculative decoding with any drafter (`propose(seq, k, stats) -> (drafts, qs)`, `kept(n, drafted,
+    accepted)`): each round the target verifies the drafts in ONE pass over the unseen tail and the drafts,
+    keeps the longest prefix Leviathan's rule accepts, and adds one token of its own."""
     if k < 1:
         raise OmakaseError("k (tokens drafted per round) must be at least 1")
     seq, end = list(prompt_ids), len(prompt_ids) + n_new
-    for model in (target, draft):
-        if end - 1 > model.config.block_size:
-            raise OmakaseError(f"{len(seq)} prompt tokens and {n_new} new ones do not fit in a block of "
-                               f"{model.config.block_size}")
-    target_cache, draft_cache = KVCache(target.engine), KVCache(draft.engine)
-    stats = Stats()
+    if end - 1 > target.config.block_size:
+        raise OmakaseError(f"{len(seq)} prompt tokens and {n_new} new ones do not fit in a block of "
+                           f"{target.config.block_size}")
+    target_cache, stats = KVCache(target.engine), Stats()
     while len(seq) < end:
         n = len(seq)
-        k_round = min(k, end - n - 1)  # never draft past n_new (nor past the block)
-        drafts, qs, feed = [], [], seq[draft_cache.pos:]
-        for _ in range(k_round):
-            logits = draft_cache.feed([feed])[0]
-            stats.draft_calls += 1
-            token = sampler.pick(logits)
-            drafts.append(token)
-            qs.append(None if sampler.greedy else sampler.probabilities(logits))
-            feed = [token]
-        # one target pass over the unseen tail of seq and the k drafts: k+1 next-token distributions
-        rows = target_cache.feed([seq[target_cache.pos:] + drafts], every=True)[0][-(k_round + 1):]
+        drafts, qs = drafter.propose(seq, min(k, end - n - 1), stats)  # never past n_new (nor past the block)
+        drafted = len(drafts)
+        # one target pass over the unseen tail of seq and the drafts: drafted+1 next-token distributions
+        rows = target_cache.feed([seq[target_cache.pos:] + drafts], every=True)[0][-(drafted + 1):]
         stats.target_calls += 1
         if sampler.greedy:  # accept while the draft's token is the target's argmax
             best = [argmax(row) for row in rows]
             a = 0
-            while a < k_round and drafts[a] == best[a]:
+            while a < drafted and drafts[a] == best[a]:
                 a += 1
             last = best[a]
         else:
             a, last = 0, None
-            while a < k_round:
-                last = accept_or_resample(sampler.probabilities(rows[a]), qs[a], drafts[a], sampler)
+            while a < drafted:
+                # a drafter with no distribution (prompt lookup: q None) drafted with certainty: q is one-hot
+                q = qs[a] if qs[a] is not None else [float(i == drafts[a]) for i in range(len(rows[a]))]
+                last = accept_or_resample(sampler.probabilities(rows[a]), q, drafts[a], sampler)
                 if last is not None:
                     break
                 a += 1
             if last is None:  # every draft accepted: the bonus token, from p
-                last = sampler.pick(rows[k_round])
-        stats.drafted, stats.accepted = stats.drafted + k_round, stats.accepted + a
+                last = sampler.pick(rows[drafted])
+        stats.drafted, stats.accepted = stats.drafted + drafted, stats.accepted + a
         seq += drafts[:a] + [last]
         # rejected positions are forgotten; they are overwritten when those positions come again
         target_cache.rewind(n + a)
-        if k_round:
-            draft_cache.rewind(min(n + k_round - 1, n + a))
+        drafter.kept(n, drafted, a)
         if stop_at is not None and stop_at in seq[n:]:
             seq = seq[: seq.index(stop_at, n) + 1]
             break
