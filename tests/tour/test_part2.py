@@ -151,10 +151,16 @@ def test_what_did_not_appear_is_said_not_claimed(measured):
         assert t("ch12.some_apart", which=t.join(t(f"ch12.pair.{w}") for w in apart)) in chapter12
     else:
         assert "none of the help makes answers right" in chapter12
-    # the card sentence follows the paired test, whatever the intervals say
-    card_helps = measured[12]["p_card"] < 0.05
-    assert ("raises right answers" in chapter12) == card_helps
-    assert ("makes no difference this run can detect" in chapter12) == (not card_helps)
+    # the card sentence follows the paired test, whatever the intervals say, and says which way
+    from omakase.tour.chapters import ch12_tools
+
+    card = next(p for p in measured[12]["pairs"] if p["what"] == "card")
+    differs = measured[12]["p_card"] < 0.05
+    assert ("raises right answers" in chapter12) == (differs and card["with"]["share"] > card["without"]["share"])
+    assert ("makes no difference this run can detect" in chapter12) == (not differs)
+    lowered = dict(measured[12], pairs=[dict(card, **{"with": card["without"], "without": card["with"]})],
+                   p_card=0.01)
+    assert "lowers right answers" in ch12_tools.card_sentence(lowered, t)
     chapter13 = " ".join(texts(told(measured)[4]))
     tasks = measured[13]["tasks"]
     changed = [task for task, r in tasks.items() if not overlap(*r.values())]

@@ -69,8 +69,9 @@ def card_sentence(d: dict, t) -> str:
     card = next((p for p in d["pairs"] if p["what"] == "card"), None)
     if card is None or d["p_card"] is None:
         return ""
-    key = "ch12.card.helps" if d["p_card"] < 0.05 and card["with"]["share"] > card["without"]["share"] else \
-        "ch12.card.same"
+    differs = d["p_card"] < 0.05
+    key = "ch12.card.same" if not differs else \
+        "ch12.card.helps" if card["with"]["share"] > card["without"]["share"] else "ch12.card.lowers"
     return t(key, without_card=rate(card["without"]), with_card=rate(card["with"]), p=f"{d['p_card']:.3f}")
 
 
