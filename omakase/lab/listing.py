@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import OmakaseError
+from . import extra
 
 LANGUAGES = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".sql": "sql"}
 DEPENDENCY_FOLDERS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
@@ -65,7 +66,7 @@ def language_of(path: str | Path) -> str | None:
 # ---------------------------------------------------------------- .gitignore rules
 
 def _spec(lines: list[str], where: str):
-    import pathspec
+    pathspec = extra("pathspec")
 
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)

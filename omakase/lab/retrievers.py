@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import OmakaseError
+from . import extra
 from .code_tokens import code_tokens
 from .embedders import Embedder
 
@@ -36,7 +37,7 @@ class BM25Index:
     """A bm25s index over documents' code tokens, built once and asked many times."""
 
     def __init__(self, docs: list[str]):
-        import bm25s
+        bm25s = extra("bm25s")
 
         self.n_docs = len(docs)
         self.retriever = bm25s.BM25()

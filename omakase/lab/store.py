@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import OmakaseError
+from . import extra
 from collections import Counter
 
 from .chunkers import DEFAULT_STRATEGY, STRATEGIES, Chunk, Unreadable, check_strategy, chunk_source, decode_source, source_lines
@@ -119,7 +120,7 @@ def open_client(db: Path | str, create: bool):
     if server is None:
         check_db(Path(db), create)
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
+    chromadb = extra("chromadb")
     from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
