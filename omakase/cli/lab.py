@@ -18,6 +18,18 @@ from ..errors import OmakaseError
 from .common import console, dry_run_option, not_blank, plural, writable_folder
 
 app = typer.Typer(help="The tasting lab: embeddings, similarity and semantic code search.", no_args_is_help=True)
+LAB_EXTRA = ("pathspec", "chromadb", "bm25s", "tree_sitter", "sentence_transformers")  # found, not imported
+
+
+@app.callback()
+def _needs_the_extra() -> None:
+    """Every lab command needs the lab extra: without it, one line naming the install, before any option is read."""
+    from importlib.util import find_spec
+
+    missing = [name for name in LAB_EXTRA if find_spec(name) is None]
+    if missing:
+        raise OmakaseError(f'the lab needs its extra ({", ".join(missing)} missing); install PyTorch\'s CPU build '
+                           f'first (see the README), then from the checkout: pip install -e ".[lab]"')
 
 EmbedderOpt = typer.Option("minilm", "--embedder", help="minilm (all-MiniLM-L6-v2) or ming (a checkpoint's flavor cards).")
 CheckpointOpt = typer.Option(None, "--checkpoint", callback=not_blank, help="Checkpoint for --embedder ming.")
