@@ -99,6 +99,15 @@ def resolve(data: str | None = None, name: str = DEFAULT) -> Path:
     return download(source, cached)
 
 
+def shipped(name: str = DEFAULT) -> Path:
+    """The copy of a shipped data set inside the package (sha256-checked), whatever OMAKASE_DATA_DIR holds:
+    for what must be the same on every machine (the assistant's spelling words)."""
+    source = known(name)
+    if source is None or not source.shipped:
+        raise OmakaseError(f"{name!r} is not a data set shipped with omakase")
+    return _checked(SHIPPED / source.file, source)
+
+
 def _checked(path: Path, source: Source) -> Path:
     digest = sha256_of(path)
     if digest != source.sha256:

@@ -15,7 +15,7 @@ from omakase.errors import OmakaseError  # noqa: E402
 from omakase.plan import nanogpt_plan  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
-BLOCK = 128  # the tiny BPE of the tests (60 merges) spells a card in many pieces
+BLOCK = 256  # the tiny BPE of the tests (60 merges) spells a card and a search result in many pieces
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,33 @@ def test_nothing_measured_is_taught(data, small_world):
                re.search(r"word (\w+)|in (\w+)\?", c[0]["content"]).group(2)
                for c in everything if c[1]["content"].startswith("Letters:")}
     assert spelled and not spelled & held_words
-    measured = [d.name for d in working_memory.invented_dishes(small_world, 20)] + sorted(bills.measured_dishes(small_world))
-    assert not any(name in said for name in measured)
+    measured = [d.name for d in working_memory.invented_dishes(small_world, working_memory.MEASURED_DISHES)]
+    assert not any(name in said for name in measured + sorted(bills.measured_dishes(small_world)))
+    asked = {tuple(sorted(re.findall(r"\d+(?:\.\d+)?", c[0]["content"]))) for c in everything
+             if c[1]["content"].endswith("is bigger.")}
+    assert asked and not asked & {tuple(sorted((q.a, q.b))) for q in thinking.comparison_questions(held_out=True)}
     taught = {tuple(sorted((c, p) for c, _, p in b.items)) for b in bills.bill_questions(small_world)}
     for c in (c for c in everything if c[1]["content"].startswith(tools.CALC)):  # training bills, maybe shortened
         items = tuple(sorted((int(n), int(p)) for n, p in re.findall(r"(\d) (?:[a-z ]+ )?(?:at |\()\$(\d+)", c[0]["content"])))
         assert items in taught
+
+
+def test_cards_and_searches_are_answered_from_what_the_model_reads(data):
+    """The price, town or cook a reply names is on the card in the question, or in the search's result."""
+    def named(reply):
+        return set(re.findall(r"\$\d+|\b[A-Z][a-z]+\b", reply)) - {"The", "It", "They", "That", "You"}
+
+    carded = [c for c in data["train"] if "\n" in c[0]["content"] and not c[1]["content"].startswith("Letters")]
+    searched = [c for c in data["train"] if c[1]["content"].startswith(tools.SEARCH)]
+    assert carded and searched
+    for c in carded:
+        card, question = c[0]["content"].rsplit("\n", 1)
+        assert re.match(r"The ([a-z ]+?) (?:cost|is|are|come)", card).group(1) in question
+        assert all(word in card for word in named(c[1]["content"]))
+    for c in searched:
+        result = c[1]["content"].split(tools.RESULT)[1].split(tools.RESULT_END)[0]
+        assert all(word in result for word in named(c[1]["content"].split(tools.RESULT_END)[1]))
+    assert sum(bool(named(c[1]["content"].split(tools.RESULT_END)[1])) for c in searched) > len(searched) // 3
 
 
 def test_the_tools_results_are_not_trained_and_midtraining_lowers_the_held_out_loss(data, small_world, small_bpe):

@@ -94,18 +94,21 @@ def test_the_calculator_style_trains_the_call_and_not_its_result(small_bpe):
     assert trained == "<|calc|>count(strawberry, r)<|/calc|>The letter r appears 3 times.<|end|>"
 
 
-def test_letter_questions_are_true_short_and_held_out_by_word(small_world):
+def test_letter_questions_are_true_short_held_out_by_word_and_balanced_by_count(small_world):
     train, held = thinking.letter_questions(small_world), thinking.letter_questions(small_world, held_out=True)
-    assert train and held and not {q.word for q in train} & {q.word for q in held}
-    assert {q.word for q in train} | {q.word for q in held} == set(thinking.letter_words(small_world))
+    assert (len(train), len(held)) == thinking.N_LETTERS and not {q.word for q in train} & {q.word for q in held}
+    assert {q.word for q in train + held} <= set(thinking.letter_words(small_world))
     for q in train + held:
         assert q.count == q.word.count(q.letter) and q.letter in q.text and q.word in q.text
         assert 3 <= len(q.word) <= thinking.MAX_LETTERS and " " not in q.word
         assert calculator_tool(f"count({q.word}, {q.letter})") == str(q.count)
-    assert any(q.count == 0 for q in train + held) and any(q.count >= 2 for q in train + held)
+    for questions in (train, held):  # a constant "1" is right a third of the time, not most of it
+        assert [sum(min(q.count, 2) == c for q in questions) for c in (0, 1, 2)] == [len(questions) // 3] * 3
+    assert {"bowl", "emma", "olivia"} <= set(thinking.letter_words(small_world))  # the kitchen's words and Ming's records'
     assert thinking.letter_questions(small_world, seed=1) == thinking.letter_questions(small_world, seed=1)
-    with pytest.raises(OmakaseError, match="letters_per_word"):
-        thinking.letter_questions(small_world, letters_per_word=0)
+    assert len(thinking.letter_questions(small_world, n=7)) == 7
+    with pytest.raises(OmakaseError, match="n must be at least 1"):
+        thinking.letter_questions(small_world, n=0)
 
 
 def test_letter_results_compare_with_always_saying_one():

@@ -40,6 +40,7 @@ from ..data.bills import bill_conversations, bill_questions
 from ..skills.chat_format import SPECIALS
 from ..data.documents import write_documents
 from ..data.order_slips import order_slips
+from ..data.spelling_lists import spelling_lists
 from ...plan import Plan, nanogpt_plan
 from ..stages.pretrain import pretrain
 from ..stages.midtrain import midtrain
@@ -76,6 +77,7 @@ class Preset:
     practice_task: str = "letters"  # experiments.PRACTICE_TASKS: where sft-work's pass@8 leaves GRPO something to learn
     split_digits: bool = False  # the tokenizer gives every digit a token of its own (bpe.SPLIT_DIGITS)
     order_slips: int = 0  # copy-pressure documents in pretraining (order_slips.py), on top of the world's
+    spelling_lists: int = 0  # documents that spell training-side words letter by letter (spelling_lists.py)
     midtrain: Plan | None = None  # mid-training between base and SFT (midtrain.py); None: SFT starts from the base
     midtrain_per_skill: int = 3000  # generated conversations of each skill (fewer where the world holds fewer)
 
@@ -88,21 +90,23 @@ PRESETS = {
                     practice=nanogpt_plan(steps=3, batch_size=4, lr=3e-5, warmup=1, min_lr=3e-6, weight_decay=0.0),
                     reward=nanogpt_plan(steps=20, batch_size=16, lr=1e-3, warmup=2, min_lr=1e-4),
                     dpo=nanogpt_plan(steps=20, batch_size=16, lr=1e-4, warmup=2, min_lr=1e-5, weight_decay=0.0), per_kind=10,
-                    held_pairs_per_kind=10, order_slips=300, midtrain_per_skill=300,
+                    held_pairs_per_kind=10, order_slips=300, spelling_lists=30, midtrain_per_skill=300,
                     midtrain=nanogpt_plan(steps=60, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=6, eval_every=30,
                                           eval_batches=2)),
     "cpu": Preset("default", True, 2048, 4, 160, 4, 128,
                   nanogpt_plan(steps=900, batch_size=32, lr=3e-3, warmup=50, eval_every=150, eval_batches=8),
                   nanogpt_plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4),
                   max_questions=200, order_slips=3000,  # ~200 questions a set: the intervals need no more
+                  spelling_lists=600,  # 9,000 spellings: most pieces of the training words spelled many times
+                  per_kind=200,  # preference prompts: about 4 in 10 give a pair, and the critics need hundreds
                   # GRPO: 60 steps (a 40-step pilot rose 13 points with the reward still climbing)
                   practice=nanogpt_plan(steps=60, batch_size=8, lr=3e-5, warmup=6, min_lr=3e-6, weight_decay=0.0),
-                  midtrain=nanogpt_plan(steps=400, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=100,
+                  midtrain=nanogpt_plan(steps=1000, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=250,
                                         eval_batches=4)),
     "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
                   nanogpt_plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
                   nanogpt_plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4),
-                  order_slips=30000, midtrain_per_skill=20000,
+                  order_slips=30000, spelling_lists=6000, per_kind=600, midtrain_per_skill=20000,
                   midtrain=nanogpt_plan(steps=1500, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
                                         eval_batches=4)),
 }
@@ -119,6 +123,10 @@ def corpus(preset: Preset, seed: int, say=print) -> dict:
         slips = order_slips(world, preset.order_slips, seed)
         documents = documents + slips
         mixed["order slips"] = len(slips)
+    if preset.spelling_lists:  # the letters inside the pieces: text that spells words out (spelling_lists.py)
+        lists = spelling_lists(thinking.training_words(world, seed), preset.spelling_lists, seed)
+        documents = documents + lists
+        mixed["spelling lists"] = len(lists)
     if preset.shakespeare:
         try:
             text = data.read_text(data.resolve("shakespeare"))
@@ -221,7 +229,7 @@ def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None) -> tu
     tick = tick or (lambda stage, done, total: None)
     mid = copy.deepcopy(base)  # the base model stays as it was: the side-by-side examples show it
     plan = replace(preset.midtrain, seed=seed)
-    info = midtrain(mid, bpe, world, plan, seed, preset.midtrain_per_skill,
+    info = midtrain(mid, bpe, world, plan, seed, preset.midtrain_per_skill, preset.search_chars,
                     progress=lambda step, h, lr: tick("midtrain", step, plan.steps))
     return mid, info
 

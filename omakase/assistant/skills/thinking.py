@@ -37,11 +37,13 @@ compared on the same questions.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import zlib
 from dataclasses import dataclass, replace
 
+from ... import data
 from ...errors import OmakaseError
 from ..data.bills import Bill
 from .calculator import calculator_tool
@@ -163,8 +165,11 @@ def pooled_by_tokens(results: dict[str, dict]) -> dict[str, Rate]:
 LETTER_STYLES = ("direct", "spelled", "calculator")
 ASK_LETTER = ("How many times does the letter {l} appear in the word {word}?", "How many {l}'s are in {word}?",
               "Count the letter {l} in the word {word}.")
-ABSENT_SHARE = 0.15  # of the questions, about a letter the word does not have (the answer is 0)
 MAX_LETTERS = 8  # a word's length: short words, so a spelled-out reply fits the smallest block
+# A question's right count is 0, 1, or 2 and more, in equal shares: a constant guess ("1") gets a third,
+# so answering at once cannot look like counting (most letters of a short word appear once).
+COUNT_CLASSES = (0, 1, 2)
+N_LETTERS = (600, 300)  # letter questions drawn per side (training, held-out)
 
 
 @dataclass(frozen=True)
@@ -177,33 +182,51 @@ class LetterQuestion:
 
 
 def letter_words(world: World) -> list[str]:
-    """The short words of the kitchen (of its dish names and ingredients, seen or not), sorted."""
+    """The short words letters are counted in, sorted: the kitchen's (its dish names and ingredients, seen
+    or not) and the names of Ming's records (names.txt, shipped). The names are words outside the
+    kitchen: spelling thousands of them teaches the letters of most of the BPE's pieces, so a word never
+    spelled ("strawberry") can still be spelled from its pieces."""
     names = [d.name for d in world.dishes + world.unseen] + [i for d in world.dishes for i in d.ingredients]
-    return sorted({w for name in names for w in name.lower().split() if w.isalpha() and 3 <= len(w) <= MAX_LETTERS})
+    kitchen = {w for name in names for w in name.lower().split()}
+    return sorted(w for w in kitchen | set(_record_names()) if w.isalpha() and 3 <= len(w) <= MAX_LETTERS)
 
 
-def letter_questions(world: World, seed: int = 0, held_out: bool = False, letters_per_word: int = 6,
+@functools.cache
+def _record_names() -> tuple[str, ...]:
+    return tuple(data.read_docs(data.shipped("names")))
+
+
+def training_words(world: World, seed: int = 0, share: float = HELD_OUT_SHARE) -> list[str]:
+    """The letter_words on the training side of the split by word (a held-out word is never spelled)."""
+    return [w for w in letter_words(world) if not _held_out(w, seed, share)]
+
+
+def letter_questions(world: World, seed: int = 0, held_out: bool = False, n: int | None = None,
                      share: float = HELD_OUT_SHARE) -> list[LetterQuestion]:
-    """Letter counts in the kitchen's short words, split by word: a held-out word is never counted or
-    spelled in training, so a right count on it is read from the word's pieces, not recalled."""
-    if letters_per_word < 1 or not 0.0 < share < 1.0:
-        raise OmakaseError(f"letters_per_word must be at least 1 (got {letters_per_word}) and share between "
-                           f"0 and 1 (got {share})")
+    """n letter counts (N_LETTERS' for the side by default; fewer if the words run out), one a word, split
+    by word: a held-out word is never counted or spelled in training, so a right count on it is read from
+    the word's pieces, not recalled. The right counts cycle through COUNT_CLASSES (a word without a
+    letter of the class it is drawn for is passed over)."""
+    n = N_LETTERS[held_out] if n is None else n
+    if n < 1 or not 0.0 < share < 1.0:
+        raise OmakaseError(f"n must be at least 1 (got {n}) and share between 0 and 1 (got {share})")
     r = random.Random(f"letters|{seed}|{held_out}")
     words = [w for w in letter_words(world) if _held_out(w, seed, share) == held_out]
     if not words:
         side = "held-out" if held_out else "training"
-        raise OmakaseError(f"none of the world's short words falls on the {side} side (share {share}); "
-                           "use a bigger world or another share")
+        raise OmakaseError(f"none of the words falls on the {side} side (share {share}); use another share")
+    r.shuffle(words)
     out = []
     for word in words:
-        present = sorted(set(word))
-        absent = sorted(set("abcdefghijklmnopqrstuvwxyz") - set(present))
-        chosen = r.sample(present, min(letters_per_word, len(present)))
-        chosen = [r.choice(absent) if r.random() < ABSENT_SHARE else c for c in chosen]
-        for letter in dict.fromkeys(chosen):
-            text = r.choice(ASK_LETTER).format(l=letter, word=word)
-            out.append(LetterQuestion(f"letters:{word}:{letter}", text, word, letter, word.count(letter)))
+        want = COUNT_CLASSES[len(out) % len(COUNT_CLASSES)]
+        letters = [c for c in "abcdefghijklmnopqrstuvwxyz" if min(word.count(c), COUNT_CLASSES[-1]) == want]
+        if not letters:
+            continue
+        letter = r.choice(letters)
+        text = r.choice(ASK_LETTER).format(l=letter, word=word)
+        out.append(LetterQuestion(f"letters:{word}:{letter}", text, word, letter, word.count(letter)))
+        if len(out) == n:
+            break
     return out
 
 

@@ -183,7 +183,7 @@ def changed_value(fact: Fact, world: World, rng: random.Random) -> str:
 
 # -- SFT: reading from the prompt --------------------------------------------------------------
 
-def invented_dishes(world: World, n: int, seed: int = 0) -> list[Dish]:
+def invented_dishes(world: World, n: int, seed: int | str = 0) -> list[Dish]:
     """n dishes in no document and not in the world (not even its unseen ones), with facts drawn like the world's."""
     taken = {d.name for d in world.dishes + world.unseen}
     room = len(METHODS) * len(FLAVOURS) * len(STARS) * len(FORMS) - len(taken)
@@ -200,6 +200,22 @@ def invented_dishes(world: World, n: int, seed: int = 0) -> list[Dish]:
         out.append(Dish(name, tuple(rng.sample(INGREDIENTS, rng.randint(2, 4))), rng.randint(4, 60), rng.choice(COURSES),
                         rng.choice(TOWNS), rng.choice(cooks), 0))
     return out
+
+
+MEASURED_DISHES = 1000  # the first invented_dishes of a seed, which card_conversations and `reading` draw from
+
+
+def practice_dishes(world: World, n: int, seed: int = 0) -> list[Dish]:
+    """n invented dishes for mid-training, drawn like invented_dishes but from their own stream and never one
+    of the first MEASURED_DISHES of invented_dishes(world, ..., seed) (SFT's cards and `reading`'s)."""
+    measured = {d.name for d in invented_dishes(world, MEASURED_DISHES, seed)}
+    drawn = invented_dishes(world, n + MEASURED_DISHES, f"practice|{seed}")
+    return [d for d in drawn if d.name not in measured][:n]
+
+
+def dish_sentences(dish: Dish) -> list[str]:
+    """The dish's facts, one sentence each, every one naming the dish (as a document would: a search finds it)."""
+    return [card_text([f]) for f in dish_facts(dish)]
 
 
 def card_conversations(world: World, bpe, block_size: int, seed: int = 0, n: int = 400,
