@@ -6,6 +6,7 @@ torch = pytest.importorskip("torch")
 
 from omakase.assistant.data import bills
 from omakase.assistant.skills import chat_format, thinking, tools
+from omakase.assistant.measure import evaluate
 from omakase.assistant.data.bills import Bill  # noqa: E402
 from omakase.assistant.skills.calculator import calculator_tool  # noqa: E402
 from omakase.assistant.data.documents import write_documents  # noqa: E402
@@ -104,6 +105,8 @@ def test_letter_questions_are_true_short_held_out_by_word_and_balanced_by_count(
         assert calculator_tool(f"count({q.word}, {q.letter})") == str(q.count)
     for questions in (train, held):  # a constant "1" is right a third of the time, not most of it
         assert [sum(min(q.count, 2) == c for q in questions) for c in (0, 1, 2)] == [len(questions) // 3] * 3
+    measured = evaluate.evenly(held, 200)  # what a build measures: still every class, about a third each
+    assert all(55 <= sum(min(q.count, 2) == c for q in measured) <= 78 for c in (0, 1, 2))
     assert {"bowl", "emma", "olivia"} <= set(thinking.letter_words(small_world))  # the kitchen's words and Ming's records'
     assert thinking.letter_questions(small_world, seed=1) == thinking.letter_questions(small_world, seed=1)
     assert len(thinking.letter_questions(small_world, n=7)) == 7

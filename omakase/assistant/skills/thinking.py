@@ -206,7 +206,7 @@ def letter_questions(world: World, seed: int = 0, held_out: bool = False, n: int
     """n letter counts (N_LETTERS' for the side by default; fewer if the words run out), one a word, split
     by word: a held-out word is never counted or spelled in training, so a right count on it is read from
     the word's pieces, not recalled. The right counts cycle through COUNT_CLASSES (a word without a
-    letter of the class it is drawn for is passed over)."""
+    letter of the class it is drawn for is passed over), then shuffled."""
     n = N_LETTERS[held_out] if n is None else n
     if n < 1 or not 0.0 < share < 1.0:
         raise OmakaseError(f"n must be at least 1 (got {n}) and share between 0 and 1 (got {share})")
@@ -227,6 +227,7 @@ def letter_questions(world: World, seed: int = 0, held_out: bool = False, n: int
         out.append(LetterQuestion(f"letters:{word}:{letter}", text, word, letter, word.count(letter)))
         if len(out) == n:
             break
+    r.shuffle(out)  # not in the classes' cycle: every third question taken (evaluate.evenly) would be one class
     return out
 
 
@@ -315,7 +316,9 @@ def comparison_questions(seed: int = 0, n: int = 600, held_out: bool = False,
         bigger = max(a, b, key=float)
         text = r.choice(ASK_COMPARE).format(a=a, b=b)
         out[key] = Comparison(f"compare:{'held' if held_out else 'train'}:{len(out)}", text, a, b, bigger, kind)
-    return list(out.values())
+    drawn = list(out.values())
+    r.shuffle(drawn)  # not in the kinds' cycle: every third pair taken (evaluate.evenly) would be one kind
+    return drawn
 
 
 def _pair(kind: str, r: random.Random) -> tuple[str, str]:
