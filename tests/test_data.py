@@ -32,6 +32,14 @@ def test_a_variable_without_the_file_falls_back_to_the_shipped_copy(monkeypatch,
     assert data.resolve(None) == tmp_path / "names.txt"  # the variable beats the shipped copy
 
 
+def test_the_shipped_copy_is_read_whatever_the_variable_holds(monkeypatch, tmp_path):
+    (tmp_path / "names.txt").write_text("ann\nbo\n")
+    monkeypatch.setenv("OMAKASE_DATA_DIR", str(tmp_path))
+    assert data.shipped("names") == data.SHIPPED / "names.txt"  # the assistant's spelling words: every machine's
+    with pytest.raises(OmakaseError, match="not a data set shipped"):
+        data.shipped("shakespeare")
+
+
 def test_a_damaged_shipped_copy_is_refused(monkeypatch, tmp_path):
     monkeypatch.delenv("OMAKASE_DATA_DIR", raising=False)
     (tmp_path / "names.txt").write_text("tampered\n")

@@ -77,13 +77,6 @@ def slip(r: random.Random, cooks: list[str]) -> str:
     return f"Order slip. Today's special is the {dish}. {card}\n{talk}"
 
 
-def card_reading(r: random.Random, cooks: list[str]) -> tuple[str, str, str, str]:
-    """An invented dish, a card of 3 or 4 of its facts, a question about one of them and the answer that
-    copies it from the card: (dish, card, question, answer)."""
-    dish, card, asked = _card(r, cooks)
-    return (dish, card, *r.choice(asked))
-
-
 def _card(r: random.Random, cooks: list[str]) -> tuple[str, str, list[tuple[str, str]]]:
     """(dish, its card, a (question, answer) for each fact on the card)."""
     dish = invented_name(r)

@@ -33,10 +33,10 @@ from ...errors import OmakaseError
 from ...plan import Plan
 from ..data import labelers
 from ..data.bills import bill_conversations, bill_questions
-from ..data.world import dish_facts, states
+from ..data.world import dish_facts
 from ..skills import thinking, working_memory
 from ..skills.search import SEARCH_CHARS, search_tool
-from ..skills.tools import search_answer
+from ..skills.tools import SEARCH, search_answer
 from .sft import finetune
 
 SKILLS = ("tools", "cards", "search", "spelling", "comparisons")
@@ -90,8 +90,9 @@ def _search_conversations(dishes, world, search_chars: int, r: random.Random) ->
         return []
     search = search_tool([s for d in dishes for s in working_memory.dish_sentences(d)], max_chars=search_chars)
     questions = [labelers.question(r.choice(dish_facts(d)), world, r, "midtrain") for d in dishes]
-    return [[{"role": "user", "content": q.text}, {"role": "assistant", "content": search_answer(q, search)}]
-            for q in questions if states(q.answer, search(q.text))]
+    answered = [(q, search_answer(q, search)) for q in questions]
+    return [[{"role": "user", "content": q.text}, {"role": "assistant", "content": a}]
+            for q, a in answered if a.startswith(SEARCH)]
 
 
 def midtrain(model, bpe, world, plan: Plan, seed: int = 0, per_skill: int = 3000, search_chars: int = SEARCH_CHARS,
