@@ -142,9 +142,9 @@ def best_of_n_over_optimizes(r: dict) -> Row:
     ns = sorted(best, key=int)
     one, most = best[ns[0]], best[ns[-1]]
     return Row("critics", f"best-of-n: the proxy (the reward model's score) rises from n = {ns[0]} to {ns[-1]} "
-                          f"while the rubric does not",
+                          f"while the rubric does not rise measurably",
                [(f"rubric, n = {ns[0]}", one["rubric"]), (f"rubric, n = {ns[-1]}", most["rubric"])],
-               "the proxy higher at the largest n, the rubric not above its n = 1 interval",
+               "the proxy higher at the largest n; the rubric's intervals at the two n overlap",
                most["reward"] > one["reward"] and not apart(most["rubric"], one["rubric"]))
 
 
