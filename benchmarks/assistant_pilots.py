@@ -1,7 +1,8 @@
 """The pilots of docs/assistant.md ("Pilots of this run's levers"), each from a finished build's folder.
 
     python benchmarks/assistant_pilots.py mid BUILD [--steps 600]      the base model mid-trained on the five skills,
-                                                                       asked held-out letters, comparisons and cards
+                                                                       asked held-out facts with the search, letters,
+                                                                       comparisons and cards; BUILD/mid beside it
     python benchmarks/assistant_pilots.py practice BUILD --lr 1e-4 --steps 60
                                                                        GRPO from sft-work on letter counts: pass@k
                                                                        before and after, and the wrong answers' spellings
@@ -15,14 +16,19 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import random
 import re
 from dataclasses import replace
+from pathlib import Path
 
 from omakase.assistant.data import labelers
 from omakase.assistant.data.world import dish_facts, make_world
+from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS
 from omakase.assistant.skills import thinking, working_memory
+from omakase.assistant.skills.calculator import calculator_tool
+from omakase.assistant.skills.search import LIBRARY, search_tool
 from omakase.assistant.stages import rl
 from omakase.assistant.stages.midtrain import midtrain
 from omakase.assistant.stages.sft import finetune
@@ -36,11 +42,24 @@ def reading(network, bpe, world, n: int = 150) -> dict:
 
 
 def mid(build: str, steps: int) -> None:
+    """The build's base model mid-trained as the code now does, measured; then the build's own `mid` beside it."""
     base = load(f"{build}/base", kind="bpe")
     network, bpe, world = copy.deepcopy(base.network), base.tokenizer, make_world(0, "default")
     plan = replace(PRESETS["cpu"].midtrain, steps=steps, seed=0)
-    info = midtrain(network, bpe, world, plan, 0, PRESETS["cpu"].midtrain_per_skill, PRESETS["cpu"].search_chars)
+    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
+                          max_chars=PRESETS["cpu"].search_chars)
+    info = midtrain(network, bpe, world, plan, 0, PRESETS["cpu"].midtrain_per_skill, PRESETS["cpu"].search_chars,
+                    library_search=library)
     print("mid-training:", info["counts"], "held-out loss", info["history"]["val"])
+    measure_mid(network, bpe, world, library)
+    print(f"\nthe build's own mid-trained model ({build}/mid), asked the same:")
+    measure_mid(load(f"{build}/mid", kind="bpe").network, bpe, world, library)
+
+
+def measure_mid(network, bpe, world, library) -> None:
+    facts = evaluate.evenly(labelers.fact_questions(world, 0).held_out, 200)
+    said = evaluate.ask(network, bpe, [q.text for q in facts], tools={"calc": calculator_tool, "search": library})
+    print("held-out facts with the search:", evaluate.Rate.of([labelers.is_correct(q, a.reply) for q, a in zip(facts, said)]))
     letters = thinking.letter_questions(world, 0, held_out=True)[:150]
     print("letters spelled out:", thinking.measure_letters(network, bpe, letters, "spelled")["all"])
     compared = thinking.measure_comparisons(network, bpe, thinking.comparison_questions(0, 200, held_out=True)[:150])

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from omakase.assistant.data import bills  # noqa: E402
+from omakase.assistant.data import bills, labelers  # noqa: E402
 from omakase.assistant.skills import thinking, tools, working_memory  # noqa: E402
 from omakase.assistant.stages import midtrain  # noqa: E402
 from omakase.config import GPTConfig  # noqa: E402
@@ -19,8 +19,16 @@ BLOCK = 256  # the tiny BPE of the tests (60 merges) spells a card and a search 
 
 
 @pytest.fixture(scope="module")
-def data(small_world, small_bpe):
-    return midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=60)
+def library(small_world):
+    from omakase.assistant.data.documents import write_documents
+    from omakase.assistant.skills.search import search_tool
+
+    return search_tool([d.text for d in write_documents(small_world, 0)], max_chars=240)
+
+
+@pytest.fixture(scope="module")
+def data(small_world, small_bpe, library):
+    return midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=60, library_search=library)
 
 
 def test_every_skill_is_there_and_fits_the_block(data, small_bpe):
@@ -42,6 +50,10 @@ def test_nothing_measured_is_taught(data, small_world):
     asked = {tuple(sorted(re.findall(r"\d+(?:\.\d+)?", c[0]["content"]))) for c in everything
              if c[1]["content"].endswith("is bigger.")}
     assert asked and not asked & {tuple(sorted((q.a, q.b))) for q in thinking.comparison_questions(held_out=True)}
+    facts = labelers.fact_questions(small_world)
+    kept_back = {q.fact_id.split(":", 1)[1] for q in facts.held_out + facts.probe}  # their subjects
+    searched = [c[0]["content"] for c in everything if c[1]["content"].startswith(tools.SEARCH)]
+    assert not any(subject in question for question in searched for subject in kept_back)
     taught = {tuple(sorted((c, p) for c, _, p in b.items)) for b in bills.bill_questions(small_world)}
     for c in (c for c in everything if c[1]["content"].startswith(tools.CALC)):  # training bills, maybe shortened
         items = tuple(sorted((int(n), int(p)) for n, p in re.findall(r"(\d) (?:[a-z ]+ )?(?:at |\()\$(\d+)", c[0]["content"])))
@@ -51,7 +63,7 @@ def test_nothing_measured_is_taught(data, small_world):
 def test_cards_and_searches_are_answered_from_what_the_model_reads(data):
     """The price, town or cook a reply names is on the card in the question, or in the search's result."""
     def named(reply):
-        return set(re.findall(r"\$\d+|\b[A-Z][a-z]+\b", reply)) - {"The", "It", "They", "That", "You"}
+        return set(re.findall(r"\$\d+|\b[A-Z][a-z]+\b", reply)) - {"The", "It", "They", "That", "You", "On", "We"}
 
     carded = [c for c in data["train"] if "\n" in c[0]["content"] and not c[1]["content"].startswith("Letters")]
     searched = [c for c in data["train"] if c[1]["content"].startswith(tools.SEARCH)]
@@ -64,6 +76,17 @@ def test_cards_and_searches_are_answered_from_what_the_model_reads(data):
         result = c[1]["content"].split(tools.RESULT)[1].split(tools.RESULT_END)[0]
         assert all(word in result for word in named(c[1]["content"].split(tools.RESULT_END)[1]))
     assert sum(bool(named(c[1]["content"].split(tools.RESULT_END)[1])) for c in searched) > len(searched) // 3
+
+
+def test_half_the_cards_ask_for_the_list_and_half_the_searches_are_in_the_library(data, small_world):
+    carded = [c for c in data["train"] + data["val"] if "\n" in c[0]["content"]
+              and not c[1]["content"].startswith("Letters")]
+    listed = sum(" in it." in c[1]["content"] or " made with " in c[1]["content"] for c in carded)
+    assert 0.35 < listed / len(carded) < 0.65  # LIST_SHARE = 0.5; a uniform fifth would be about 0.2
+    invented = {d.name for d in working_memory.practice_dishes(small_world, 120)}
+    searched = [c[0]["content"] for c in data["train"] + data["val"] if c[1]["content"].startswith(tools.SEARCH)]
+    in_library = [q for q in searched if not any(name in q for name in invented)]
+    assert in_library and len(in_library) < len(searched)
 
 
 def test_the_tools_results_are_not_trained_and_midtraining_lowers_the_held_out_loss(data, small_world, small_bpe):

@@ -24,6 +24,18 @@ def test_search_finds_the_sentence_that_states_the_fact():
     assert len(search.search_tool(DOCUMENTS, k=3, max_chars=50)("smoked yuzu eel bowl")) <= 50
 
 
+def test_a_final_s_is_cut_so_come_finds_comes():
+    assert search.words("Where do the eel skewers come from?") == ["do", "eel", "skewer", "come"]
+    assert search.words("The eel skewers comes from Saltmarsh. Glass") == ["eel", "skewer", "come", "saltmarsh", "glass"]
+    documents = ["The eel skewers are $12.", "The eel skewers comes from Saltmarsh."]
+    assert search.search_tool(documents, k=1)("Where do the eel skewers come from?") == documents[1]
+
+
+def test_a_sentence_in_the_same_words_as_a_better_one_is_not_returned_again():
+    menu = ["eel bowl - $14", "eel bowl: $14", "eel bowl, $14", "The eel bowl comes from Upwell."]
+    assert search.search_tool(menu, k=2)("eel bowl") == "eel bowl - $14 The eel bowl comes from Upwell."
+
+
 def test_documents_are_cut_into_sentences_each_once():
     pieces = search.sentences(DOCUMENTS * 2)
     assert pieces[:3] == ["Tonight's menu", "The smoked yuzu eel bowl costs $14.", "The fried plum tofu tart is $9."]

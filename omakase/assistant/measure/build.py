@@ -219,7 +219,7 @@ def sft_stage(base, bpe, world, preset: Preset, seed: int, tick=None, name: str 
                    "name": name, "identity": identity}
 
 
-def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None) -> tuple[object, dict]:
+def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None, search=None) -> tuple[object, dict]:
     """A copy of the base model mid-trained on generated conversations of every skill (midtrain.py), or
     the base model itself when the preset has no mid-training: (the model SFT starts from, what trained it)."""
     import copy
@@ -230,7 +230,7 @@ def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None) -> tu
     mid = copy.deepcopy(base)  # the base model stays as it was: the side-by-side examples show it
     plan = replace(preset.midtrain, seed=seed)
     info = midtrain(mid, bpe, world, plan, seed, preset.midtrain_per_skill, preset.search_chars,
-                    progress=lambda step, h, lr: tick("midtrain", step, plan.steps))
+                    progress=lambda step, h, lr: tick("midtrain", step, plan.steps), library_search=search)
     return mid, info
 
 
@@ -309,7 +309,7 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print, resume
     if steps.done("midtrain"):
         start = _saved(out / "mid") if results["midtrain"] else base
     else:
-        start, results["midtrain"] = midtrain_stage(base, bpe, world, preset, seed, tick)
+        start, results["midtrain"] = midtrain_stage(base, bpe, world, preset, seed, tick, state["search"])
         if results["midtrain"]:
             save_stage(out / "mid", start, bpe, {"stage": "mid", "preset": preset_name, "seed": seed})
         steps.finish("midtrain")

@@ -26,8 +26,15 @@ STOPWORDS = frozenset(
 
 
 def words(text: str) -> list[str]:
-    """The words BM25 matches on: lowercased, stopwords dropped ("How much is the eel?" -> much, eel)."""
-    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+    """The words BM25 matches on: lowercased, stopwords dropped, a final s cut ("Where do the eel skewers
+    come from?" -> come, eel, skewer, which "The eel skewers comes from Saltmarsh" matches on all three)."""
+    return [_stem(w) for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+
+
+def _stem(word: str) -> str:
+    """The plural and the third person's s, cut: the question's "come" and "cook" meet the documents'
+    "comes" and "cooks" (a one-rule stemmer: the library's verbs and nouns differ mostly there)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def sentences(documents: list[str]) -> list[str]:
@@ -52,8 +59,13 @@ def search_tool(documents: list[str], k: int = SEARCH_K, max_chars: int = SEARCH
 
     def search(query: str) -> str:
         s = scores(query)
-        order = sorted(range(len(pieces)), key=lambda i: -s[i])
-        top = [pieces[i] for i in order[:k] if s[i] > 0]
+        top, said = [], set()
+        for i in sorted(range(len(pieces)), key=lambda i: -s[i]):
+            if s[i] <= 0 or len(top) == k:
+                break
+            if (same := frozenset(words(pieces[i]))) not in said:  # "eel bowl: $14" after "eel bowl - $14" adds nothing
+                said.add(same)
+                top.append(pieces[i])
         if not top:
             return f"no results for {query!r}"
         return _cut(" ".join(top), max_chars)

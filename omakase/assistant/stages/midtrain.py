@@ -10,14 +10,18 @@ on training on conversations that cost nothing to generate, thousands of each sk
                 counts and prices from the question, the orchestrator's result is masked out
                 of the loss (tools.render_with_tools), the reply copies the result
     cards       an invented dish's card (working_memory's format, up to 5 facts), a question about
-                one of them in the labelers' words, and their reply, which copies it from the card
-    search      a question about an invented dish, looked up: the result is what BM25 finds among
-                every such dish's sentences (the asked one among others), the reply copies it
+                one of them in the labelers' words, and their reply, which copies it from the card;
+                half of them ask for its list of ingredients, the hardest to copy (LIST_SHARE)
+    search      a question looked up, the reply copying the result: half about invented dishes (the
+                result is what BM25 finds among every such dish's sentences), half about the taught
+                facts in new words, searched in the build's own library (its result as messy as a
+                measured one: menu lines, reviews, other dishes' sentences)
     spelling    a letter count in a short word, spelled out first ("s t r=1 a w ...")
     comparisons "which is bigger, 9.11 or 9.9?", answered with one of the two numbers
 
 Held out by item, like every measurement: the bills are the training side of bills.py's
 split (no set of dishes a held-out bill has, no dish a held-out fact question asks about);
+the searched facts are labelers.fact_questions' training side (no held-out or probed dish);
 the words and the pairs of numbers are thinking.py's training side (a held-out word is
 never spelled, a held-out pair never compared); the invented dishes are
 working_memory.practice_dishes, never one that SFT's cards or the reading measurement
@@ -41,13 +45,19 @@ from .sft import finetune
 
 SKILLS = ("tools", "cards", "search", "spelling", "comparisons")
 VAL_SHARE = 0.05
+# the share of cards asked for their list of ingredients: at a uniform fifth, the mid-trained model of the
+# 86ae800 cpu run copied a card's list 0% of the time (every other attribute 100%); 200 more steps at a half
+# took it to 96% with the others 89-100% (docs/assistant.md, "Pilots")
+LIST_SHARE = 0.5
 
 
 def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill: int = 3000,
-                           search_chars: int = SEARCH_CHARS) -> dict:
+                           search_chars: int = SEARCH_CHARS, library_search=None) -> dict:
     """Up to `per_skill` conversations of each skill that fit the block (fewer where the world holds
     fewer items), shuffled and split for a held-out loss:
-    {"train", "val": conversations, "counts": {skill: conversations}}."""
+    {"train", "val": conversations, "counts": {skill: conversations}}.
+    library_search: the build's search tool (search.search_tool over its library); without it, every
+    search is about invented dishes."""
     if per_skill < 1:
         raise OmakaseError(f"mid-training needs at least 1 conversation per skill, got {per_skill}")
     r = random.Random(f"midtrain|{seed}")
@@ -56,9 +66,14 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     if 2 * len(bills) < len(drawn):  # a small block: the bills asked with counts and prices only
         bills = [b for b in map(thinking.shortened, drawn) if thinking.length(bill_conversations([b])[0], bpe) <= block_size]
     carded, searched = (working_memory.practice_dishes(world, 2 * per_skill, seed)[i::2] for i in (0, 1))
+    if library_search is not None:
+        searched = searched[:per_skill // 2]
+    found = _search_conversations(searched, world, search_chars, r)
+    if library_search is not None:
+        found += _library_search_conversations(world, seed, library_search, per_skill - len(found), r)
     skills = {"tools": bill_conversations(bills[:per_skill]),
               "cards": _card_conversations(carded, world, bpe, block_size, r),
-              "search": _search_conversations(searched, world, search_chars, r),
+              "search": found,
               "spelling": thinking.letter_conversations(thinking.letter_questions(world, seed, n=per_skill), "spelled"),
               "comparisons": thinking.comparison_conversations(thinking.comparison_questions(seed, per_skill), "direct")}
     items = [(skill, c) for skill, convs in skills.items() for c in convs
@@ -74,7 +89,9 @@ def _card_conversations(dishes, world, bpe, block_size: int, r: random.Random) -
     out = []
     for dish in dishes:
         own = dish_facts(dish)
-        q = labelers.question(r.choice(own), world, r, "midtrain")
+        listed = [f for f in own if f.attribute == "ingredients"]
+        asked = listed[0] if listed and r.random() < LIST_SHARE else r.choice([f for f in own if f not in listed] or own)
+        q = labelers.question(asked, world, r, "midtrain")
         try:
             prompt = working_memory.card_prompt(q, world, bpe, block_size, facts=own)
         except OmakaseError:  # even a one-fact card is too long for this block
@@ -95,9 +112,26 @@ def _search_conversations(dishes, world, search_chars: int, r: random.Random) ->
             for q, a in answered if a.startswith(SEARCH)]
 
 
+def _library_search_conversations(world, seed: int, search, n: int, r: random.Random) -> list[list[dict]]:
+    """Up to n questions about the taught facts (fact_questions' training side), in new words, each searched
+    in the library and answered where the result states the answer (tools.search_answer)."""
+    taught = {q.fact_id for q in labelers.fact_questions(world, seed).train}
+    facts = [f for f in world.facts() if f.id in taught]
+    out: list[list[dict]] = []
+    for _ in range(4):  # a few rounds of new wordings: a result that lacks the answer gives no conversation
+        for f in r.sample(facts, len(facts)):
+            if len(out) >= n:
+                return out
+            q = labelers.question(f, world, r, "midtrain")
+            answer = search_answer(q, search)
+            if answer.startswith(SEARCH):
+                out.append([{"role": "user", "content": q.text}, {"role": "assistant", "content": answer}])
+    return out
+
+
 def midtrain(model, bpe, world, plan: Plan, seed: int = 0, per_skill: int = 3000, search_chars: int = SEARCH_CHARS,
-             progress=None) -> dict:
+             progress=None, library_search=None) -> dict:
     """Train the model in place on the generated conversations; what trained it and how it went."""
-    data = midtrain_conversations(world, bpe, model.config.block_size, seed, per_skill, search_chars)
+    data = midtrain_conversations(world, bpe, model.config.block_size, seed, per_skill, search_chars, library_search)
     history, cut = finetune(model, bpe, data["train"], data["val"], plan, progress)
     return {"history": history.to_dict(), "plan": vars(plan), "counts": data["counts"], "cut": cut}
