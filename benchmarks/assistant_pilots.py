@@ -1,13 +1,14 @@
 """The pilots of docs/assistant.md ("Pilots of this run's levers"), each from a finished build's folder.
 
-    python benchmarks/assistant_pilots.py mid BUILD [--steps 600]      the base model mid-trained on the five skills,
-                                                                       asked held-out facts with the search, letters,
-                                                                       comparisons and cards; BUILD/mid beside it
-    python benchmarks/assistant_pilots.py practice BUILD --lr 1e-4 --steps 60
-                                                                       GRPO from sft-work on letter counts: pass@k
-                                                                       before and after, and the wrong answers' spellings
-    python benchmarks/assistant_pilots.py ingredients BUILD            the mid-trained model, 200 more steps on
-                                                                       ingredient-only cards: reading by attribute
+    python benchmarks/assistant_pilots.py mid BUILD [--steps 1000]
+        the build's base model mid-trained as the code now does, asked held-out facts with the search, letters,
+        comparisons and invented dishes' cards; BUILD/mid asked the same beside it
+    python benchmarks/assistant_pilots.py practice BUILD --task letters|comparisons|facts --lr 1e-4 --steps 60
+        GRPO on the task from the model taught it (sft-work, sft-short, sft-tools): pass@k before and after
+    python benchmarks/assistant_pilots.py ingredients BUILD --share 0.5
+        BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
+    python benchmarks/assistant_pilots.py sft-rate BUILD --lr 3e-4
+        sft-short and sft-work made again from BUILD/mid at another SFT learning rate: letters and comparisons
 
 Measurements, not timings: each prints its rates (held-out items, 95% intervals); run one at a time.
 """
@@ -25,7 +26,8 @@ from pathlib import Path
 from omakase.assistant.data import labelers
 from omakase.assistant.data.world import dish_facts, make_world
 from omakase.assistant.measure import evaluate
-from omakase.assistant.measure.build import PRESETS
+from omakase.assistant.measure.build import PRESETS, sft_stage
+from omakase.assistant.measure.experiments import triples
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
@@ -67,27 +69,43 @@ def measure_mid(network, bpe, world, library) -> None:
     print("invented dishes from their card:", reading(network, bpe, world))
 
 
-def practice(build: str, lr: float, steps: int) -> None:
-    work = load(f"{build}/sft-work", kind="bpe")
-    network, bpe, world = work.network, work.tokenizer, make_world(0, "default")
-    sets = thinking.experiments(world, bpe, network.config.block_size, 0)
-    train, held = sets["letters"]["train"], sets["letters"]["held_out"][:100]
-    right = thinking.is_right_count
-    said = thinking.replies(network, bpe, [q.text for q in held[:60]])
-    wrong = [(q, r) for q, r in zip(held, said) if not right(q, r)]
-    spelled = [re.search(r"Letters: (.*?)\. The", r) for _, r in wrong]
-    misspelled = sum(m is None or "".join(x.split("=")[0] for x in m.group(1).split()) != q.word
-                     for (q, _), m in zip(wrong, spelled))
-    print(f"sft-work, first 60 held-out questions: {len(wrong)} wrong, {misspelled} of them misspell the word")
-    print("before:", rl.pass_rates(network, bpe, held, seed=0, right=right))
+def practice(build: str, task: str, lr: float, steps: int) -> None:
+    """GRPO on one task from the model that was taught it, as rl_experiment does, on 100 held-out questions (60
+    for facts, answered through the tools one at a time): letters from sft-work (spelled out first), comparisons
+    from sft-short (answered directly), facts from sft-tools (looked up in the build's library)."""
+    start = {"letters": "sft-work", "comparisons": "sft-short", "facts": "sft-tools"}[task]
+    tuned = load(f"{build}/{start}", kind="bpe")
+    network, bpe, world = tuned.network, tuned.tokenizer, make_world(0, "default")
+    tools = None
+    if task == "facts":
+        questions = labelers.fact_questions(world, 0)
+        train, held = questions.train, evaluate.evenly(questions.held_out, 60)
+        tools = {"calc": calculator_tool, "search": search_tool(json.loads((Path(build) / LIBRARY).read_text(
+            encoding="utf-8")), max_chars=PRESETS["cpu"].search_chars)}
+        right = labelers.is_correct
+    else:
+        sets = thinking.experiments(world, bpe, network.config.block_size, 0)
+        train, held = sets[task]["train"], sets[task]["held_out"][:100]
+        right = thinking.is_right_count if task == "letters" else thinking.is_right_comparison
+    if task == "letters":
+        said = thinking.replies(network, bpe, [q.text for q in held[:60]])
+        wrong = [(q, r) for q, r in zip(held, said) if not right(q, r)]
+        spelled = [re.search(r"Letters: (.*?)\. The", r) for _, r in wrong]
+        misspelled = sum(m is None or "".join(x.split("=")[0] for x in m.group(1).split()) != q.word
+                         for (q, _), m in zip(wrong, spelled))
+        print(f"sft-work, first 60 held-out questions: {len(wrong)} wrong, {misspelled} of them misspell the word")
+    print(f"{start} before:", rl.pass_rates(network, bpe, held, seed=0, right=right, tools=tools))
     policy = copy.deepcopy(network)
     plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=6, min_lr=lr / 10, weight_decay=0.0, seed=0)
-    history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=network)
-    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right))
+    history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=network,
+                      tools=tools)
+    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right, tools=tools))
     print("over practice:", rl.summary(history))
 
 
-def ingredients(build: str) -> None:
+def ingredients(build: str, share: float) -> None:
+    """The build's mid-trained model, 200 more steps on 3,000 cards of its own invented dishes (none measured),
+    `share` of them asking for the list of ingredients (1: only the list)."""
     mid_model = load(f"{build}/mid", kind="bpe")
     network, bpe, world = mid_model.network, mid_model.tokenizer, make_world(0, "default")
     block = network.config.block_size
@@ -95,26 +113,50 @@ def ingredients(build: str) -> None:
     r, conversations = random.Random(1), []
     for dish in working_memory.practice_dishes(world, 9000, 0)[6000:]:  # past the ones mid-training used
         facts = dish_facts(dish)
-        q = labelers.question(next(f for f in facts if f.attribute == "ingredients"), world, r, "pilot")
+        listed = next(f for f in facts if f.attribute == "ingredients")
+        asked = listed if r.random() < share else r.choice([f for f in facts if f is not listed])
+        q = labelers.question(asked, world, r, "pilot")
         prompt = working_memory.card_prompt(q, world, bpe, block, facts=facts)
         conversations.append([{"role": "user", "content": prompt}, {"role": "assistant", "content": q.reply}])
     tuned = copy.deepcopy(network)
     finetune(tuned, bpe, conversations[:-100], conversations[-100:],
              nanogpt_plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=100, eval_batches=2,
                           seed=0))
-    print("after 200 steps on", len(conversations), "ingredient-only cards:", reading(tuned, bpe, world))
+    print(f"after 200 steps on {len(conversations)} cards ({share:.0%} asking for the list):", reading(tuned, bpe, world))
+
+
+def sft_rate(build: str, lr: float) -> None:
+    """sft-short and sft-work made again from the build's mid-trained model at another SFT learning rate."""
+    mid_model = load(f"{build}/mid", kind="bpe")
+    bpe, world = mid_model.tokenizer, make_world(0, "default")
+    preset = PRESETS["cpu"]
+    preset = replace(preset, sft=replace(preset.sft, lr=lr, min_lr=lr / 10))
+    sets = thinking.experiments(world, bpe, preset.block_size, 0)
+    for stage, (bill, letter, compare) in {"sft-short": ("answer-first", "direct", "direct"),
+                                           "sft-work": ("work-first", "spelled", "padded")}.items():
+        extra = (triples("bill", sets["bills"]["sft"][bill]) + triples("letters", sets["letters"]["sft"][letter])
+                 + triples("comparison", sets["comparisons"]["sft"][compare]))
+        model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0, extra=extra, stage=stage)
+        letters = thinking.measure_letters(model, bpe, sets["letters"]["held_out"][:150], letter)
+        compared = thinking.measure_comparisons(model, bpe, sets["comparisons"]["held_out"][:150], compare)
+        print(f"SFT at lr {lr:g}, {stage}: letters {letters['all']}, names one of the two numbers "
+              f"{compared['names_one']}, right pick {compared['all']}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pilot", choices=("mid", "practice", "ingredients"))
+    parser.add_argument("pilot", choices=("mid", "practice", "ingredients", "sft-rate"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
+    parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
+    parser.add_argument("--share", type=float, default=1.0, help="ingredients: the share of cards asking for the list")
     args = parser.parse_args()
     if args.pilot == "mid":
-        mid(args.build, args.steps or 600)
+        mid(args.build, args.steps or 1000)
     elif args.pilot == "practice":
-        practice(args.build, args.lr, args.steps or 60)
+        practice(args.build, args.task, args.lr or 3e-5, args.steps or 60)
+    elif args.pilot == "sft-rate":
+        sft_rate(args.build, args.lr or 3e-4)
     else:
-        ingredients(args.build)
+        ingredients(args.build, args.share)

@@ -216,8 +216,8 @@ def _memory(r: dict, report: Report) -> None:
                f"{m['questions']:,} held-out fact questions asked bare and with the subject's fact card pasted in "
                "front; then with a card whose asked fact is changed (does the reply follow the prompt or the weights?); "
                "then about invented dishes, in no document, with their card (only the card can answer). `sft-cards` "
-               "is SFT with card conversations added, all of them true (" +
-               ", ".join(f"{n:,} {kind}" for kind, n in m["training"]["cards"].items()) + ").", "")
+               "is SFT with card conversations added, every card true: " +
+               ", ".join(f"{n:,} {kind}" for kind, n in m["training"]["cards"].items()) + ".", "")
     rows = []
     for name in ("sft", "sft-cards"):
         x = m[name]

@@ -72,7 +72,7 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     if library_search is not None:
         found += _library_search_conversations(world, seed, library_search, per_skill - len(found), r)
     skills = {"tools": bill_conversations(bills[:per_skill]),
-              "cards": _card_conversations(carded, world, bpe, block_size, r),
+              "cards": invented_card_conversations(carded, world, bpe, block_size, r),
               "search": found,
               "spelling": thinking.letter_conversations(thinking.letter_questions(world, seed, n=per_skill), "spelled"),
               "comparisons": thinking.comparison_conversations(thinking.comparison_questions(seed, per_skill), "direct")}
@@ -84,8 +84,9 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     return {"train": [c for _, c in items[n_val:]], "val": [c for _, c in items[:n_val]], "counts": counts}
 
 
-def _card_conversations(dishes, world, bpe, block_size: int, r: random.Random) -> list[list[dict]]:
-    """A question about each dish with its card in front (facts dropped from the card's end until it fits)."""
+def invented_card_conversations(dishes, world, bpe, block_size: int, r: random.Random) -> list[list[dict]]:
+    """A question about each dish with its card in front (facts dropped from the card's end until it fits),
+    LIST_SHARE of them asking for the list of ingredients."""
     out = []
     for dish in dishes:
         own = dish_facts(dish)
