@@ -5,8 +5,12 @@
         comparisons and invented dishes' cards; BUILD/mid asked the same beside it
     python benchmarks/assistant_pilots.py practice BUILD --task letters|comparisons|facts --lr 1e-4 --steps 60
         GRPO on the task from the model taught it (sft-work, sft-short, sft-tools): pass@k before and after
+    python benchmarks/assistant_pilots.py choose BUILD --share 0.5 --lr 1e-4 --steps 60
+        practice that can choose: sft-work taught letter counts half at once, half spelled out; GRPO; how often it spells
     python benchmarks/assistant_pilots.py ingredients BUILD --share 0.5
         BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
+    python benchmarks/assistant_pilots.py recall BUILD
+        the search tool alone: held-out fact questions whose answer is in the result, by attribute
     python benchmarks/assistant_pilots.py sft-rate BUILD --lr 3e-4
         sft-short and sft-work made again from BUILD/mid at another SFT learning rate: letters and comparisons
 
@@ -24,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from omakase.assistant.data import labelers
-from omakase.assistant.data.world import dish_facts, make_world
+from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS, sft_stage
 from omakase.assistant.measure.experiments import triples
@@ -125,6 +129,43 @@ def ingredients(build: str, share: float) -> None:
     print(f"after 200 steps on {len(conversations)} cards ({share:.0%} asking for the list):", reading(tuned, bpe, world))
 
 
+def choose(build: str, lr: float, steps: int, direct_share: float) -> None:
+    """Practice that can choose its way of working: a sft-work made again from BUILD/mid whose letter counts are
+    `direct_share` answered at once and the rest spelled out first (split by word), then GRPO on letter counts:
+    pass@k, and the share of greedy replies that spell the word, before and after."""
+    mid_model = load(f"{build}/mid", kind="bpe")
+    bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    sets = thinking.experiments(world, bpe, preset.block_size, 0)
+    train, held = sets["letters"]["train"], sets["letters"]["held_out"][:100]
+    cut = round(len(train) * direct_share)
+    letters = thinking.letter_conversations(train[:cut], "direct") + thinking.letter_conversations(train[cut:], "spelled")
+    extra = (triples("bill", sets["bills"]["sft"]["work-first"]) + triples("letters", letters)
+             + triples("comparison", sets["comparisons"]["sft"]["padded"]))
+    start, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0, extra=extra, stage="sft-choose")
+
+    def spelling(network) -> float:
+        return sum(r.startswith("Letters:") for r in thinking.replies(network, bpe, [q.text for q in held])) / len(held)
+
+    right = thinking.is_right_count
+    print("before:", rl.pass_rates(start, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(start))
+    policy = copy.deepcopy(start)
+    plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=6, min_lr=lr / 10, weight_decay=0.0, seed=0)
+    history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=start)
+    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(policy))
+    print("over practice:", rl.summary(history))
+
+
+def recall(build: str) -> None:
+    """The search tool alone: on the 200 held-out fact questions, is the answer in the result? By attribute."""
+    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
+                          max_chars=PRESETS["cpu"].search_chars)
+    found: dict[str, list[bool]] = {}
+    for q in evaluate.evenly(labelers.fact_questions(make_world(0, "default"), 0).held_out, 200):
+        found.setdefault(q.fact_id.split(":")[0], []).append(states(q.answer, library(q.text)))
+    print("the answer in the search's result:", sum(sum(v) for v in found.values()), "of",
+          sum(len(v) for v in found.values()), {k: f"{sum(v)}/{len(v)}" for k, v in found.items()})
+
+
 def sft_rate(build: str, lr: float) -> None:
     """sft-short and sft-work made again from the build's mid-trained model at another SFT learning rate."""
     mid_model = load(f"{build}/mid", kind="bpe")
@@ -145,18 +186,23 @@ def sft_rate(build: str, lr: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pilot", choices=("mid", "practice", "ingredients", "sft-rate"))
+    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "sft-rate", "recall"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
-    parser.add_argument("--share", type=float, default=1.0, help="ingredients: the share of cards asking for the list")
+    parser.add_argument("--share", type=float, default=None,
+                        help="ingredients: the share of cards asking for the list (1); choose: of letters answered at once (0.5)")
     args = parser.parse_args()
     if args.pilot == "mid":
         mid(args.build, args.steps or 1000)
     elif args.pilot == "practice":
         practice(args.build, args.task, args.lr or 3e-5, args.steps or 60)
+    elif args.pilot == "choose":
+        choose(args.build, args.lr or 1e-4, args.steps or 60, 0.5 if args.share is None else args.share)
+    elif args.pilot == "recall":
+        recall(args.build)
     elif args.pilot == "sft-rate":
         sft_rate(args.build, args.lr or 3e-4)
     else:
-        ingredients(args.build, args.share)
+        ingredients(args.build, 1.0 if args.share is None else args.share)
