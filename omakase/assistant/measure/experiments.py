@@ -109,7 +109,7 @@ def memory_experiment(s: Setup) -> dict:
     """Cards, conflicts, reading and the kitchen code, for sft and for sft-cards (taught to read cards)."""
     block = s.sft.config.block_size
     cards = working_memory.card_conversations(s.world, s.bpe, block, s.seed)
-    # the invented dishes after mid-training's (it draws 2 per skill), none that `reading` measures
+    # invented dishes after the 2 x midtrain_per_skill that mid-training draws; none is one `reading` measures
     drawn = 2 * s.preset.midtrain_per_skill
     dishes = working_memory.practice_dishes(s.world, drawn + INVENTED_CARDS, s.seed)[drawn:]
     practice = invented_card_conversations(dishes, s.world, s.bpe, block, random.Random(f"sft-cards|{s.seed}"))

@@ -12,10 +12,10 @@ on training on conversations that cost nothing to generate, thousands of each sk
     cards       an invented dish's card (working_memory's format, up to 5 facts), a question about
                 one of them in the labelers' words, and their reply, which copies it from the card;
                 half of them ask for its list of ingredients, the hardest to copy (LIST_SHARE)
-    search      a question looked up, the reply copying the result: half about invented dishes (the
-                result is what BM25 finds among every such dish's sentences), half about the taught
-                facts in new words, searched in the build's own library (its result as messy as a
-                measured one: menu lines, reviews, other dishes' sentences)
+    search      a question looked up, the reply copying the result: up to half about invented dishes
+                (the result is what BM25 finds among every such dish's sentences), the rest about the
+                taught facts in new words, searched in the build's own library (its result as messy as
+                a measured one: menu lines, reviews, other dishes' sentences)
     spelling    a letter count in a short word, spelled out first ("s t r=1 a w ...")
     comparisons "which is bigger, 9.11 or 9.9?", answered with one of the two numbers
 
