@@ -35,7 +35,7 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "2f3a343528909512bf55d48d39730be23e4806ca24ba387fd8aa3bb5163d3b4f",
+                            "1a25d239512ba7b7ba328cec377a522b558934aeb11f33491c8d14a65ccf5d8f",
                             "2026-12-06", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "2f228e5b778b8ed37166d8a08fa59e49d51c27aa75aa63083d2fcac0c6c38ee4",
