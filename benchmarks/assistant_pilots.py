@@ -100,7 +100,8 @@ def practice(build: str, task: str, lr: float, steps: int) -> None:
         print(f"sft-work, first 60 held-out questions: {len(wrong)} wrong, {misspelled} of them misspell the word")
     print(f"{start} before:", rl.pass_rates(network, bpe, held, seed=0, right=right, tools=tools))
     policy = copy.deepcopy(network)
-    plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=6, min_lr=lr / 10, weight_decay=0.0, seed=0)
+    plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=min(6, max(1, steps // 10)), min_lr=lr / 10,
+                        weight_decay=0.0, seed=0)
     history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=network,
                       tools=tools)
     print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right, tools=tools))
@@ -149,7 +150,8 @@ def choose(build: str, lr: float, steps: int, direct_share: float) -> None:
     right = thinking.is_right_count
     print("before:", rl.pass_rates(start, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(start))
     policy = copy.deepcopy(start)
-    plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=6, min_lr=lr / 10, weight_decay=0.0, seed=0)
+    plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=min(6, max(1, steps // 10)), min_lr=lr / 10,
+                        weight_decay=0.0, seed=0)
     history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=start)
     print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(policy))
     print("over practice:", rl.summary(history))
