@@ -290,7 +290,10 @@ def test_ctrl_c_while_a_command_starts_exits_130_without_a_traceback(in_tmp, aft
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = str(s.getsockname()[1])
-    command = [sys.executable, "-c", "from omakase.cli import run; run()", "web", "--port", port]
+    # Python's own Ctrl-C handler first: a shell's background job (`cmd &`) starts its children with SIGINT
+    # ignored, and Python then keeps it ignored, so the suite run that way would see no Ctrl-C at all
+    start = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from omakase.cli import run; run()"
+    command = [sys.executable, "-c", start, "web", "--port", port]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(after)  # loading the commands, then the server up (or starting)
     proc.send_signal(signal.SIGINT)
