@@ -9,6 +9,8 @@
         practice that can choose: sft-work taught letter counts half at once, half spelled out; GRPO; how often it spells
     python benchmarks/assistant_pilots.py ingredients BUILD --share 0.5
         BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
+    python benchmarks/assistant_pilots.py cards BUILD
+        sft-cards made again from BUILD/mid as the build makes it: invented dishes read from their card
     python benchmarks/assistant_pilots.py recall BUILD
         the search tool alone: held-out fact questions whose answer is in the result, by attribute
     python benchmarks/assistant_pilots.py sft-rate BUILD --lr 3e-4
@@ -31,7 +33,7 @@ from omakase.assistant.data import labelers
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS, sft_stage
-from omakase.assistant.measure.experiments import triples
+from omakase.assistant.measure.experiments import sft_card_conversations, triples
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
@@ -99,13 +101,19 @@ def practice(build: str, task: str, lr: float, steps: int) -> None:
                          for (q, _), m in zip(wrong, spelled))
         print(f"sft-work, first 60 held-out questions: {len(wrong)} wrong, {misspelled} of them misspell the word")
     print(f"{start} before:", rl.pass_rates(network, bpe, held, seed=0, right=right, tools=tools))
+    policy = practised(network, bpe, train, right, lr, steps, tools)
+    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right, tools=tools))
+
+
+def practised(network, bpe, train: list, right, lr: float, steps: int, tools=None):
+    """A copy of `network` after GRPO on `train` (reward 1 where `right`), its summary printed."""
     policy = copy.deepcopy(network)
     plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=min(6, max(1, steps // 10)), min_lr=lr / 10,
                         weight_decay=0.0, seed=0)
     history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=network,
                       tools=tools)
-    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right, tools=tools))
     print("over practice:", rl.summary(history))
+    return policy
 
 
 def ingredients(build: str, share: float) -> None:
@@ -149,12 +157,19 @@ def choose(build: str, lr: float, steps: int, direct_share: float) -> None:
 
     right = thinking.is_right_count
     print("before:", rl.pass_rates(start, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(start))
-    policy = copy.deepcopy(start)
-    plan = nanogpt_plan(steps=steps, batch_size=8, lr=lr, warmup=min(6, max(1, steps // 10)), min_lr=lr / 10,
-                        weight_decay=0.0, seed=0)
-    history = rl.grpo(policy, bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=start)
+    policy = practised(start, bpe, train, right, lr, steps)
     print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(policy))
-    print("over practice:", rl.summary(history))
+
+
+def cards(build: str) -> None:
+    """sft-cards made again from BUILD/mid as the build now makes it (experiments.sft_card_conversations):
+    invented dishes read from their card, by attribute."""
+    mid_model = load(f"{build}/mid", kind="bpe")
+    bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    conversations = sft_card_conversations(world, bpe, preset.block_size, 0, preset.midtrain_per_skill)
+    model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, extra=triples("card", conversations["train"]),
+                         stage="sft-cards")
+    print(f"sft-cards ({conversations['counts']}) from {build}/mid:", reading(model, bpe, world, n=200))
 
 
 def recall(build: str) -> None:
@@ -188,7 +203,7 @@ def sft_rate(build: str, lr: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "sft-rate", "recall"))
+    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
@@ -202,6 +217,8 @@ if __name__ == "__main__":
         practice(args.build, args.task, args.lr or 3e-5, args.steps or 60)
     elif args.pilot == "choose":
         choose(args.build, args.lr or 1e-4, args.steps or 60, 0.5 if args.share is None else args.share)
+    elif args.pilot == "cards":
+        cards(args.build)
     elif args.pilot == "recall":
         recall(args.build)
     elif args.pilot == "sft-rate":

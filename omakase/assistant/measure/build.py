@@ -219,7 +219,8 @@ def sft_stage(base, bpe, world, preset: Preset, seed: int, tick=None, name: str 
                    "name": name, "identity": identity}
 
 
-def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None, search=None) -> tuple[object, dict]:
+def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None,
+                   library_search=None) -> tuple[object, dict]:
     """A copy of the base model mid-trained on generated conversations of every skill (midtrain.py), or
     the base model itself when the preset has no mid-training: (the model SFT starts from, what trained it)."""
     import copy
@@ -230,7 +231,7 @@ def midtrain_stage(base, bpe, world, preset: Preset, seed: int, tick=None, searc
     mid = copy.deepcopy(base)  # the base model stays as it was: the side-by-side examples show it
     plan = replace(preset.midtrain, seed=seed)
     info = midtrain(mid, bpe, world, plan, seed, preset.midtrain_per_skill, preset.search_chars,
-                    progress=lambda step, h, lr: tick("midtrain", step, plan.steps), library_search=search)
+                    progress=lambda step, h, lr: tick("midtrain", step, plan.steps), library_search=library_search)
     return mid, info
 
 

@@ -100,21 +100,28 @@ def tools_experiment(s: Setup, sets: dict) -> dict:
 
 # invented dishes' cards added to sft-cards' card conversations, half asking for the list of ingredients
 # (midtrain.invented_card_conversations): SFT undoes part of what mid-training taught (the 0aa86aa cpu run's
-# mid-trained model read 98% of invented dishes' cards, its sft-cards 77%); 400 of them took a pilot's
-# sft-cards from the same mid-trained model to 92%
+# mid-trained model read 98% of invented dishes' cards, its sft-cards 77%); 400 of them took sft-cards made
+# again from that run's mid-trained model to 92-95% (two pilots; benchmarks/assistant_pilots.py cards)
 INVENTED_CARDS = 400
+
+
+def sft_card_conversations(world, bpe, block_size: int, seed: int, midtrain_per_skill: int) -> dict:
+    """The card conversations sft-cards adds to SFT, working_memory.card_conversations' and INVENTED_CARDS more
+    invented dishes' cards: {"train": conversations, "counts": {kind: conversations}}."""
+    cards = working_memory.card_conversations(world, bpe, block_size, seed)
+    # invented dishes after the 2 x midtrain_per_skill that mid-training draws; none is one `reading` measures
+    drawn = 2 * midtrain_per_skill
+    dishes = working_memory.practice_dishes(world, drawn + INVENTED_CARDS, seed)[drawn:]
+    practice = invented_card_conversations(dishes, world, bpe, block_size, random.Random(f"sft-cards|{seed}"))
+    return {"train": cards["train"] + practice,
+            "counts": cards["counts"] | {"invented for practice (half asking for the list)": len(practice)}}
 
 
 def memory_experiment(s: Setup) -> dict:
     """Cards, conflicts, reading and the kitchen code, for sft and for sft-cards (taught to read cards)."""
     block = s.sft.config.block_size
-    cards = working_memory.card_conversations(s.world, s.bpe, block, s.seed)
-    # invented dishes after the 2 x midtrain_per_skill that mid-training draws; none is one `reading` measures
-    drawn = 2 * s.preset.midtrain_per_skill
-    dishes = working_memory.practice_dishes(s.world, drawn + INVENTED_CARDS, s.seed)[drawn:]
-    practice = invented_card_conversations(dishes, s.world, s.bpe, block, random.Random(f"sft-cards|{s.seed}"))
-    cards["counts"]["invented for practice (half asking for the list)"] = len(practice)
-    tuned, info = s.tune("sft-cards", extra=triples("card", cards["train"] + practice))
+    cards = sft_card_conversations(s.world, s.bpe, block, s.seed, s.preset.midtrain_per_skill)
+    tuned, info = s.tune("sft-cards", extra=triples("card", cards["train"]))
     s.keep("sft-cards", tuned)
     questions = working_memory.card_questions(s.held_out, s.world, s.bpe, block, s.seed)
     n = min(200, s.preset.max_questions or 200)  # reading and the code: 200 questions each, fewer in a quick build
