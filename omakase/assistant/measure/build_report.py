@@ -196,7 +196,10 @@ def _tools(r: dict, report: Report) -> None:
                "The same SFT conversations, with the labelers using tools: taught facts looked up with "
                "`<|search|>` first (where the search finds them), bills added up with `<|calc|>` (with the prices in "
                "the question, the call copies them), letters counted with `<|calc|>count(word, letter)<|/calc|>`. "
-               "The orchestrator runs each call and writes its result; the model never writes a result.", "")
+               "The orchestrator runs each call and writes its result; the model never writes a result." + (
+                   f" Beside them, {newly:,} taught facts asked in new words, looked up in the build's library as "
+                   "mid-training's searches are (SFT keeps showing what mid-training taught)."
+                   if (newly := t["sft"]["counts"].get("search in new words")) else ""), "")
     report.table(["held-out question", "SFT, no tools", "SFT with tools"],
                  [["bill for dishes never billed together in training (right total)", rate(b["sft"]), rate(b["sft-tools"])],
                   ["fact question (right answer)", rate(k["sft"]["all"]), rate(k["sft-tools (search)"]["all"])]]
@@ -273,12 +276,14 @@ def _practice(r: dict, report: Report) -> None:
     before, after, sm = p["before"], p["after"], p["summary"]
     ks = [k for k in before if k.startswith("pass@")]
     task = p.get("task", "bills; reward 1 for the right total")  # a report from before the task was a choice
-    kl = (f" The KL coefficient is {p['kl_coefficient']:g}" + (" (no penalty: the KL to `sft-work` is measured, not "
+    start = p.get("start", "sft-work")  # a report from before practice had its own start
+    kl = (f" The KL coefficient is {p['kl_coefficient']:g}" + (f" (no penalty: the KL to `{start}` is measured, not "
           "penalized)." if p["kl_coefficient"] == 0 else ".")) if "kl_coefficient" in p else ""
     report.add("## 11. Practice: reinforcement learning", "",
-               f"GRPO from `sft-work` on {task}: {p['plan']['steps']} steps of {p['plan']['batch_size']} training "
-               f"questions.{kl} Held-out questions before and after ({before['samples']} answers to each at "
-               f"temperature {before['temperature']} for pass@k, and the greedy answer):", "")
+               f"GRPO from `{start}` on {task}: {p['plan']['steps']} steps of {p['plan']['batch_size']} training "
+               f"questions at learning rate {p['plan']['lr']:g}.{kl} Held-out questions before and after "
+               f"({before['samples']} answers to each at temperature {before['temperature']} for pass@k, and the "
+               f"greedy answer):", "")
     report.table(["", *ks, "greedy", "mean answer length (tokens)"],
                  [[name] + [rate(x[k]) for k in ks] + [rate(x["greedy"]), f"{x['mean_length']:.1f}"]
                   for name, x in (("before", before), ("after", after))])
@@ -286,6 +291,12 @@ def _practice(r: dict, report: Report) -> None:
                f"{sm['reward']['last']:.3f}, answer length {sm['length']['first']:.1f} → {sm['length']['last']:.1f} "
                f"tokens, share of groups whose answers scored differently (the only ones that teach) "
                f"{sm['teaching']['first']:.2f} → {sm['teaching']['last']:.2f}.", "")
+    if "spelled" in p:
+        sp = p["spelled"]
+        report.add(f"The way of working practice chose: greedy replies to the held-out questions that spell the word "
+                   f"out before counting, {rate(sp['before'])} before practice and {rate(sp['after'])} after "
+                   f"(`{start}` was taught to answer half of its training words at once and to spell the other "
+                   "half out, so it holds both ways; practice rewards nothing but a right count).", "")
     h = p["history"]
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))

@@ -1,17 +1,18 @@
 """The experiments of the second half, run by `build` after SFT: each a variant fine-tuned from the base
 model, measured on held-out questions, returned as plain data for the report.
 
-    tools       sft-tools: facts looked up by <|search|>, bills (prices shown) added up
-                and letters counted by <|calc|>                                  (tools.py, bills.py)
+    tools       sft-tools: facts looked up by <|search|> (also in new words), bills (prices
+                shown) added up and letters counted by <|calc|>                  (tools.py, bills.py)
     memory      sft-cards: fact cards pasted in front of questions; both SFT models
                 with and without the card, against a changed card, on invented dishes,
                 and a kitchen code learned in context from k examples            (working_memory.py)
     thinking    sft-short (answer first, count directly, compare directly) against
                 sft-work (work first, spell the name out, line the decimals up);
                 letters counted with the calculator by sft-tools                 (thinking.py)
-    practice    GRPO from sft-work on a task it was taught to work out (the preset's:
-                bills with their prices shown, or letter counts): pass@1 and pass@k
-                before and after, the reward and the answer length over practice  (rl.py)
+    practice    GRPO on the preset's task: letter counts from sft-choose (taught to answer
+                half the words at once, half spelled out: two ways to choose between),
+                or bills from sft-work: pass@1 and pass@k before and after, the reward
+                and the answer length over practice, how often it spells    (rl.py)
     critics     pairs of the SFT model's own answers judged by the rubric, a reward
                 model, DPO, best-of-n and practice against the reward model
                                                                                  (preference.py, reward_model.py, dpo.py)
@@ -36,7 +37,7 @@ from ..skills import working_memory, thinking
 from ..data import smalltalk
 from ..data.bills import is_right_total
 from ..skills.calculator import calculator_tool
-from ..stages.midtrain import invented_card_conversations
+from ..stages.midtrain import invented_card_conversations, library_search_conversations
 from ..stages.reward_model import best_of_n, pair_accuracy, reward_function, reward_model, train_reward_model
 
 
@@ -77,11 +78,20 @@ def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, 
     return [(kind, c[0]["content"], c[1]["content"]) for c in conversations]
 
 
+# taught facts asked in new words and looked up in the build's library, added to sft-tools' set
+# (midtrain.library_search_conversations): SFT undoes part of what mid-training taught, and the 124de87 cpu
+# run's mid-trained model answered 64% of held-out facts with the search where its sft-tools answered 51%
+# (the same lever took invented dishes' cards from 77% to 92-95%: INVENTED_CARDS below)
+SEARCHED_FACTS = 400
+
+
 def tools_experiment(s: Setup, sets: dict) -> dict:
     """sft-tools against sft without tools: held-out bills (their prices shown, so the call copies them from
     the question), and held-out facts by how often they were seen. It is also taught to count letters with
-    the calculator's count(word, letter) (thinking.py's third letter style)."""
-    tuned, info = s.tune("sft-tools", search=s.search, extra=triples("letters", sets["letters"]["sft"]["calculator"]))
+    the calculator's count(word, letter) (thinking.py's third letter style), and SEARCHED_FACTS more searches."""
+    searched = library_search_conversations(s.world, s.seed, s.search, SEARCHED_FACTS, random.Random(f"sft-tools|{s.seed}"))
+    tuned, info = s.tune("sft-tools", search=s.search, extra=triples("letters", sets["letters"]["sft"]["calculator"])
+                         + triples("search in new words", searched))
     s.keep("sft-tools", tuned)
     bills = s.cap(sets["bills"]["held_out"])
     asked = [b.text for b in bills]
@@ -158,34 +168,72 @@ def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
     return out, models["sft-work"]
 
 
-# the tasks practice can run on: (what the report says, thinking.experiments' set, the checker)
+# practice's start on letter counts, sft-choose: sft-work's set, its letter counts CHOOSE_DIRECT_SHARE answered at
+# once and the rest spelled out first (one question a word: split by word). From sft-work, which always spells,
+# GRPO has nothing to choose: its misses are misspelled pieces that no sample of its own fixes (pass@1 62% -> 64%
+# in the 124de87 cpu run). A model that holds two ways of working can learn to take the one that is right more
+# often: a pilot on that run went 46% -> 63% (docs/assistant.md; benchmarks/assistant_pilots.py choose)
+CHOOSE_DIRECT_SHARE = 0.5
+
+
+def choose_conversations(sets: dict) -> list[tuple[str, str, str]]:
+    """sft-choose's conversations beside the labelers' (as `triples`): sft-work's bills and comparisons, and
+    the training letter counts, CHOOSE_DIRECT_SHARE of the words answered at once, the rest spelled out."""
+    train = sets["letters"]["train"]
+    cut = round(len(train) * CHOOSE_DIRECT_SHARE)
+    letters = thinking.letter_conversations(train[:cut], "direct") + thinking.letter_conversations(train[cut:], "spelled")
+    return (triples("bill", sets["bills"]["sft"]["work-first"]) + triples("letters", letters)
+            + triples("comparison", sets["comparisons"]["sft"]["padded"]))
+
+
+# the tasks practice can run on: (what the report says, thinking.experiments' set, the checker, the start)
 PRACTICE_TASKS = {
     "bills": ("bills with their prices shown, answered without tools (as sft-work was taught: work first); "
-              "reward 1 for the right total", "bills", is_right_total),
-    "letters": ("letter counts in short words, answered without tools (as sft-work was taught: spelled out first); "
-                "reward 1 for the right count", "letters", thinking.is_right_count),
+              "reward 1 for the right total", "bills", is_right_total, "sft-work"),
+    "letters": ("letter counts in short words, answered without tools (sft-choose was taught half of its words "
+                "answered at once, half spelled out first); reward 1 for the right count", "letters",
+                thinking.is_right_count, "sft-choose"),
 }
 
 
 def rl_experiment(s: Setup, worker, sets: dict) -> dict:
-    """GRPO from the work-first model on the preset's practice task (the same fitted training questions
-    sft-work was taught), measured before and after on held-out questions. Its pass@1 and pass@8 before
-    practice say whether the task has signal: GRPO learns only from groups whose answers differ."""
+    """GRPO on the preset's practice task from its start (sft-work, or sft-choose made here), on the same
+    fitted training questions the start was taught, measured before and after on held-out questions. Its
+    pass@1 and pass@8 before practice say whether the task has signal: GRPO learns only from groups whose
+    answers differ. On letters, also the share of greedy replies that spell the word out: the way of working
+    practice chose."""
     task = s.preset.practice_task
     if task not in PRACTICE_TASKS:
         raise OmakaseError(f"unknown practice task {task!r}; choose one of: {', '.join(PRACTICE_TASKS)}")
-    said, name, right = PRACTICE_TASKS[task]
+    said, name, right, start_name = PRACTICE_TASKS[task]
     train = sets[name]["train"]
     held = s.cap(sets[name]["held_out"])
-    before = rl.pass_rates(worker, s.bpe, held, seed=s.seed, right=right)
-    practised = copy.deepcopy(worker)
+    start, start_info = worker, None
+    if start_name == "sft-choose":
+        start, start_info = s.tune("sft-choose", bills=0, extra=choose_conversations(sets))
+        s.keep("sft-choose", start)
+
+    def spelling(m) -> evaluate.Rate | None:
+        if task != "letters":
+            return None
+        return evaluate.Rate.of([r.startswith(thinking.SPELLED_START)
+                                 for r in thinking.replies(m, s.bpe, [q.text for q in held])])
+
+    before, spelled_before = rl.pass_rates(start, s.bpe, held, seed=s.seed, right=right), spelling(start)
+    practised = copy.deepcopy(start)
     plan = replace(s.preset.practice, seed=s.seed)
-    history = rl.grpo(practised, s.bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=worker,
+    history = rl.grpo(practised, s.bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=start,
                       kl=s.preset.practice_kl, progress=lambda step, h: s.tick("practice", step, plan.steps))
     s.keep("rl", practised)
     after = rl.pass_rates(practised, s.bpe, held, seed=s.seed, right=right)
-    return {"task": said, "task_name": task, "kl_coefficient": s.preset.practice_kl, "plan": vars(plan),
-            "before": before, "after": after, "history": history.to_dict(), "summary": rl.summary(history)}
+    out = {"task": said, "task_name": task, "start": start_name, "kl_coefficient": s.preset.practice_kl,
+           "plan": vars(plan), "before": before, "after": after, "history": history.to_dict(),
+           "summary": rl.summary(history)}
+    if start_info is not None:
+        out["start_sft"] = start_info
+    if spelled_before is not None:
+        out["spelled"] = {"before": spelled_before, "after": spelling(practised)}
+    return out
 
 
 def preference_experiment(s: Setup) -> dict:

@@ -165,6 +165,7 @@ def pooled_by_tokens(results: dict[str, dict]) -> dict[str, Rate]:
 LETTER_STYLES = ("direct", "spelled", "calculator")
 ASK_LETTER = ("How many times does the letter {l} appear in the word {word}?", "How many {l}'s are in {word}?",
               "Count the letter {l} in the word {word}.")
+SPELLED_START = "Letters:"  # how a spelled reply begins: the way of working a reply chose is read off it
 MAX_LETTERS = 8  # a word's length: short words, so a spelled-out reply fits the smallest block
 # A question's right count is 0, 1, or 2 and more, in equal shares: a constant guess ("1") gets a third,
 # so answering at once cannot look like counting (most letters of a short word appear once).
@@ -248,7 +249,7 @@ def letter_reply(q: LetterQuestion, style: str) -> str:
     if style == "direct":
         return said
     if style == "spelled":
-        return f"Letters: {spelled(q)}. {said}"
+        return f"{SPELLED_START} {spelled(q)}. {said}"
     if style == "calculator":
         call = f"count({q.word}, {q.letter})"
         return call_text("calc", call, calculator_tool(call)) + said

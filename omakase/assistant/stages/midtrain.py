@@ -70,7 +70,7 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
         searched = searched[:per_skill // 2]
     found = _search_conversations(searched, world, search_chars, r)
     if library_search is not None:
-        found += _library_search_conversations(world, seed, library_search, per_skill - len(found), r)
+        found += library_search_conversations(world, seed, library_search, per_skill - len(found), r)
     skills = {"tools": bill_conversations(bills[:per_skill]),
               "cards": invented_card_conversations(carded, world, bpe, block_size, r),
               "search": found,
@@ -113,7 +113,7 @@ def _search_conversations(dishes, world, search_chars: int, r: random.Random) ->
             for q, a in answered if a.startswith(SEARCH)]
 
 
-def _library_search_conversations(world, seed: int, search, n: int, r: random.Random) -> list[list[dict]]:
+def library_search_conversations(world, seed: int, search, n: int, r: random.Random) -> list[list[dict]]:
     """Up to n questions about the taught facts (fact_questions' training side), in new words, each searched
     in the library and answered where the result states the answer (tools.search_answer)."""
     taught = {q.fact_id for q in labelers.fact_questions(world, seed).train}

@@ -16,6 +16,7 @@ def measure(run: AssistantRun) -> dict:
     best = c.get("best_of_n", {})
     return {"run": run_info(run), "before": p.get("before"), "after": p.get("after"),
             "task": p.get("task_name", "bills"),  # a build from before the task was chosen practised on bills
+            "spelled": p.get("spelled"),  # letters: greedy replies that spell the word out, before and after
             "steps": len(teaching), "teaching_steps": [i + 1 for i, x in enumerate(teaching) if x > 0],
             "reward": p.get("summary", {}).get("reward"), "pairs": c.get("pairs", {}),
             "reward_model": c.get("reward_model", {}).get("accuracy"),
@@ -44,6 +45,12 @@ def tell(d: dict, t: Catalogue) -> list:
                           moved=t("ch14.still") if still else
                           t("ch14.moved", which=t.join(f"{k} {rate(b[k])} → {rate(a[k])}" for k in moved)),
                           first=f"{d['reward']['first']:.3f}", last=f"{d['reward']['last']:.3f}", run=run))]
+        if d.get("spelled"):
+            sp = d["spelled"]
+            way = ("same" if overlap(sp["before"], sp["after"]) else
+                   "more" if sp["after"]["share"] > sp["before"]["share"] else "less")
+            blocks.append(Para(t("ch14.chose", before=rate(sp["before"]), after=rate(sp["after"]), run=run,
+                                 verdict=t(f"ch14.chose.{way}"))))
     if d["reward_model"]:
         blocks.append(Para(t("ch14.critics", pairs=f"{d['pairs'].get('held_out', 0):,}", rm=rate(d["reward_model"]),
                              shorter=rate(d["shorter"]), implicit=rate(d["implicit"]), run=run,
