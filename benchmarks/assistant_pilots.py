@@ -6,7 +6,7 @@
     python benchmarks/assistant_pilots.py practice BUILD --task letters|comparisons|facts --lr 1e-4 --steps 60
         GRPO on the task from the model taught it (sft-work, sft-short, sft-tools): pass@k before and after
     python benchmarks/assistant_pilots.py choose BUILD --share 0.5 --lr 1e-4 --steps 60
-        practice that can choose: sft-work taught letter counts half at once, half spelled out; GRPO; how often it spells
+        practice that can choose (the build's sft-choose, at another share or learning rate); how often it spells
     python benchmarks/assistant_pilots.py ingredients BUILD --share 0.5
         BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
     python benchmarks/assistant_pilots.py cards BUILD
@@ -33,7 +33,7 @@ from omakase.assistant.data import labelers
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS, sft_stage
-from omakase.assistant.measure.experiments import sft_card_conversations, triples
+from omakase.assistant.measure.experiments import choose_conversations, sft_card_conversations, triples
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
@@ -139,21 +139,20 @@ def ingredients(build: str, share: float) -> None:
 
 
 def choose(build: str, lr: float, steps: int, direct_share: float) -> None:
-    """Practice that can choose its way of working: a sft-work made again from BUILD/mid whose letter counts are
-    `direct_share` answered at once and the rest spelled out first (split by word), then GRPO on letter counts:
-    pass@k, and the share of greedy replies that spell the word, before and after."""
+    """Practice that can choose its way of working: sft-choose made again from BUILD/mid (the build's practice
+    start, experiments.choose_conversations) with `direct_share` of its words answered at once and the rest
+    spelled out first, then GRPO on letter counts at `lr`: pass@k, and the share of greedy replies that spell
+    the word, before and after (100 held-out questions)."""
     mid_model = load(f"{build}/mid", kind="bpe")
     bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
     sets = thinking.experiments(world, bpe, preset.block_size, 0)
     train, held = sets["letters"]["train"], sets["letters"]["held_out"][:100]
-    cut = round(len(train) * direct_share)
-    letters = thinking.letter_conversations(train[:cut], "direct") + thinking.letter_conversations(train[cut:], "spelled")
-    extra = (triples("bill", sets["bills"]["sft"]["work-first"]) + triples("letters", letters)
-             + triples("comparison", sets["comparisons"]["sft"]["padded"]))
-    start, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0, extra=extra, stage="sft-choose")
+    start, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0,
+                         extra=choose_conversations(sets, direct_share), stage="sft-choose")
 
     def spelling(network) -> float:
-        return sum(r.startswith("Letters:") for r in thinking.replies(network, bpe, [q.text for q in held])) / len(held)
+        said = thinking.replies(network, bpe, [q.text for q in held])
+        return sum(r.startswith(thinking.SPELLED_START) for r in said) / len(held)
 
     right = thinking.is_right_count
     print("before:", rl.pass_rates(start, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(start))

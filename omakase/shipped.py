@@ -35,7 +35,7 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "1a25d239512ba7b7ba328cec377a522b558934aeb11f33491c8d14a65ccf5d8f",
+                            "6a537edf91618702d17b3f7244b64358a0bf19f5a9d0e850746967642024e101",
                             "2026-12-06", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "2f228e5b778b8ed37166d8a08fa59e49d51c27aa75aa63083d2fcac0c6c38ee4",

@@ -239,7 +239,9 @@ PER_KIND_HELP = "Training prompts of each kind the pairs are drawn for, 1 to 10,
 
 @app.command()
 def rl(
-    model: Path = typer.Option(..., "--model", help=MODEL_HELP + " DIR/sft-work is taught to spell words out before counting."),
+    model: Path = typer.Option(..., "--model", help=MODEL_HELP + " DIR/sft-choose (the build's start) answers "
+                               "half its words at once and spells the others out, so practice can choose; "
+                               "DIR/sft-work always spells."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder of the trained model (default: DIR/rl)."),
     steps: Optional[int] = _count("--steps", 100_000, STEPS_HELP),
     batch_size: Optional[int] = _count("--batch-size", 1024, "Questions per step, 8 answers each, 1 to 1,024 "

@@ -212,6 +212,10 @@ def eval_(
         if not set_.is_dir():
             raise OmakaseError(f"--set {set_}: no such folder; give a folder with corpus.jsonl, queries.jsonl and qrels.tsv")
         corpus, queries, qrels = set_ / "corpus.jsonl", set_ / "queries.jsonl", set_ / "qrels.tsv"
+        missing = [p.name for p in (corpus, queries, qrels) if not p.is_file()]
+        if missing:
+            raise OmakaseError(f"--set {set_}: no {' or '.join(missing)} in it; give a folder with corpus.jsonl, "
+                               "queries.jsonl and qrels.tsv")
     shipped = corpus is None and queries is None and qrels is None
     if not shipped and None in (corpus, queries, qrels):
         raise OmakaseError("give all three of --corpus, --queries and --qrels, or none for the shipped set")

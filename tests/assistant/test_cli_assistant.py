@@ -44,7 +44,8 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
         assert key in results
     assert results["tools"]["bills"]["sft-tools"]["n"] == results["tools"]["bills"]["sft"]["n"] == 40
     assert len(results["practice"]["history"]["reward"]) == 3  # the quick preset's practice steps
-    for stage in ("base", "sft", "sft-idk", "sft-tools", "sft-cards", "sft-short", "sft-work", "rl", "dpo"):
+    for stage in ("base", "sft", "sft-idk", "sft-tools", "sft-cards", "sft-short", "sft-work", "sft-choose", "rl",
+                  "dpo"):
         assert (in_tmp / "b" / stage / "model.json").is_file()
     report = (in_tmp / "b" / "report.md").read_text()
     assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report

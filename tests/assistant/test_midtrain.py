@@ -89,6 +89,17 @@ def test_half_the_cards_ask_for_the_list_and_some_searches_are_in_the_library(da
     assert in_library and len(in_library) < len(searched)
 
 
+def test_the_library_searches_sft_tools_adds_ask_only_taught_facts_and_read_the_answer(small_world, library):
+    import random
+
+    asked = midtrain.library_search_conversations(small_world, 0, library, 40, random.Random("sft-tools|0"))
+    assert 0 < len(asked) <= 40 and all(c[1]["content"].startswith(tools.SEARCH) for c in asked)
+    facts = labelers.fact_questions(small_world)
+    kept_back = {q.fact_id.split(":", 1)[1] for q in facts.held_out + facts.probe}
+    assert not any(subject in c[0]["content"] for c in asked for subject in kept_back)
+    assert {c[0]["content"] for c in asked} - {q.text for q in facts.train}  # new words, not only the taught ones
+
+
 def test_the_tools_results_are_not_trained_and_midtraining_lowers_the_held_out_loss(data, small_world, small_bpe):
     call = next(c for c in data["train"] if c[1]["content"].startswith(tools.CALC))
     r = tools.render_with_tools(call, small_bpe)

@@ -65,7 +65,7 @@ def test_a_build_stopped_twice_and_resumed_measures_what_an_unstopped_build_meas
     with pytest.raises(Stop):  # after the claims: the base, mid and sft models are read back
         building.build("tiny", out, progress=stop_at("sft-idk"), say=lambda *a: None)
     assert json.loads((out / building.PROGRESS).read_text())["done"] == ["pretrain", "midtrain", "sft", "claims"]
-    with pytest.raises(Stop):  # inside the critics: sft-work (practice's start) is read back too
+    with pytest.raises(Stop):  # inside the critics: sft-work (the thinking step's model) is read back too
         building.build("tiny", out, progress=stop_at("reward model"), say=lambda *a: None, resume=True)
     assert json.loads((out / building.PROGRESS).read_text())["done"][-1] == "practice"
     resumed = building.build("tiny", out, say=lambda *a: None, resume=True)

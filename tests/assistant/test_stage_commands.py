@@ -1,8 +1,8 @@
 """`omakase assistant rl|dpo|reward-model`: a stage folder in, a stage folder out, on a tiny SFT model.
 
-Usage, as a user runs them on a build (DIR/sft-work for RL, DIR/sft for the critics):
+Usage, as a user runs them on a build (DIR/sft-choose, practice's start, for RL; DIR/sft for the critics):
 
-    omakase assistant rl --model DIR/sft-work
+    omakase assistant rl --model DIR/sft-choose
     omakase assistant dpo --model DIR/sft
     omakase assistant reward-model --model DIR/sft
 """

@@ -243,3 +243,5 @@ def test_dry_runs_check_everything_and_write_nothing(tmp_path, monkeypatch, caps
     (tmp_path / "taken" / "report.md").write_text("kept")
     assert "already exists" in one_line_error(capsys, "lab", "metrics", "--out", "taken", "--dry-run")
     assert "no such folder" in one_line_error(capsys, "lab", "eval", "--set", "nowhere", "--dry-run")
+    said = one_line_error(capsys, "lab", "eval", "--set", "taken", "--dry-run")  # a folder, but not a set
+    assert "--set taken: no corpus.jsonl or queries.jsonl or qrels.tsv in it" in said

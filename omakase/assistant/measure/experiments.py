@@ -89,7 +89,8 @@ def tools_experiment(s: Setup, sets: dict) -> dict:
     """sft-tools against sft without tools: held-out bills (their prices shown, so the call copies them from
     the question), and held-out facts by how often they were seen. It is also taught to count letters with
     the calculator's count(word, letter) (thinking.py's third letter style), and SEARCHED_FACTS more searches."""
-    searched = library_search_conversations(s.world, s.seed, s.search, SEARCHED_FACTS, random.Random(f"sft-tools|{s.seed}"))
+    searched = library_search_conversations(s.world, s.seed, s.search, SEARCHED_FACTS,
+                                            random.Random(f"sft-tools|{s.seed}"))
     tuned, info = s.tune("sft-tools", search=s.search, extra=triples("letters", sets["letters"]["sft"]["calculator"])
                          + triples("search in new words", searched))
     s.keep("sft-tools", tuned)
@@ -176,11 +177,11 @@ def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
 CHOOSE_DIRECT_SHARE = 0.5
 
 
-def choose_conversations(sets: dict) -> list[tuple[str, str, str]]:
+def choose_conversations(sets: dict, direct_share: float = CHOOSE_DIRECT_SHARE) -> list[tuple[str, str, str]]:
     """sft-choose's conversations beside the labelers' (as `triples`): sft-work's bills and comparisons, and
-    the training letter counts, CHOOSE_DIRECT_SHARE of the words answered at once, the rest spelled out."""
+    the training letter counts, `direct_share` of the words answered at once, the rest spelled out."""
     train = sets["letters"]["train"]
-    cut = round(len(train) * CHOOSE_DIRECT_SHARE)
+    cut = round(len(train) * direct_share)
     letters = thinking.letter_conversations(train[:cut], "direct") + thinking.letter_conversations(train[cut:], "spelled")
     return (triples("bill", sets["bills"]["sft"]["work-first"]) + triples("letters", letters)
             + triples("comparison", sets["comparisons"]["sft"]["padded"]))
