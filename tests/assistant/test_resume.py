@@ -30,7 +30,7 @@ TINY = replace(building.PRESETS["quick"], n_layer=1, n_embd=32, n_head=2,
                midtrain_per_skill=20)
 
 
-CLOCKS = {"seconds", "tokens_per_second", "machine"}  # how long things took: never the same twice
+CLOCKS = {"seconds", "seconds_by_step", "tokens_per_second", "machine"}  # how long things took: never the same twice
 
 
 def comparable(x):

@@ -279,6 +279,7 @@ class Steps:
         from .build_report import jsonable
 
         self.record["done"].append(step)
+        self.record.setdefault("finished_at", {})[step] = self.seconds
         record = self.record | {"results": jsonable(self.results), "seconds": self.seconds}
         atomic_write_text(self.path, json.dumps(record))
 
@@ -286,6 +287,14 @@ class Steps:
     def seconds(self) -> float:
         """Time spent building, over every run of this build (an interruption's pause is not counted)."""
         return self.record["seconds"] + time.perf_counter() - self.started
+
+    @property
+    def seconds_by_step(self) -> dict[str, float]:
+        """Each finished step's time (a step interrupted and run again counts its last run only, as `seconds`
+        does): where a preset's time limit goes."""
+        at = self.record.get("finished_at", {})
+        ends = [at[step] for step in self.record["done"] if step in at]
+        return {step: end - start for step, start, end in zip(self.record["done"], [0.0] + ends, ends)}
 
 
 def build(preset_name: str, out, seed: int = 0, progress=None, say=print, resume: bool = False) -> dict:
@@ -395,6 +404,7 @@ def build(preset_name: str, out, seed: int = 0, progress=None, say=print, resume
         results["critics"] = experiments.preference_experiment(setup)
         steps.finish("critics")
     results["seconds"] = steps.seconds
+    results["seconds_by_step"] = steps.seconds_by_step
     results["machine"] = machine()
     return results
 

@@ -47,7 +47,9 @@ def write(results: dict, report: Report, command: str, compared: dict | None = N
              + (f", {m['cuda']}" if m.get("cuda") else "") if m else platform.machine())
     report.add("# From base model to assistant", "",
                f"Made by `{command}` in {r['seconds'] / 60:.1f} minutes on {where}, preset `{r['preset']}`, "
-               f"seed {r['seed']}. Rates are shares of held-out questions with their 95% bootstrap interval.", "")
+               f"seed {r['seed']}. Rates are shares of held-out questions with their 95% bootstrap interval." + (
+                   " Minutes by step: " + ", ".join(f"{step} {s / 60:.1f}" for step, s in by_step.items()) + "."
+                   if (by_step := r.get("seconds_by_step")) else ""), "")
     _scorecard(r, report)
     _corpus(r, report)
     _models(r, report)
