@@ -274,6 +274,7 @@ def test_sentences_follow_what_a_build_measured(tmp_path):
     report["practice"]["history"]["teaching"] = [0.0] * len(report["practice"]["history"]["teaching"])
     report["format"]["sft"] = dict(report["format"]["base"])
     report["tools"]["bills"]["called"] = {"share": 0.1, "low": 0.05, "high": 0.15, "n": 200}
+    report["practice"]["spelled"]["after"] = dict(report["practice"]["spelled"]["before"])  # no way chosen
     (tmp_path / "report.json").write_text(json.dumps(report))
     shutil.copy(shipped.path("tokenizer"), tmp_path / "tokenizer.json")
     mine = build_run(tmp_path)
@@ -284,6 +285,7 @@ def test_sentences_follow_what_a_build_measured(tmp_path):
     assert "Will it call the calculator?" in said[12] and "Not this time" in said[12]
     assert "learned to call" not in said[12]  # the calls were not made
     assert "that never happened" in said[14]
+    assert "did not change which way it works" in said[14] and "on its own" not in said[14]
 
 
 def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
@@ -309,3 +311,13 @@ def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
     assert t("ch15.sweep.pays") in told_with(3.0) and t("ch15.sweep.never") not in told_with(3.0)
     assert t("ch15.sweep.never") in told_with(1.1)  # within its spread of 1: no pay
     assert t("ch15.not_measured") in " ".join(texts(chapters.tell(15, ch15_service.measure(replace(run, sweep=None)), t)))
+
+
+def test_practice_says_which_way_of_working_the_model_moved_to(measured):
+    """The shipped run's practice started from a model taught two ways to count letters; the chapter says
+    which way its greedy replies moved, and only that (the intervals decide)."""
+    said = " ".join(texts(chapters.tell(14, measured[14], story.Catalogue("en"))))
+    spelled = measured[14]["spelled"]
+    moved = spelled["after"]["low"] > spelled["before"]["high"]
+    assert ("moved to spelling on its own" in said) == moved
+    assert "half of its words counted at once, half spelled out" in said
