@@ -81,7 +81,8 @@ def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, 
 # taught facts asked in new words and looked up in the build's library, added to sft-tools' set
 # (midtrain.library_search_conversations): SFT undoes part of what mid-training taught, and the 124de87 cpu
 # run's mid-trained model answered 64% of held-out facts with the search where its sft-tools answered 51%
-# (the same lever took invented dishes' cards from 77% to 92-95%: INVENTED_CARDS below)
+# (the same lever took invented dishes' cards from 77% to 92-95%: INVENTED_CARDS below). Measured in the 489375f
+# cpu run, it did not help: held-out facts seen once 46% with the search, as in the 124de87 run without it
 SEARCHED_FACTS = 400
 
 
