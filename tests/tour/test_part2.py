@@ -320,4 +320,7 @@ def test_practice_says_which_way_of_working_the_model_moved_to(measured):
     spelled = measured[14]["spelled"]
     moved = spelled["after"]["low"] > spelled["before"]["high"]
     assert ("moved to spelling on its own" in said) == moved
-    assert "half of its words counted at once, half spelled out" in said
+    share = spelled.get("taught_direct", 0.5)  # reports from before the share was recorded used half
+    assert f"{share:.0%} of its training words counted at once, the rest spelled out" in said
+    quarter = measured[14] | {"spelled": spelled | {"taught_direct": 0.25}}
+    assert "25% of its training words" in " ".join(texts(chapters.tell(14, quarter, story.Catalogue("en"))))

@@ -66,8 +66,9 @@ class Preset:
     max_questions: int | None = None  # per measured set (None: all); quick runs measure fewer
     bills: int = 300  # training bills in the SFT set (answered without tools, or with the calculator)
     search_chars: int = 240  # a search result's length: it must fit the block beside the question and answer
-    # GRPO (rl.py): 60 steps at lr 1e-4 took the choose pilot from 46% to 63% (3e-5 moved sft-work 2 points)
-    practice: Plan = field(default_factory=lambda: nanogpt_plan(steps=60, batch_size=8, lr=1e-4, warmup=6, min_lr=1e-5,
+    # GRPO (rl.py) from sft-choose at lr 1e-4 (3e-5 moved sft-work 2 points): 60 steps took the 489375f cpu run's
+    # pass@1 from 48% to 63%, 120 steps a pilot on it from 46% to 65% (docs/assistant.md)
+    practice: Plan = field(default_factory=lambda: nanogpt_plan(steps=120, batch_size=8, lr=1e-4, warmup=6, min_lr=1e-5,
                                                         weight_decay=0.0))
     reward: Plan = field(default_factory=lambda: nanogpt_plan(steps=150, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4))
     dpo: Plan = field(default_factory=lambda: nanogpt_plan(steps=100, batch_size=16, lr=1e-4, warmup=10, min_lr=1e-5,

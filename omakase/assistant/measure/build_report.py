@@ -294,11 +294,11 @@ def _practice(r: dict, report: Report) -> None:
                f"tokens, share of groups whose answers scored differently (the only ones that teach) "
                f"{sm['teaching']['first']:.2f} → {sm['teaching']['last']:.2f}.", "")
     if "spelled" in p:
-        sp = p["spelled"]
+        sp = p["spelled"]  # taught_direct: reports from before it was recorded were all made with half
         report.add(f"The way of working practice chose: greedy replies to the held-out questions that spell the word "
                    f"out before counting, {rate(sp['before'])} before practice and {rate(sp['after'])} after "
-                   f"(`{start}` was taught to answer half of its training words at once and to spell the other "
-                   "half out, so it holds both ways; practice rewards nothing but a right count).", "")
+                   f"(`{start}` was taught to answer {sp.get('taught_direct', 0.5):.0%} of its training words at once "
+                   "and to spell the rest out, so it holds both ways; practice rewards nothing but a right count).", "")
     h = p["history"]
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))

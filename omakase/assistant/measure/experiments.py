@@ -192,8 +192,9 @@ def choose_conversations(sets: dict, direct_share: float = CHOOSE_DIRECT_SHARE) 
 PRACTICE_TASKS = {
     "bills": ("bills with their prices shown, answered without tools (as sft-work was taught: work first); "
               "reward 1 for the right total", "bills", is_right_total, "sft-work"),
-    "letters": ("letter counts in short words, answered without tools (sft-choose was taught half of its words "
-                "answered at once, half spelled out first); reward 1 for the right count", "letters",
+    "letters": ("letter counts in short words, answered without tools (sft-choose was taught "
+                f"{CHOOSE_DIRECT_SHARE:.0%} of its words answered at once, the rest spelled out first); "
+                "reward 1 for the right count", "letters",
                 thinking.is_right_count, "sft-choose"),
 }
 
@@ -215,26 +216,28 @@ def rl_experiment(s: Setup, worker, sets: dict) -> dict:
         start, start_info = s.tune("sft-choose", bills=0, extra=choose_conversations(sets))
         s.keep("sft-choose", start)
 
-    def spelling(m) -> evaluate.Rate | None:
-        if task != "letters":
-            return None
-        return evaluate.Rate.of([r.startswith(thinking.SPELLED_START)
-                                 for r in thinking.replies(m, s.bpe, [q.text for q in held])])
+    def measured(m) -> tuple[dict, evaluate.Rate | None]:
+        """pass@k on the held-out questions and, on letters, the share of the same greedy replies that spell
+        the word out (the way of working practice chose); the replies themselves are not kept."""
+        rates = rl.pass_rates(m, s.bpe, held, seed=s.seed, right=right)
+        replies = rates.pop("greedy_replies")
+        return rates, (evaluate.Rate.of([r.startswith(thinking.SPELLED_START) for r in replies])
+                       if task == "letters" else None)
 
-    before, spelled_before = rl.pass_rates(start, s.bpe, held, seed=s.seed, right=right), spelling(start)
+    before, spelled_before = measured(start)
     practised = copy.deepcopy(start)
     plan = replace(s.preset.practice, seed=s.seed)
     history = rl.grpo(practised, s.bpe, train, plan, reward=lambda q, text: float(right(q, text)), reference=start,
                       kl=s.preset.practice_kl, progress=lambda step, h: s.tick("practice", step, plan.steps))
     s.keep("rl", practised)
-    after = rl.pass_rates(practised, s.bpe, held, seed=s.seed, right=right)
+    after, spelled_after = measured(practised)
     out = {"task": said, "task_name": task, "start": start_name, "kl_coefficient": s.preset.practice_kl,
            "plan": vars(plan), "before": before, "after": after, "history": history.to_dict(),
            "summary": rl.summary(history)}
     if start_info is not None:
         out["start_sft"] = start_info
     if spelled_before is not None:
-        out["spelled"] = {"before": spelled_before, "after": spelling(practised)}
+        out["spelled"] = {"before": spelled_before, "after": spelled_after, "taught_direct": CHOOSE_DIRECT_SHARE}
     return out
 
 

@@ -322,7 +322,8 @@ def pass_rates(model, bpe, questions: list, n: int = GROUP, ks=(1, GROUP), right
                temperature: float = TEMPERATURE, max_new: int = MAX_NEW, seed: int = 0,
                tools: dict | None = None, progress=None) -> dict:
     """pass@k for each k in ks from n samples per question, each a Rate over questions; with the
-    greedy answer's accuracy ("greedy", evaluate's convention) and the mean sampled answer length."""
+    greedy answer's accuracy ("greedy", evaluate's convention), the greedy replies themselves
+    ("greedy_replies", for measures of how the model answers) and the mean sampled answer length."""
     if not questions:
         raise OmakaseError("there are no questions to measure on")
     for k in ks:
@@ -330,6 +331,7 @@ def pass_rates(model, bpe, questions: list, n: int = GROUP, ks=(1, GROUP), right
             raise OmakaseError(f"k must be between 1 and the samples per question ({n}), got {k}; sample more")
     rights: list[int] = []
     greedy: list[bool] = []
+    greedy_replies: list[str] = []
     lengths: list[int] = []
     for i, q in enumerate(questions):
         answers = sample_group(model, bpe, conversation_of(q), n, max_new, temperature, seed=seed * 1_000_003 + i, tools=tools)
@@ -337,8 +339,10 @@ def pass_rates(model, bpe, questions: list, n: int = GROUP, ks=(1, GROUP), right
         lengths += [s.length for s in answers]
         best = sample_group(model, bpe, conversation_of(q), 1, max_new, 0.0, tools=tools)[0]
         greedy.append(bool(right(q, best.text)))
+        greedy_replies.append(best.text)
         if progress:
             progress(i + 1, len(questions))
     out = {f"pass@{k}": Rate.of([pass_at_k(n, c, k) for c in rights]) for k in ks}
-    out.update(greedy=Rate.of(greedy), mean_length=sum(lengths) / len(lengths), samples=n, temperature=temperature)
+    out.update(greedy=Rate.of(greedy), greedy_replies=greedy_replies, mean_length=sum(lengths) / len(lengths),
+               samples=n, temperature=temperature)
     return out

@@ -49,8 +49,9 @@ def tell(d: dict, t: Catalogue) -> list:
             sp = d["spelled"]
             way = ("same" if overlap(sp["before"], sp["after"]) else
                    "more" if sp["after"]["share"] > sp["before"]["share"] else "less")
-            blocks.append(Para(t("ch14.chose", before=rate(sp["before"]), after=rate(sp["after"]), run=run,
-                                 verdict=t(f"ch14.chose.{way}"))))
+            # reports from before the share was recorded were all made with half of the words answered at once
+            blocks.append(Para(t("ch14.chose", direct=share(sp.get("taught_direct", 0.5)), before=rate(sp["before"]),
+                                 after=rate(sp["after"]), run=run, verdict=t(f"ch14.chose.{way}"))))
     if d["reward_model"]:
         blocks.append(Para(t("ch14.critics", pairs=f"{d['pairs'].get('held_out', 0):,}", rm=rate(d["reward_model"]),
                              shorter=rate(d["shorter"]), implicit=rate(d["implicit"]), run=run,
