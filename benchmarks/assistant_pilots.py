@@ -100,9 +100,16 @@ def practice(build: str, task: str, lr: float, steps: int) -> None:
         misspelled = sum(m is None or "".join(x.split("=")[0] for x in m.group(1).split()) != q.word
                          for (q, _), m in zip(wrong, spelled))
         print(f"sft-work, first 60 held-out questions: {len(wrong)} wrong, {misspelled} of them misspell the word")
-    print(f"{start} before:", rl.pass_rates(network, bpe, held, seed=0, right=right, tools=tools))
+    print(f"{start} before:", rates(network, bpe, held, right, tools)[0])
     policy = practised(network, bpe, train, right, lr, steps, tools)
-    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right, tools=tools))
+    print("after:", rates(policy, bpe, held, right, tools)[0])
+
+
+def rates(network, bpe, held: list, right, tools=None) -> tuple[dict, float]:
+    """pass@k on `held` (rl.pass_rates), and the share of its greedy replies that spell the word out."""
+    out = rl.pass_rates(network, bpe, held, seed=0, right=right, tools=tools)
+    replies = out.pop("greedy_replies")
+    return out, sum(r.startswith(thinking.SPELLED_START) for r in replies) / len(replies)
 
 
 def practised(network, bpe, train: list, right, lr: float, steps: int, tools=None):
@@ -150,14 +157,10 @@ def choose(build: str, lr: float, steps: int, direct_share: float) -> None:
     start, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0,
                          extra=choose_conversations(sets, direct_share), stage="sft-choose")
 
-    def spelling(network) -> float:
-        said = thinking.replies(network, bpe, [q.text for q in held])
-        return sum(r.startswith(thinking.SPELLED_START) for r in said) / len(held)
-
     right = thinking.is_right_count
-    print("before:", rl.pass_rates(start, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(start))
+    print("before: %s, greedy replies spelling: %.2f" % rates(start, bpe, held, right))
     policy = practised(start, bpe, train, right, lr, steps)
-    print("after:", rl.pass_rates(policy, bpe, held, seed=0, right=right), "greedy replies spelling:", spelling(policy))
+    print("after: %s, greedy replies spelling: %.2f" % rates(policy, bpe, held, right))
 
 
 def cards(build: str) -> None:

@@ -175,6 +175,9 @@ def test_pass_rates_are_rates_over_questions(bpe):
     out = rl.pass_rates(m, bpe, questions, n=4, ks=(1, 4), right=lambda q, text: "e" in text, max_new=6)
     assert out["pass@1"].n == out["pass@4"].n == out["greedy"].n == 3 and out["samples"] == 4
     assert 0 <= out["pass@1"].share <= out["pass@4"].share <= 1 and out["mean_length"] > 0
+    # the greedy replies come back with their rate, so a measure of how the model answers needs no second pass
+    replies = out["greedy_replies"]
+    assert len(replies) == 3 and out["greedy"].share == pytest.approx(sum("e" in r for r in replies) / 3)
     with pytest.raises(OmakaseError, match="k must be between"):
         rl.pass_rates(m, bpe, questions, n=4, ks=(8,))
 
