@@ -13,6 +13,12 @@
         sft-cards made again from BUILD/mid as the build makes it: invented dishes read from their card
     python benchmarks/assistant_pilots.py recall BUILD
         the search tool alone: held-out fact questions whose answer is in the result, by attribute
+    python benchmarks/assistant_pilots.py critic BUILD --per-kind 400 --steps 150
+        the reward model trained again from BUILD/sft on pairs of that many training prompts per kind (and on the
+        first half of them): held-out pair accuracy against "the shorter is better", on the build's held-out pairs
+    python benchmarks/assistant_pilots.py dpo BUILD --nll 1.0 --per-kind 200
+        DPO from BUILD/sft on pairs sampled as the build samples them, without and with the chosen replies'
+        likelihood in the loss (dpo.dpo's nll): win rate over SFT and the rubric's criteria on held-out prompts
     python benchmarks/assistant_pilots.py sft-rate BUILD --lr 3e-4
         sft-short and sft-work made again from BUILD/mid at another SFT learning rate: letters and comparisons
 
@@ -29,7 +35,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from omakase.assistant.data import labelers
+from omakase.assistant.data import labelers, smalltalk
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS, sft_stage
@@ -37,7 +43,8 @@ from omakase.assistant.measure.experiments import choose_conversations, sft_card
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
-from omakase.assistant.stages import rl
+from omakase.assistant.stages import dpo, preference, rl
+from omakase.assistant.stages.reward_model import pair_accuracy, reward_model, train_reward_model
 from omakase.assistant.stages.midtrain import midtrain
 from omakase.assistant.stages.sft import finetune
 from omakase.model.load import load
@@ -185,6 +192,56 @@ def recall(build: str) -> None:
           sum(len(v) for v in found.values()), {k: f"{sum(v)}/{len(v)}" for k, v in found.items()})
 
 
+def critic(build: str, per_kind: int, steps: int) -> None:
+    """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind, and of the first
+    half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them."""
+    sft_model = load(f"{build}/sft", kind="bpe")
+    network, bpe, world, preset = sft_model.network, sft_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    pairs_of = smalltalk.pairs() if smalltalk.available() else []
+    block, tools = network.config.block_size, {"calc": calculator_tool}
+
+    def prompts(held_out: bool, n: int):
+        return preference.preference_prompts(world, 0, held_out, n, pairs_of, bpe, block)
+
+    held_pool = prompts(True, max(preset.held_per_kind, preset.held_pairs_per_kind))
+    held = preference.sample_pairs(network, bpe, held_pool, seed=1, tools=tools).pairs
+    train_prompts = prompts(False, per_kind)
+    found = preference.sample_pairs(network, bpe, train_prompts, seed=0, tools=tools).pairs
+    by_kind: dict[str, list] = {}
+    for pair in found:
+        by_kind.setdefault(pair.prompt.kind, []).append(pair)
+    half = [pair for pairs in by_kind.values() for pair in pairs[:len(pairs) // 2]]
+    print(f"held-out pairs {len(held)}; shorter is better {preference.shorter_is_chosen(held)}")
+    for name, train in ((f"half of {per_kind} a kind", half), (f"{per_kind} a kind", found)):
+        rm = reward_model(network)
+        train_reward_model(rm, bpe, train, replace(preset.reward, steps=steps, seed=0))
+        print(f"{name}: {len(train)} training pairs, reward model right on {pair_accuracy(rm, bpe, held)}")
+
+
+def dpo_pilot(build: str, nll: float, per_kind: int) -> None:
+    """DPO from BUILD/sft on the pairs of `per_kind` training prompts of each kind, at nll 0 and `nll`: the win
+    rate over SFT on the build's held-out prompts, and what each criterion of the rubric does."""
+    sft_model = load(f"{build}/sft", kind="bpe")
+    network, bpe, world, preset = sft_model.network, sft_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    pairs_of = smalltalk.pairs() if smalltalk.available() else []
+    block, tools = network.config.block_size, {"calc": calculator_tool}
+
+    def prompts(held_out: bool, n: int):
+        return preference.preference_prompts(world, 0, held_out, n, pairs_of, bpe, block)
+
+    held_pool = prompts(True, max(preset.held_per_kind, preset.held_pairs_per_kind))
+    held = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:preset.held_per_kind]]
+    train = preference.sample_pairs(network, bpe, prompts(False, per_kind), seed=0, tools=tools).pairs
+    sft_replies = dpo.greedy_replies(network, bpe, held, tools=tools)
+    for weight in (0.0, nll):
+        tuned, _ = dpo.dpo(network, bpe, train, replace(preset.dpo, seed=0), nll=weight)
+        won = dpo.win_rate(tuned, network, bpe, held, tools=tools, sft_replies=sft_replies)
+        print(f"nll {weight:g}: {len(train)} pairs, win rate {won['win_rate']} ({won['wins']} won, {won['losses']} "
+              f"lost, {won['ties']} tied); criteria, SFT → DPO:",
+              {k: f"{won['criteria']['sft'][k].share:.2f} → {won['criteria']['tuned'][k].share:.2f}"
+               for k in won["criteria"]["sft"]})
+
+
 def sft_rate(build: str, lr: float) -> None:
     """sft-short and sft-work made again from the build's mid-trained model at another SFT learning rate."""
     mid_model = load(f"{build}/mid", kind="bpe")
@@ -205,11 +262,14 @@ def sft_rate(build: str, lr: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall"))
+    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall",
+                                          "critic", "dpo"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
+    parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
+    parser.add_argument("--nll", type=float, default=1.0, help="dpo: the weight of the chosen replies' likelihood")
     parser.add_argument("--share", type=float, default=None,
                         help="ingredients: the share of cards asking for the list (1); choose: of letters answered at once (0.5)")
     args = parser.parse_args()
@@ -225,5 +285,9 @@ if __name__ == "__main__":
         recall(args.build)
     elif args.pilot == "sft-rate":
         sft_rate(args.build, args.lr or 3e-4)
+    elif args.pilot == "dpo":
+        dpo_pilot(args.build, args.nll, args.per_kind)
+    elif args.pilot == "critic":
+        critic(args.build, args.per_kind, args.steps or PRESETS["cpu"].reward.steps)
     else:
         ingredients(args.build, 1.0 if args.share is None else args.share)

@@ -35,8 +35,8 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "6a537edf91618702d17b3f7244b64358a0bf19f5a9d0e850746967642024e101",
-                            "2026-12-06", "docs/assistant/report.json"),
+                            "7d95660f1e28da0d14aa4462cd6f8540dc78e1960b1287f08bb46b999475be91",
+                            "2026-12-07", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "2f228e5b778b8ed37166d8a08fa59e49d51c27aa75aa63083d2fcac0c6c38ee4",
                             "2026-12-06", "the tokenizer of docs/assistant/report.json's run"),

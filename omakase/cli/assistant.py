@@ -273,6 +273,9 @@ def dpo(
     per_kind: Optional[int] = _count("--per-kind", 10_000, PER_KIND_HELP),
     beta: float = typer.Option(0.1, "--beta", callback=number(0, above=True),
                                help="How far from the SFT model DPO may go (small: far)."),
+    nll: Optional[float] = typer.Option(None, "--nll", callback=number(0),
+                                        help="Weight of the chosen replies' negative log-likelihood added to the "
+                                             "loss; 0: plain DPO (default: the preset's)."),
     force: bool = typer.Option(False, "--force", help="Overwrite a model already there."),
 ) -> None:
     """DPO, the critics heard without a critic: the SFT model answers training prompts, the rubric ranks its
@@ -282,8 +285,10 @@ def dpo(
         from ..assistant.stages import dpo as tuning
 
         found = s.pairs()
-        tuned, history = tuning.dpo(s.loaded.network, s.loaded.tokenizer, found.pairs, s.plan, beta, s.ticker("dpo"))
-        s.save(tuned, beta=beta)
+        weight = s.preset.dpo_nll if nll is None else nll
+        tuned, history = tuning.dpo(s.loaded.network, s.loaded.tokenizer, found.pairs, s.plan, beta, nll=weight,
+                                    progress=s.ticker("dpo"))
+        s.save(tuned, beta=beta, nll=weight)
         implicit = tuning.implicit_reward_accuracy(tuned, s.loaded.network, s.loaded.tokenizer, found.pairs)
         console.print(f"DPO: {len(found.pairs)} pairs from {found.prompts} training prompts ({found.ties} tied, "
                       f"dropped); loss {history['losses'][0]:.3f} (step 1) -> {history['losses'][-1]:.3f} "

@@ -170,6 +170,23 @@ def test_dpo_starts_at_log_2_and_a_few_steps_raise_the_chosen_reply(prompts, sma
         dpo.dpo(sft, small_bpe, [], nanogpt_plan(steps=1, warmup=0))
 
 
+def test_dpo_with_nll_starts_at_log_2_plus_the_chosen_replies_nll_and_holds_them_up(prompts, small_bpe):
+    """nll adds the chosen replies' per-token NLL to the loss: at step 0, log 2 plus that NLL; trained the
+    same way, the chosen replies end more likely than without it (plain DPO may lower them too)."""
+    sft = tiny(small_bpe)
+    pairs = hand_pairs(prompts)
+    chosen, _ = preference.pair_data(pairs, small_bpe, 96)
+    nll = -float(dpo.all_reply_logprobs(sft, chosen)[0]) / int((chosen.targets[0] >= 0).sum())
+    plan = nanogpt_plan(steps=8, batch_size=3, lr=1e-2, warmup=1, min_lr=1e-3)
+    _, history = dpo.dpo(sft, small_bpe, pairs[:1], plan, beta=0.5, nll=1.0)  # one pair: every batch is that pair
+    assert history["losses"][0] == pytest.approx(math.log(2) + nll, rel=1e-4)
+    held, _ = dpo.dpo(sft, small_bpe, pairs, plan, beta=0.5, nll=1.0)
+    plain, _ = dpo.dpo(sft, small_bpe, pairs, plan, beta=0.5)
+    assert float(dpo.all_reply_logprobs(held, chosen).sum()) > float(dpo.all_reply_logprobs(plain, chosen).sum())
+    with pytest.raises(OmakaseError, match="nll"):
+        dpo.dpo(sft, small_bpe, pairs, plan, nll=-1.0)
+
+
 def test_reply_logprobs_sum_only_the_replys_tokens(prompts, small_bpe):
     m = tiny(small_bpe)
     b = first(prompts[False], "bill")

@@ -333,6 +333,10 @@ def _critics(r: dict, report: Report) -> None:
                f"A written rubric plays the critics ({_rubric_points()}). The SFT model answered {pairs['prompts']:,} training prompts "
                f"{pairs['replies'] // max(1, pairs['prompts'])} times each; {pairs['pairs']:,} prompts gave a pair "
                f"(best against worst), {pairs['ties']:,} tied. " + _held_out_pairs(pairs), "")
+    if d.get("nll"):  # builds before it was recorded ran plain DPO
+        report.add(f"DPO's loss adds the chosen replies' negative log-likelihood per token, at weight {d['nll']:g} "
+                   "(Pang et al. 2024): plain DPO can widen the margin by making the chosen reply less likely too, "
+                   "so long as the rejected one falls faster.", "")
     report.table(["measure", "value"],
                  [["reward model: held-out pairs ranked right", rate(rm["accuracy"])],
                   ["baseline: the shorter answer is the better one", rate(rm["shorter"])],

@@ -52,7 +52,7 @@ class Setup:
     preset: object  # build.Preset
     preset_name: str
     seed: int
-    held_out: list  # held-out fact questions (already capped to the preset's max_questions)
+    held_out: list  # held-out fact questions (already capped to the preset's max_facts)
     seen: dict  # fact id -> how many training documents state it
     search: Callable  # the search tool over the build's library
     tune: Callable  # tune(stage, bills=None, extra=(), search=None) -> (model, info): a variant of SFT from base
@@ -250,10 +250,11 @@ def preference_experiment(s: Setup) -> dict:
     def prompts(held_out: bool, n: int):
         return preference.preference_prompts(s.world, s.seed, held_out, n, pairs_of, s.bpe, block)
 
+    held_per_kind = s.preset.held_per_kind or per_kind
     train_prompts = prompts(False, per_kind)
     # held-out pairs come from held-out prompts, more of them: about 4 in 10 prompts give a pair (the rest tie)
-    held_pool = prompts(True, max(per_kind, s.preset.held_pairs_per_kind))
-    held_prompts = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:per_kind]]
+    held_pool = prompts(True, max(held_per_kind, s.preset.held_pairs_per_kind))
+    held_prompts = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:held_per_kind]]
     tools = {"calc": calculator_tool}
     found = preference.sample_pairs(s.sft, s.bpe, train_prompts, seed=s.seed, tools=tools)
     held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools)
@@ -261,7 +262,7 @@ def preference_experiment(s: Setup) -> dict:
     rm = reward_model(s.sft)
     trained = train_reward_model(rm, s.bpe, train, replace(s.preset.reward, seed=s.seed),
                                  progress=lambda d, t: s.tick("reward model", d, t))
-    tuned, history = dpo.dpo(s.sft, s.bpe, train, replace(s.preset.dpo, seed=s.seed),
+    tuned, history = dpo.dpo(s.sft, s.bpe, train, replace(s.preset.dpo, seed=s.seed), nll=s.preset.dpo_nll,
                              progress=lambda d, t: s.tick("dpo", d, t))
     s.keep("dpo", tuned)
     proxy = reward_function(rm, s.bpe)
@@ -277,7 +278,7 @@ def preference_experiment(s: Setup) -> dict:
             "reward_model": {"accuracy": pair_accuracy(rm, s.bpe, held), "shorter": preference.shorter_is_chosen(held),
                              "losses": trained["losses"]},
             "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools, sft_replies=sft_replies),
-                    "implicit": dpo.implicit_reward_accuracy(tuned, s.sft, s.bpe, held),
+                    "implicit": dpo.implicit_reward_accuracy(tuned, s.sft, s.bpe, held), "nll": s.preset.dpo_nll,
                     "losses": history["losses"]},
             "best_of_n": best_of_n(s.sft, s.bpe, held_prompts, proxy, ns=(1, 2, 4, 8), seed=s.seed, tools=tools),
             "chase": {"summary": rl.summary(chase), "kl_coefficient": s.preset.practice_kl,
