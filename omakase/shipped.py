@@ -35,7 +35,7 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "7d95660f1e28da0d14aa4462cd6f8540dc78e1960b1287f08bb46b999475be91",
+                            "3d6c8f06952507034be2504a746c2d1d4b9e9c49838950546e68ebac355f4ead",
                             "2026-12-07", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "2f228e5b778b8ed37166d8a08fa59e49d51c27aa75aa63083d2fcac0c6c38ee4",

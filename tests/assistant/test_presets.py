@@ -17,3 +17,9 @@ def test_every_preset_mid_trains_and_the_generated_data_grows_with_the_model():
 
 def test_the_laptop_run_measures_about_200_questions_a_set():
     assert PRESETS["cpu"].max_questions == 200 and PRESETS["quick"].max_questions < 200
+
+
+def test_the_laptop_run_measures_every_held_out_fact_and_trains_its_critics_on_more_prompts_than_it_measures():
+    cpu = PRESETS["cpu"]
+    assert cpu.max_facts is None  # knowledge by exposure splits the facts four ways: each bucket needs them all
+    assert cpu.per_kind > cpu.held_per_kind  # the reward model learns from hundreds of pairs

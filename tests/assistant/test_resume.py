@@ -26,7 +26,7 @@ TINY = replace(building.PRESETS["quick"], n_layer=1, n_embd=32, n_head=2,
                practice=nanogpt_plan(steps=2, batch_size=2, lr=3e-5, min_lr=3e-6, warmup=1, weight_decay=0.0),
                reward=nanogpt_plan(steps=2, batch_size=4, lr=1e-3, min_lr=1e-4, warmup=1),
                dpo=nanogpt_plan(steps=2, batch_size=4, lr=1e-4, min_lr=1e-5, warmup=1, weight_decay=0.0),
-               probe_samples=1, max_questions=6, bills=20, per_kind=3, held_pairs_per_kind=4, order_slips=20,
+               probe_samples=1, max_questions=6, max_facts=6, bills=20, per_kind=3, held_pairs_per_kind=4, order_slips=20,
                midtrain_per_skill=20)
 
 

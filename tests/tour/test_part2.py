@@ -325,3 +325,24 @@ def test_practice_says_which_way_of_working_the_model_moved_to(measured):
     assert f"{share:.0%} of its training words counted at once, the rest spelled out" in said
     quarter = measured[14] | {"spelled": spelled | {"taught_direct": 0.25}}
     assert "25% of its training words" in " ".join(texts(chapters.tell(14, quarter, story.Catalogue("en"))))
+
+
+def test_the_best_of_n_answer_teaches_what_the_rubric_did():
+    """The predict-then-see answer follows the rubric's intervals: flat (the critic is only partly right), up
+    (a critic good enough that its favourite is better: no over-optimization yet) or down (over-optimization)."""
+    from omakase.tour.chapters import ch14_practice
+
+    t = story.Catalogue("en")
+
+    def answer(low: float, high: float) -> str:
+        def picked(n, reward, share, lo, hi):
+            return {"n": n, "reward": reward, "rubric": {"share": share, "low": lo, "high": hi, "n": 800},
+                    "answers": {"share": 0.4, "low": 0.37, "high": 0.43, "n": 800}}
+        d = {"run": {"origin": "shipped", "preset": "cpu", "date": "2026-12-07"},
+             "reward_model": {"share": 0.73, "low": 0.68, "high": 0.78, "n": 349},
+             "best_of_n": [picked(1, 0.2, 0.63, 0.61, 0.65), picked(8, 3.3, (low + high) / 2, low, high)]}
+        return ch14_practice.question(d, t)[1]
+
+    assert t("q14.lesson.same") in answer(0.62, 0.66)
+    assert t("q14.lesson.up") in answer(0.66, 0.70) and t("q14.lesson.same") not in answer(0.66, 0.70)
+    assert t("q14.lesson.down") in answer(0.50, 0.55)

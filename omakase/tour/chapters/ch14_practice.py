@@ -47,8 +47,7 @@ def tell(d: dict, t: Catalogue) -> list:
                           first=f"{d['reward']['first']:.3f}", last=f"{d['reward']['last']:.3f}", run=run))]
         if d.get("spelled"):
             sp = d["spelled"]
-            way = ("same" if overlap(sp["before"], sp["after"]) else
-                   "more" if sp["after"]["share"] > sp["before"]["share"] else "less")
+            way = {"same": "same", "up": "more", "down": "less"}[_moved(sp["before"], sp["after"])]
             # reports from before the share was recorded were all made with half of the words answered at once
             blocks.append(Para(t("ch14.chose", direct=share(sp.get("taught_direct", 0.5)), before=rate(sp["before"]),
                                  after=rate(sp["after"]), run=run, verdict=t(f"ch14.chose.{way}"))))
@@ -83,15 +82,22 @@ def tell(d: dict, t: Catalogue) -> list:
 
 
 def question(d: dict, t) -> tuple[str, str]:
-    """The critic ranks only part of the pairs right: the reader can predict that picking the critic's favourite
-    of more answers raises the critic's score faster than the rubric it was trained to imitate."""
+    """The critic ranks only part of the pairs right: the reader predicts what picking the critic's favourite of
+    more answers does to the rubric it was trained to imitate; the answer says what this run measured and what
+    that teaches (a flat rubric, a rising one, a falling one)."""
     first, last = d["best_of_n"][0], d["best_of_n"][-1]
     shares = [b["rubric"]["share"] for b in d["best_of_n"]]
+    moved = _moved(first["rubric"], last["rubric"])
     return (t("q14.ask", n=last["n"], r1=f"{first['reward']:.2f}", rn=f"{last['reward']:.2f}",
               rm=rate(d["reward_model"]), run=tag(d["run"], t)),
             t("q14.answer", n=last["n"], s1=rate(first["rubric"]), sn=rate(last["rubric"]),
               lo=share(min(shares)), hi=share(max(shares)), run=tag(d["run"], t),
-              verdict=t("q14.same") if overlap(first["rubric"], last["rubric"]) else t("q14.moved")))
+              verdict=t(f"q14.{moved}"), lesson=t(f"q14.lesson.{moved}")))
+
+
+def _moved(before: dict, after: dict) -> str:
+    """Which way a rate moved, as its intervals tell: "same" (they overlap), "up" or "down"."""
+    return "same" if overlap(before, after) else "up" if after["share"] > before["share"] else "down"
 
 
 def proxy(d: dict, w):
