@@ -192,21 +192,26 @@ def recall(build: str) -> None:
           sum(len(v) for v in found.values()), {k: f"{sum(v)}/{len(v)}" for k, v in found.items()})
 
 
-def critic(build: str, per_kind: int, steps: int) -> None:
-    """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind, and of the first
-    half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them."""
+def sft_and_prompts(build: str):
+    """BUILD/sft and its tokenizer, the preference prompts on either side of the split as the build draws them
+    (prompts(held_out, per_kind)), and the held-out pool its held-out pairs and prompts come from."""
     sft_model = load(f"{build}/sft", kind="bpe")
     network, bpe, world, preset = sft_model.network, sft_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
     pairs_of = smalltalk.pairs() if smalltalk.available() else []
-    block, tools = network.config.block_size, {"calc": calculator_tool}
 
     def prompts(held_out: bool, n: int):
-        return preference.preference_prompts(world, 0, held_out, n, pairs_of, bpe, block)
+        return preference.preference_prompts(world, 0, held_out, n, pairs_of, bpe, network.config.block_size)
 
-    held_pool = prompts(True, max(preset.held_per_kind, preset.held_pairs_per_kind))
+    return network, bpe, prompts, prompts(True, max(preset.held_per_kind, preset.held_pairs_per_kind))
+
+
+def critic(build: str, per_kind: int, steps: int) -> None:
+    """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind, and of the first
+    half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them."""
+    network, bpe, prompts, held_pool = sft_and_prompts(build)
+    tools = {"calc": calculator_tool}
     held = preference.sample_pairs(network, bpe, held_pool, seed=1, tools=tools).pairs
-    train_prompts = prompts(False, per_kind)
-    found = preference.sample_pairs(network, bpe, train_prompts, seed=0, tools=tools).pairs
+    found = preference.sample_pairs(network, bpe, prompts(False, per_kind), seed=0, tools=tools).pairs
     by_kind: dict[str, list] = {}
     for pair in found:
         by_kind.setdefault(pair.prompt.kind, []).append(pair)
@@ -214,27 +219,20 @@ def critic(build: str, per_kind: int, steps: int) -> None:
     print(f"held-out pairs {len(held)}; shorter is better {preference.shorter_is_chosen(held)}")
     for name, train in ((f"half of {per_kind} a kind", half), (f"{per_kind} a kind", found)):
         rm = reward_model(network)
-        train_reward_model(rm, bpe, train, replace(preset.reward, steps=steps, seed=0))
+        train_reward_model(rm, bpe, train, replace(PRESETS["cpu"].reward, steps=steps, seed=0))
         print(f"{name}: {len(train)} training pairs, reward model right on {pair_accuracy(rm, bpe, held)}")
 
 
 def dpo_pilot(build: str, nll: float, per_kind: int) -> None:
     """DPO from BUILD/sft on the pairs of `per_kind` training prompts of each kind, at nll 0 and `nll`: the win
     rate over SFT on the build's held-out prompts, and what each criterion of the rubric does."""
-    sft_model = load(f"{build}/sft", kind="bpe")
-    network, bpe, world, preset = sft_model.network, sft_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
-    pairs_of = smalltalk.pairs() if smalltalk.available() else []
-    block, tools = network.config.block_size, {"calc": calculator_tool}
-
-    def prompts(held_out: bool, n: int):
-        return preference.preference_prompts(world, 0, held_out, n, pairs_of, bpe, block)
-
-    held_pool = prompts(True, max(preset.held_per_kind, preset.held_pairs_per_kind))
-    held = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:preset.held_per_kind]]
+    network, bpe, prompts, held_pool = sft_and_prompts(build)
+    tools, each = {"calc": calculator_tool}, PRESETS["cpu"].held_per_kind
+    held = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:each]]
     train = preference.sample_pairs(network, bpe, prompts(False, per_kind), seed=0, tools=tools).pairs
     sft_replies = dpo.greedy_replies(network, bpe, held, tools=tools)
     for weight in (0.0, nll):
-        tuned, _ = dpo.dpo(network, bpe, train, replace(preset.dpo, seed=0), nll=weight)
+        tuned, _ = dpo.dpo(network, bpe, train, replace(PRESETS["cpu"].dpo, seed=0), nll=weight)
         won = dpo.win_rate(tuned, network, bpe, held, tools=tools, sft_replies=sft_replies)
         print(f"nll {weight:g}: {len(train)} pairs, win rate {won['win_rate']} ({won['wins']} won, {won['losses']} "
               f"lost, {won['ties']} tied); criteria, SFT → DPO:",
