@@ -45,6 +45,7 @@ from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
 from omakase.assistant.stages import dpo, preference, rl
 from omakase.assistant.stages.reward_model import pair_accuracy, reward_model, train_reward_model
+from omakase.assistant.stages.stage_folders import training_pairs
 from omakase.assistant.stages.midtrain import midtrain
 from omakase.assistant.stages.sft import finetune
 from omakase.model.load import load
@@ -192,26 +193,23 @@ def recall(build: str) -> None:
           sum(len(v) for v in found.values()), {k: f"{sum(v)}/{len(v)}" for k, v in found.items()})
 
 
-def sft_and_prompts(build: str):
-    """BUILD/sft and its tokenizer, the preference prompts on either side of the split as the build draws them
-    (prompts(held_out, per_kind)), and the held-out pool its held-out pairs and prompts come from."""
+def sft_and_held_prompts(build: str):
+    """BUILD/sft, its tokenizer and world, and the held-out prompts its held-out pairs and prompts come from,
+    drawn as the build draws them."""
     sft_model = load(f"{build}/sft", kind="bpe")
     network, bpe, world, preset = sft_model.network, sft_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
-    pairs_of = smalltalk.pairs() if smalltalk.available() else []
-
-    def prompts(held_out: bool, n: int):
-        return preference.preference_prompts(world, 0, held_out, n, pairs_of, bpe, network.config.block_size)
-
-    return network, bpe, prompts, prompts(True, max(preset.held_per_kind, preset.held_pairs_per_kind))
+    held_pool = preference.preference_prompts(world, 0, True, max(preset.held_per_kind, preset.held_pairs_per_kind),
+                                              smalltalk.pairs() if smalltalk.available() else [], bpe,
+                                              network.config.block_size)
+    return network, bpe, world, held_pool
 
 
 def critic(build: str, per_kind: int, steps: int) -> None:
     """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind, and of the first
     half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them."""
-    network, bpe, prompts, held_pool = sft_and_prompts(build)
-    tools = {"calc": calculator_tool}
-    held = preference.sample_pairs(network, bpe, held_pool, seed=1, tools=tools).pairs
-    found = preference.sample_pairs(network, bpe, prompts(False, per_kind), seed=0, tools=tools).pairs
+    network, bpe, world, held_pool = sft_and_held_prompts(build)
+    held = preference.sample_pairs(network, bpe, held_pool, seed=1, tools={"calc": calculator_tool}).pairs
+    found = training_pairs(network, bpe, world, 0, per_kind).pairs
     by_kind: dict[str, list] = {}
     for pair in found:
         by_kind.setdefault(pair.prompt.kind, []).append(pair)
@@ -226,10 +224,10 @@ def critic(build: str, per_kind: int, steps: int) -> None:
 def dpo_pilot(build: str, nll: float, per_kind: int) -> None:
     """DPO from BUILD/sft on the pairs of `per_kind` training prompts of each kind, at nll 0 and `nll`: the win
     rate over SFT on the build's held-out prompts, and what each criterion of the rubric does."""
-    network, bpe, prompts, held_pool = sft_and_prompts(build)
-    tools, each = {"calc": calculator_tool}, PRESETS["cpu"].held_per_kind
-    held = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:each]]
-    train = preference.sample_pairs(network, bpe, prompts(False, per_kind), seed=0, tools=tools).pairs
+    network, bpe, world, held_pool = sft_and_held_prompts(build)
+    tools = {"calc": calculator_tool}
+    held = preference.first_of_each_kind(held_pool, PRESETS["cpu"].held_per_kind)
+    train = training_pairs(network, bpe, world, 0, per_kind).pairs
     sft_replies = dpo.greedy_replies(network, bpe, held, tools=tools)
     for weight in (0.0, nll):
         tuned, _ = dpo.dpo(network, bpe, train, replace(PRESETS["cpu"].dpo, seed=0), nll=weight)

@@ -91,6 +91,10 @@ def test_prompts_cover_four_kinds_and_the_sides_do_not_share_a_prompt(prompts, s
     assert all(len(chat_format.render(preference.conversation(p.text, p.reference), small_bpe).ids) <= 60 for p in short)
     with pytest.raises(OmakaseError, match="per_kind"):
         preference.preference_prompts(small_world, 0, per_kind=0)
+    two = preference.first_of_each_kind(every, 2)  # the build's held-out prompts: fewer, drawn from its pool
+    present = [k for k in preference.KINDS if any(p.kind == k for p in every)]  # no small talk was given here
+    assert [p.kind for p in two] == [k for k in present for _ in range(2)]
+    assert all(p in every and [q for q in every if q.kind == p.kind].index(p) < 2 for p in two)
 
 
 def test_sample_pairs_keeps_only_answers_that_score_differently(prompts, small_bpe, monkeypatch):

@@ -254,7 +254,7 @@ def preference_experiment(s: Setup) -> dict:
     train_prompts = prompts(False, per_kind)
     # held-out pairs come from held-out prompts, more of them: about 4 in 10 prompts give a pair (the rest tie)
     held_pool = prompts(True, max(held_per_kind, s.preset.held_pairs_per_kind))
-    held_prompts = [p for kind in preference.KINDS for p in [q for q in held_pool if q.kind == kind][:held_per_kind]]
+    held_prompts = preference.first_of_each_kind(held_pool, held_per_kind)
     tools = {"calc": calculator_tool}
     found = preference.sample_pairs(s.sft, s.bpe, train_prompts, seed=s.seed, tools=tools)
     held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools)

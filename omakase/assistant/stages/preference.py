@@ -261,6 +261,11 @@ def guest_text(content: str) -> str:
     return CALL.sub("", content)
 
 
+def first_of_each_kind(prompts: list[Prompt], n: int) -> list[Prompt]:
+    """The first n prompts of each kind, kind after kind (KINDS' order): a smaller set drawn from a larger one."""
+    return [p for kind in KINDS for p in [q for q in prompts if q.kind == kind][:n]]
+
+
 def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperature: float = 1.0, seed: int = 0,
                  max_new: int = 48, top_k: int = 0, tools=None) -> Pairs:
     """The SFT model answers each prompt `samples` times; its best- and worst-scored answers make a pair.

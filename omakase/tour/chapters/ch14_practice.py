@@ -47,10 +47,9 @@ def tell(d: dict, t: Catalogue) -> list:
                           first=f"{d['reward']['first']:.3f}", last=f"{d['reward']['last']:.3f}", run=run))]
         if d.get("spelled"):
             sp = d["spelled"]
-            way = {"same": "same", "up": "more", "down": "less"}[_moved(sp["before"], sp["after"])]
             # reports from before the share was recorded were all made with half of the words answered at once
             blocks.append(Para(t("ch14.chose", direct=share(sp.get("taught_direct", 0.5)), before=rate(sp["before"]),
-                                 after=rate(sp["after"]), run=run, verdict=t(f"ch14.chose.{way}"))))
+                                 after=rate(sp["after"]), run=run, verdict=t(f"ch14.chose.{_moved(sp['before'], sp['after'])}"))))
     if d["reward_model"]:
         blocks.append(Para(t("ch14.critics", pairs=f"{d['pairs'].get('held_out', 0):,}", rm=rate(d["reward_model"]),
                              shorter=rate(d["shorter"]), implicit=rate(d["implicit"]), run=run,
