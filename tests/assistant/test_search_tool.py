@@ -25,10 +25,24 @@ def test_search_finds_the_sentence_that_states_the_fact():
 
 
 def test_a_final_s_is_cut_so_come_finds_comes():
-    assert search.words("Where do the eel skewers come from?") == ["do", "eel", "skewer", "come"]
-    assert search.words("The eel skewers comes from Saltmarsh. Glass") == ["eel", "skewer", "come", "saltmarsh", "glass"]
+    assert search.words("Where do the eel skewers come from?") == ["do", "eel", "skewer", "come", "from"]
+    assert search.words("The eel skewers comes from Saltmarsh. Glass") == ["eel", "skewer", "come", "from", "saltmarsh",
+                                                                          "glass"]
     documents = ["The eel skewers are $12.", "The eel skewers comes from Saltmarsh."]
     assert search.search_tool(documents, k=1)("Where do the eel skewers come from?") == documents[1]
+
+
+def test_ed_and_ing_are_cut_so_first_cooked_finds_how_they_cook():
+    assert search.words("Where was it first cooked? Cooking") == ["first", "cook", "cook"]
+    documents = ["The eel skewers are $12.", "The eel skewers are how they cook in Saltmarsh."]
+    assert search.search_tool(documents, k=1)("Where were the eel skewers first cooked?") == documents[1]
+
+
+def test_a_preposition_says_which_fact_is_asked():
+    documents = ["The eel bowl is $14.", "The eel bowl has leek, kelp and lime in it.", "The eel bowl is cooked by Mei."]
+    find = search.search_tool(documents, k=1)
+    assert find("What is in the eel bowl?") == documents[1]  # "in" is not a stopword
+    assert find("Who is the eel bowl cooked by?") == documents[2]
 
 
 def test_a_sentence_in_the_same_words_as_a_better_one_is_not_returned_again():

@@ -107,15 +107,18 @@ PRESETS = {
                   nanogpt_plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4),
                   max_questions=200, order_slips=3000,  # ~200 questions a set: the intervals need no more
                   spelling_lists=600,  # 9,000 spellings: most pieces of the training words spelled many times
-                  # training prompts: about 4 in 10 give a pair; the reward model ranked 69% of held-out pairs right
-                  # from 321 pairs, 77% from 644 (a pilot on the ac4b703 cpu run); held-out prompts stay 200 a kind
-                  per_kind=400, held_per_kind=200,
+                  # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
+                  # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
+                  # pilot on that run); held-out prompts stay 200 a kind
+                  per_kind=600, held_per_kind=200,
+                  reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
                   midtrain=nanogpt_plan(steps=1000, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=250,
                                         eval_batches=4)),
     "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
                   nanogpt_plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
                   nanogpt_plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4),
                   order_slips=30000, spelling_lists=6000, per_kind=600, midtrain_per_skill=20000,
+                  reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
                   midtrain=nanogpt_plan(steps=1500, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
                                         eval_batches=4)),
 }
