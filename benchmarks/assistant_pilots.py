@@ -11,6 +11,9 @@
         BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
     python benchmarks/assistant_pilots.py cards BUILD
         sft-cards made again from BUILD/mid as the build makes it: invented dishes read from their card
+    python benchmarks/assistant_pilots.py tools BUILD
+        sft-tools made again from BUILD/mid as the build now makes it: held-out facts with the search, by how often
+        they were read, and where the misses go (no search, the answer not in the result, or not copied from it)
     python benchmarks/assistant_pilots.py recall BUILD
         the search tool alone: held-out fact questions whose answer is in the result, by attribute
     python benchmarks/assistant_pilots.py critic BUILD --per-kind 400 --steps 150
@@ -35,11 +38,13 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from omakase.assistant.data import labelers, smalltalk
+from omakase.assistant.data import labelers, pipeline, smalltalk
+from omakase.assistant.data.bills import is_right_total
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
-from omakase.assistant.measure.build import PRESETS, sft_stage
-from omakase.assistant.measure.experiments import choose_conversations, sft_card_conversations, triples
+from omakase.assistant.measure.build import PRESETS, corpus, sft_stage
+from omakase.assistant.measure.experiments import (choose_conversations, sft_card_conversations, sft_tools_conversations,
+                                                   triples)
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
@@ -182,6 +187,33 @@ def cards(build: str) -> None:
     print(f"sft-cards ({conversations['counts']}) from {build}/mid:", reading(model, bpe, world, n=200))
 
 
+def tools(build: str) -> None:
+    """sft-tools made again from BUILD/mid (experiments.sft_tools_conversations): held-out facts with the search."""
+    mid_model = load(f"{build}/mid", kind="bpe")
+    bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")), max_chars=preset.search_chars)
+    sets = thinking.experiments(world, bpe, preset.block_size, 0)
+    extra = sft_tools_conversations(world, 0, library, sets["letters"]["sft"]["calculator"], preset)
+    model, info = sft_stage(mid_model.network, bpe, world, preset, 0, search=library, extra=extra, stage="sft-tools")
+    held = labelers.fact_questions(world, 0).held_out
+    said = evaluate.ask(model, bpe, [q.text for q in held], tools={"calc": calculator_tool, "search": library})
+    seen = pipeline.fact_mentions(corpus(preset, 0, say=lambda *_: None)["pipeline"].train)  # as the build counts
+    misses: dict[str, int] = {}
+    for q, a in zip(held, said):
+        if labelers.is_correct(q, a.reply):
+            continue
+        searches = [c for c in a.calls if c.tool == "search"]
+        why = ("no search" if not searches else "the answer not in the result" if not states(q.answer, searches[0].result)
+               else "not copied from the result")
+        misses[why] = misses.get(why, 0) + 1
+    by_seen = evaluate.knowledge(held, said, seen)["by_seen"]
+    bills = evaluate.evenly(sets["bills"]["held_out"], preset.max_questions)
+    billed = evaluate.ask(model, bpe, [b.text for b in bills], tools={"calc": calculator_tool, "search": library})
+    print(f"sft-tools ({info['counts']}) from {build}/mid, facts with the search:",
+          by_seen, "misses:", misses, "bills with the calculator:",
+          evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, billed)]))
+
+
 def recall(build: str) -> None:
     """The search tool alone: on the 200 held-out fact questions, is the answer in the result? By attribute."""
     library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
@@ -258,7 +290,7 @@ def sft_rate(build: str, lr: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall",
+    parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
                                           "critic", "dpo"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("--steps", type=int, default=None)
@@ -277,6 +309,8 @@ if __name__ == "__main__":
         choose(args.build, args.lr or 1e-4, args.steps or 60, 0.5 if args.share is None else args.share)
     elif args.pilot == "cards":
         cards(args.build)
+    elif args.pilot == "tools":
+        tools(args.build)
     elif args.pilot == "recall":
         recall(args.build)
     elif args.pilot == "sft-rate":

@@ -37,7 +37,7 @@ from ..skills import working_memory, thinking
 from ..data import smalltalk
 from ..data.bills import is_right_total
 from ..skills.calculator import calculator_tool
-from ..stages.midtrain import invented_card_conversations, library_search_conversations
+from ..stages.midtrain import invented_card_conversations, invented_search_conversations, library_search_conversations
 from ..stages.reward_model import best_of_n, pair_accuracy, reward_function, reward_model, train_reward_model
 
 
@@ -84,16 +84,32 @@ def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, 
 # (the same lever took invented dishes' cards from 77% to 92-95%: INVENTED_CARDS below). Measured in the 489375f
 # cpu run, it did not help: held-out facts seen once 46% with the search, as in the 124de87 run without it
 SEARCHED_FACTS = 400
+# searches about invented dishes, which only the result can answer: a taught fact's search can be answered from the
+# weights, and the 9aa73ea cpu run's sft-tools did so on 97 of the 255 held-out questions whose result stated the
+# answer ("The steamed plum prawn stew comes from Zennor Cove." -> "... comes from Aldermoor."). Pilots on that
+# run's mid (`tools`): held-out facts right with the search 48% -> 53% (400 of them), 60% (1,000), 61% (2,000)
+INVENTED_SEARCHES = 1000
+
+
+def sft_tools_conversations(world, seed: int, search, letters: list, preset) -> list[tuple[str, str, str]]:
+    """What sft-tools adds to SFT (as `triples`): letters counted with the calculator, SEARCHED_FACTS taught facts
+    in new words searched in the library, INVENTED_SEARCHES invented dishes searched among their sentences."""
+    searched = library_search_conversations(world, seed, search, SEARCHED_FACTS, random.Random(f"sft-tools|{seed}"))
+    # invented dishes after mid-training's and sft-cards' (sft_card_conversations)
+    drawn = 2 * preset.midtrain_per_skill + INVENTED_CARDS
+    dishes = working_memory.practice_dishes(world, drawn + INVENTED_SEARCHES, seed)[drawn:]
+    invented = invented_search_conversations(dishes, world, preset.search_chars, random.Random(f"sft-tools|{seed}|invented"))
+    return (triples("letters", letters) + triples("search in new words", searched)
+            + triples("search about invented dishes", invented))
 
 
 def tools_experiment(s: Setup, sets: dict) -> dict:
     """sft-tools against sft without tools: held-out bills (their prices shown, so the call copies them from
     the question), and held-out facts by how often they were seen. It is also taught to count letters with
-    the calculator's count(word, letter) (thinking.py's third letter style), and SEARCHED_FACTS more searches."""
-    searched = library_search_conversations(s.world, s.seed, s.search, SEARCHED_FACTS,
-                                            random.Random(f"sft-tools|{s.seed}"))
-    tuned, info = s.tune("sft-tools", search=s.search, extra=triples("letters", sets["letters"]["sft"]["calculator"])
-                         + triples("search in new words", searched))
+    the calculator's count(word, letter) (thinking.py's third letter style), and more searches
+    (sft_tools_conversations)."""
+    extra = sft_tools_conversations(s.world, s.seed, s.search, sets["letters"]["sft"]["calculator"], s.preset)
+    tuned, info = s.tune("sft-tools", search=s.search, extra=extra)
     s.keep("sft-tools", tuned)
     bills = s.cap(sets["bills"]["held_out"])
     asked = [b.text for b in bills]

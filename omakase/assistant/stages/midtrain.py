@@ -68,7 +68,7 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     carded, searched = (working_memory.practice_dishes(world, 2 * per_skill, seed)[i::2] for i in (0, 1))
     if library_search is not None:
         searched = searched[:per_skill // 2]
-    found = _search_conversations(searched, world, search_chars, r)
+    found = invented_search_conversations(searched, world, search_chars, r)
     if library_search is not None:
         found += library_search_conversations(world, seed, library_search, per_skill - len(found), r)
     skills = {"tools": bill_conversations(bills[:per_skill]),
@@ -101,7 +101,7 @@ def invented_card_conversations(dishes, world, bpe, block_size: int, r: random.R
     return out
 
 
-def _search_conversations(dishes, world, search_chars: int, r: random.Random) -> list[list[dict]]:
+def invented_search_conversations(dishes, world, search_chars: int, r: random.Random) -> list[list[dict]]:
     """A question about each dish, searched for among every dish's sentences; answered where the result
     states the answer (as the labelers do: tools.search_answer)."""
     if not dishes:
