@@ -35,7 +35,7 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "3d6c8f06952507034be2504a746c2d1d4b9e9c49838950546e68ebac355f4ead",
+                            "79eded3ebb841628701efc6a5cb5559d7b046ba79642c6442c1897a64aacf88d",
                             "2026-12-07", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "2f228e5b778b8ed37166d8a08fa59e49d51c27aa75aa63083d2fcac0c6c38ee4",

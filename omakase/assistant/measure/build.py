@@ -109,7 +109,8 @@ PRESETS = {
                   spelling_lists=600,  # 9,000 spellings: most pieces of the training words spelled many times
                   # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
                   # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
-                  # pilot on that run); held-out prompts stay 200 a kind
+                  # pilot on that run); the runs of 600 a kind: 69% (9aa73ea, 940 pairs), 74% (1bab550, 961 pairs).
+                  # Held-out prompts stay 200 a kind
                   per_kind=600, held_per_kind=200,
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
                   midtrain=nanogpt_plan(steps=1000, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=250,

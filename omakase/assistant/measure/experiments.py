@@ -85,7 +85,7 @@ def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, 
 # cpu run, it did not help: held-out facts seen once 46% with the search, as in the 124de87 run without it
 SEARCHED_FACTS = 400
 # searches about invented dishes, which only the result can answer: a taught fact's search can be answered from the
-# weights, and the 9aa73ea cpu run's sft-tools did so on 97 of the 255 held-out questions whose result stated the
+# weights, and the 9aa73ea cpu run's sft-tools did so on 98 of the 257 held-out questions whose result stated the
 # answer ("The steamed plum prawn stew comes from Zennor Cove." -> "... comes from Aldermoor."). Pilots on that
 # run's mid (`tools`): held-out facts right with the search 48% -> 53% (400 of them), 60% (1,000), 61% (2,000)
 INVENTED_SEARCHES = 1000
