@@ -100,6 +100,20 @@ def test_the_library_searches_sft_tools_adds_ask_only_taught_facts_and_read_the_
     assert {c[0]["content"] for c in asked} - {q.text for q in facts.train}  # new words, not only the taught ones
 
 
+def test_sft_tools_adds_searches_about_invented_dishes_that_mid_training_and_sft_cards_never_use(small_world, library):
+    from omakase.assistant.measure import experiments
+    from omakase.assistant.measure.build import PRESETS
+
+    preset = PRESETS["quick"]
+    added = experiments.sft_tools_conversations(small_world, 0, library, [], preset)
+    invented = [(user, reply) for kind, user, reply in added if kind == "search about invented dishes"]
+    assert len(invented) > experiments.INVENTED_SEARCHES // 2  # kept where the result states the answer
+    assert all(reply.startswith(tools.SEARCH) for _, reply in invented)
+    drawn = 2 * preset.midtrain_per_skill + experiments.INVENTED_CARDS  # mid-training's dishes, then sft-cards'
+    earlier = {d.name for d in working_memory.practice_dishes(small_world, drawn)}
+    assert not any(name in user for user, _ in invented for name in earlier)
+
+
 def test_the_tools_results_are_not_trained_and_midtraining_lowers_the_held_out_loss(data, small_world, small_bpe):
     call = next(c for c in data["train"] if c[1]["content"].startswith(tools.CALC))
     r = tools.render_with_tools(call, small_bpe)
