@@ -63,9 +63,9 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     out = capsys.readouterr().out
     assert "<|assistant|>" in out.replace("'", "")
     bill = "How much are 2 miso soups and 1 unagi bowl?"
-    for tools in ([], ["--no-tools"]):  # the tools model, with its calculator and search, or with none
-        assert main(["assistant", "chat", "--model", "b/sft-tools", "--prompt", bill, *tools]) == 0
+    assert main(["assistant", "chat", "--model", "b/sft-tools", "--prompt", bill]) == 0  # its calculator and search
     assert "no search tool" not in capsys.readouterr().out  # the build saved its library
+    assert main(["assistant", "chat", "--model", "b/sft-tools", "--prompt", bill, "--no-tools"]) == 0  # or none
     assert main(["assistant", "tokens", "How many r's are in strawberry?", "--model", "b", "--html", "t.html"]) == 0
     assert (in_tmp / "t.html").read_text().count("<span") >= 3
     one_line_error(capsys, ["assistant", "chat", "--model", "b/base", "--prompt", "word " * 200], "reads at most 96")

@@ -107,7 +107,7 @@ def test_sft_tools_adds_searches_about_invented_dishes_that_mid_training_and_sft
     preset = PRESETS["quick"]
     added = experiments.sft_tools_conversations(small_world, 0, library, [], preset)
     invented = [(user, reply) for kind, user, reply in added if kind == "search about invented dishes"]
-    assert len(invented) > experiments.INVENTED_SEARCHES // 2  # kept where the result states the answer
+    assert len(invented) > preset.invented_searches // 2  # kept where the result states the answer
     assert all(reply.startswith(tools.SEARCH) for _, reply in invented)
     drawn = 2 * preset.midtrain_per_skill + experiments.INVENTED_CARDS  # mid-training's dishes, then sft-cards'
     earlier = {d.name for d in working_memory.practice_dishes(small_world, drawn)}

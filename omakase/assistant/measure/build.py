@@ -82,6 +82,12 @@ class Preset:
     # DPO's loss adds the chosen replies' per-token NLL at this weight (dpo.py): plain DPO lost to SFT (win rate
     # 46%, answers 41% -> 27%), with it 54% and answers kept (a pilot on the ac4b703 cpu run: docs/assistant.md)
     dpo_nll: float = 1.0
+    # searches about invented dishes in sft-tools' set (experiments.sft_tools_conversations), which only the result
+    # can answer: a taught fact's search can be answered from the weights, and the 9aa73ea cpu run's sft-tools did so
+    # on 98 of the 257 held-out questions whose result stated the answer ("The steamed plum prawn stew comes from
+    # Zennor Cove." -> "... comes from Aldermoor."). Pilots on that run's mid (`tools`): held-out facts right with the
+    # search 48% -> 53% (400 of them), 60% (1,000), 61% (2,000)
+    invented_searches: int = 1000
     practice_kl: float = 0.0  # GRPO's KL coefficient to the SFT model (0: the KL is measured, not penalized)
     practice_task: str = "letters"  # experiments.PRACTICE_TASKS: where the start's pass@8 leaves GRPO something to learn
     split_digits: bool = False  # the tokenizer gives every digit a token of its own (bpe.SPLIT_DIGITS)
@@ -100,6 +106,7 @@ PRESETS = {
                     reward=nanogpt_plan(steps=20, batch_size=16, lr=1e-3, warmup=2, min_lr=1e-4),
                     dpo=nanogpt_plan(steps=20, batch_size=16, lr=1e-4, warmup=2, min_lr=1e-5, weight_decay=0.0), per_kind=10,
                     held_pairs_per_kind=10, order_slips=300, spelling_lists=30, midtrain_per_skill=300,
+                    invented_searches=100,  # its SFT set has 100 bills: 1,000 searches taught it to search for a bill
                     midtrain=nanogpt_plan(steps=60, batch_size=16, lr=1e-3, min_lr=1e-4, warmup=6, eval_every=30,
                                           eval_batches=2)),
     "cpu": Preset("default", True, 2048, 4, 160, 4, 128,

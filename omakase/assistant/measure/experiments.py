@@ -84,20 +84,16 @@ def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, 
 # (the same lever took invented dishes' cards from 77% to 92-95%: INVENTED_CARDS below). Measured in the 489375f
 # cpu run, it did not help: held-out facts seen once 46% with the search, as in the 124de87 run without it
 SEARCHED_FACTS = 400
-# searches about invented dishes, which only the result can answer: a taught fact's search can be answered from the
-# weights, and the 9aa73ea cpu run's sft-tools did so on 98 of the 257 held-out questions whose result stated the
-# answer ("The steamed plum prawn stew comes from Zennor Cove." -> "... comes from Aldermoor."). Pilots on that
-# run's mid (`tools`): held-out facts right with the search 48% -> 53% (400 of them), 60% (1,000), 61% (2,000)
-INVENTED_SEARCHES = 1000
 
 
 def sft_tools_conversations(world, seed: int, search, letters: list, preset) -> list[tuple[str, str, str]]:
     """What sft-tools adds to SFT (as `triples`): letters counted with the calculator, SEARCHED_FACTS taught facts
-    in new words searched in the library, INVENTED_SEARCHES invented dishes searched among their sentences."""
+    in new words searched in the library, the preset's `invented_searches` invented dishes searched among their
+    sentences (which only the result can answer)."""
     searched = library_search_conversations(world, seed, search, SEARCHED_FACTS, random.Random(f"sft-tools|{seed}"))
     # invented dishes after mid-training's and sft-cards' (sft_card_conversations)
     drawn = 2 * preset.midtrain_per_skill + INVENTED_CARDS
-    dishes = working_memory.practice_dishes(world, drawn + INVENTED_SEARCHES, seed)[drawn:]
+    dishes = working_memory.practice_dishes(world, drawn + preset.invented_searches, seed)[drawn:]
     invented = invented_search_conversations(dishes, world, preset.search_chars, random.Random(f"sft-tools|{seed}|invented"))
     return (triples("letters", letters) + triples("search in new words", searched)
             + triples("search about invented dishes", invented))
