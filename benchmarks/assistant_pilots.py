@@ -14,6 +14,8 @@
     python benchmarks/assistant_pilots.py tools BUILD
         sft-tools made again from BUILD/mid as the build now makes it: held-out facts with the search, by how often
         they were read, and where the misses go (no search, the answer not in the result, or not copied from it)
+    python benchmarks/assistant_pilots.py spelling BUILD
+        BUILD/sft-work asked the held-out letter questions: is the word spelled right, and is the count right?
     python benchmarks/assistant_pilots.py recall BUILD
         the search tool alone: held-out fact questions whose answer is in the result, by attribute
     python benchmarks/assistant_pilots.py critic BUILD --per-kind 400 --steps 150
@@ -214,6 +216,23 @@ def tools(build: str) -> None:
           evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, billed)]))
 
 
+def spelling(build: str) -> None:
+    """BUILD/sft-work on the held-out letter questions (as the build asks them): spelled exactly ("s t r=1 ..."),
+    the letters right but the running count wrong, or the letters wrong; right or wrong count in each."""
+    model = load(f"{build}/sft-work", kind="bpe")
+    held = evaluate.evenly(thinking.experiments(make_world(0, "default"), model.tokenizer, PRESETS["cpu"].block_size, 0)
+                           ["letters"]["held_out"], PRESETS["cpu"].max_questions)
+    said = thinking.replies(model.network, model.tokenizer, [q.text for q in held])
+    found: dict[str, list[bool]] = {}
+    for q, reply in zip(held, said):
+        letters = re.sub(r"=\d+", "", reply)
+        how = ("spelled exactly" if thinking.spelled(q) in reply else
+               "letters right, running count wrong" if " ".join(q.word) in letters else "letters wrong")
+        found.setdefault(how, []).append(thinking.letter_results([q], [reply])["all"].share == 1.0)
+    print(f"{build}/sft-work, {len(held)} held-out letter questions:",
+          {how: f"{len(v)} ({sum(v)} counted right)" for how, v in found.items()})
+
+
 def recall(build: str) -> None:
     """The search tool alone: on the 200 held-out fact questions, is the answer in the result? By attribute."""
     library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
@@ -291,7 +310,7 @@ def sft_rate(build: str, lr: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
-                                          "critic", "dpo"))
+                                          "spelling", "critic", "dpo"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
@@ -311,6 +330,8 @@ if __name__ == "__main__":
         cards(args.build)
     elif args.pilot == "tools":
         tools(args.build)
+    elif args.pilot == "spelling":
+        spelling(args.build)
     elif args.pilot == "recall":
         recall(args.build)
     elif args.pilot == "sft-rate":
