@@ -37,7 +37,8 @@ from ..skills import working_memory, thinking
 from ..data import smalltalk
 from ..data.bills import is_right_total
 from ..skills.calculator import calculator_tool
-from ..stages.midtrain import invented_card_conversations, invented_search_conversations, library_search_conversations
+from ..stages.midtrain import (invented_card_conversations, invented_dishes_drawn, invented_search_conversations,
+                               library_search_conversations)
 from ..stages.reward_model import best_of_n, pair_accuracy, reward_function, reward_model, train_reward_model
 
 
@@ -92,7 +93,7 @@ def sft_tools_conversations(world, seed: int, search, letters: list, preset) -> 
     sentences (which only the result can answer)."""
     searched = library_search_conversations(world, seed, search, SEARCHED_FACTS, random.Random(f"sft-tools|{seed}"))
     # invented dishes after mid-training's and sft-cards' (sft_card_conversations)
-    drawn = 2 * preset.midtrain_per_skill + INVENTED_CARDS
+    drawn = invented_dishes_drawn(preset.midtrain_per_skill) + INVENTED_CARDS
     dishes = working_memory.practice_dishes(world, drawn + preset.invented_searches, seed)[drawn:]
     invented = invented_search_conversations(dishes, world, preset.search_chars, random.Random(f"sft-tools|{seed}|invented"))
     return (triples("letters", letters) + triples("search in new words", searched)
@@ -133,8 +134,8 @@ def sft_card_conversations(world, bpe, block_size: int, seed: int, midtrain_per_
     """The card conversations sft-cards adds to SFT, working_memory.card_conversations' and INVENTED_CARDS more
     invented dishes' cards: {"train": conversations, "counts": {kind: conversations}}."""
     cards = working_memory.card_conversations(world, bpe, block_size, seed)
-    # invented dishes after the 2 x midtrain_per_skill that mid-training draws; none is one `reading` measures
-    drawn = 2 * midtrain_per_skill
+    # invented dishes after mid-training's; none is one `reading` measures
+    drawn = invented_dishes_drawn(midtrain_per_skill)
     dishes = working_memory.practice_dishes(world, drawn + INVENTED_CARDS, seed)[drawn:]
     practice = invented_card_conversations(dishes, world, bpe, block_size, random.Random(f"sft-cards|{seed}"))
     return {"train": cards["train"] + practice,

@@ -65,7 +65,8 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     bills = [b for b in drawn if thinking.length(bill_conversations([b])[0], bpe) <= block_size]
     if 2 * len(bills) < len(drawn):  # a small block: the bills asked with counts and prices only
         bills = [b for b in map(thinking.shortened, drawn) if thinking.length(bill_conversations([b])[0], bpe) <= block_size]
-    carded, searched = (working_memory.practice_dishes(world, 2 * per_skill, seed)[i::2] for i in (0, 1))
+    invented = working_memory.practice_dishes(world, invented_dishes_drawn(per_skill), seed)
+    carded, searched = invented[0::2], invented[1::2]
     if library_search is not None:
         searched = searched[:per_skill // 2]
     found = invented_search_conversations(searched, world, search_chars, r)
@@ -82,6 +83,12 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
     n_val = round(len(items) * VAL_SHARE)
     counts = {skill: sum(k == skill for k, _ in items) for skill in SKILLS}
     return {"train": [c for _, c in items[n_val:]], "val": [c for _, c in items[:n_val]], "counts": counts}
+
+
+def invented_dishes_drawn(per_skill: int) -> int:
+    """How many of working_memory.practice_dishes mid-training draws (half for cards, half for searches): SFT's
+    invented dishes are drawn after them, so none is one mid-training taught."""
+    return 2 * per_skill
 
 
 def invented_card_conversations(dishes, world, bpe, block_size: int, r: random.Random) -> list[list[dict]]:
