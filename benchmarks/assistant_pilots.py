@@ -11,9 +11,10 @@
         BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
     python benchmarks/assistant_pilots.py cards BUILD
         sft-cards made again from BUILD/mid as the build makes it: invented dishes read from their card
-    python benchmarks/assistant_pilots.py tools BUILD
-        sft-tools made again from BUILD/mid as the build now makes it: held-out facts with the search, by how often
-        they were read, and where the misses go (no search, the answer not in the result, or not copied from it)
+    python benchmarks/assistant_pilots.py tools BUILD [--invented 1000]
+        BUILD/sft-tools, and sft-tools made again from BUILD/mid as the build now makes it (with that many searches
+        about invented dishes): held-out facts with the search, by how often they were read, where the misses go
+        (no search, the answer not in the result, or not copied from it), and bills with the calculator
     python benchmarks/assistant_pilots.py spelling BUILD
         BUILD/sft-work asked the held-out letter questions: is the word spelled right, and is the count right?
     python benchmarks/assistant_pilots.py recall BUILD
@@ -189,31 +190,38 @@ def cards(build: str) -> None:
     print(f"sft-cards ({conversations['counts']}) from {build}/mid:", reading(model, bpe, world, n=200))
 
 
-def tools(build: str) -> None:
-    """sft-tools made again from BUILD/mid (experiments.sft_tools_conversations): held-out facts with the search."""
+def tools(build: str, invented: int | None) -> None:
+    """BUILD/sft-tools, and sft-tools made again from BUILD/mid (experiments.sft_tools_conversations, with `invented`
+    searches about invented dishes: None, the preset's): held-out facts with the search, where the misses go, bills."""
     mid_model = load(f"{build}/mid", kind="bpe")
     bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    if invented is not None:
+        preset = replace(preset, invented_searches=invented)
     library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")), max_chars=preset.search_chars)
+    kitchen = {"calc": calculator_tool, "search": library}
     sets = thinking.experiments(world, bpe, preset.block_size, 0)
-    extra = sft_tools_conversations(world, 0, library, sets["letters"]["sft"]["calculator"], preset)
-    model, info = sft_stage(mid_model.network, bpe, world, preset, 0, search=library, extra=extra, stage="sft-tools")
     held = labelers.fact_questions(world, 0).held_out
-    said = evaluate.ask(model, bpe, [q.text for q in held], tools={"calc": calculator_tool, "search": library})
-    seen = pipeline.fact_mentions(corpus(preset, 0, say=lambda *_: None)["pipeline"].train)  # as the build counts
-    misses: dict[str, int] = {}
-    for q, a in zip(held, said):
-        if labelers.is_correct(q, a.reply):
-            continue
-        searches = [c for c in a.calls if c.tool == "search"]
-        why = ("no search" if not searches else "the answer not in the result" if not states(q.answer, searches[0].result)
-               else "not copied from the result")
-        misses[why] = misses.get(why, 0) + 1
-    by_seen = evaluate.knowledge(held, said, seen)["by_seen"]
     bills = evaluate.evenly(sets["bills"]["held_out"], preset.max_questions)
-    billed = evaluate.ask(model, bpe, [b.text for b in bills], tools={"calc": calculator_tool, "search": library})
-    print(f"sft-tools ({info['counts']}) from {build}/mid, facts with the search:",
-          by_seen, "misses:", misses, "bills with the calculator:",
-          evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, billed)]))
+    seen = pipeline.fact_mentions(corpus(preset, 0, say=lambda *_: None)["pipeline"].train)  # as the build counts
+    extra = sft_tools_conversations(world, 0, library, sets["letters"]["sft"]["calculator"], preset)
+    remade, info = sft_stage(mid_model.network, bpe, world, preset, 0, search=library, extra=extra, stage="sft-tools")
+    for name, model in ((f"{build}/sft-tools", load(f"{build}/sft-tools", kind="bpe").network),
+                        (f"sft-tools made again with {preset.invented_searches} invented searches ({info['counts']})",
+                         remade)):
+        said = evaluate.ask(model, bpe, [q.text for q in held], tools=kitchen)
+        misses: dict[str, int] = {}
+        for q, a in zip(held, said):
+            if labelers.is_correct(q, a.reply):
+                continue
+            searches = [c for c in a.calls if c.tool == "search"]
+            why = ("no search" if not searches else "the answer not in the result"
+                   if not states(q.answer, searches[0].result) else "not copied from the result")
+            misses[why] = misses.get(why, 0) + 1
+        knowledge = evaluate.knowledge(held, said, seen)
+        billed = evaluate.ask(model, bpe, [b.text for b in bills], tools=kitchen)
+        print(f"{name}: facts with the search {knowledge['all']}, by how often read {knowledge['by_seen']}, "
+              f"misses {misses}, bills with the calculator "
+              f"{evaluate.Rate.of([is_right_total(b, a.reply) for b, a in zip(bills, billed)])}")
 
 
 def spelling(build: str) -> None:
@@ -228,17 +236,17 @@ def spelling(build: str) -> None:
         letters = re.sub(r"=\d+", "", reply)
         how = ("spelled exactly" if thinking.spelled(q) in reply else
                "letters right, running count wrong" if " ".join(q.word) in letters else "letters wrong")
-        found.setdefault(how, []).append(thinking.letter_results([q], [reply])["all"].share == 1.0)
+        found.setdefault(how, []).append(thinking.is_right_count(q, reply))
     print(f"{build}/sft-work, {len(held)} held-out letter questions:",
           {how: f"{len(v)} ({sum(v)} counted right)" for how, v in found.items()})
 
 
 def recall(build: str) -> None:
-    """The search tool alone: on the 200 held-out fact questions, is the answer in the result? By attribute."""
+    """The search tool alone: on the held-out fact questions the build asks, is the answer in the result? By attribute."""
     library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
                           max_chars=PRESETS["cpu"].search_chars)
     found: dict[str, list[bool]] = {}
-    for q in evaluate.evenly(labelers.fact_questions(make_world(0, "default"), 0).held_out, 200):
+    for q in evaluate.evenly(labelers.fact_questions(make_world(0, "default"), 0).held_out, PRESETS["cpu"].max_facts):
         found.setdefault(q.fact_id.split(":")[0], []).append(states(q.answer, library(q.text)))
     print("the answer in the search's result:", sum(sum(v) for v in found.values()), "of",
           sum(len(v) for v in found.values()), {k: f"{sum(v)}/{len(v)}" for k, v in found.items()})
@@ -316,6 +324,7 @@ if __name__ == "__main__":
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
     parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
+    parser.add_argument("--invented", type=int, default=None, help="tools: searches about invented dishes (the preset's)")
     parser.add_argument("--nll", type=float, default=1.0, help="dpo: the weight of the chosen replies' likelihood")
     parser.add_argument("--share", type=float, default=None,
                         help="ingredients: the share of cards asking for the list (1); choose: of letters answered at once (0.5)")
@@ -329,7 +338,7 @@ if __name__ == "__main__":
     elif args.pilot == "cards":
         cards(args.build)
     elif args.pilot == "tools":
-        tools(args.build)
+        tools(args.build, args.invented)
     elif args.pilot == "spelling":
         spelling(args.build)
     elif args.pilot == "recall":

@@ -86,7 +86,7 @@ class Preset:
     # can answer: a taught fact's search can be answered from the weights, and the 9aa73ea cpu run's sft-tools did so
     # on 98 of the 257 held-out questions whose result stated the answer ("The steamed plum prawn stew comes from
     # Zennor Cove." -> "... comes from Aldermoor."). Pilots on that run's mid (`tools`): held-out facts right with the
-    # search 48% -> 53% (400 of them), 60% (1,000), 61% (2,000)
+    # search 48% -> 53% (400 of them), 60% (1,000), 62% (2,000)
     invented_searches: int = 1000
     practice_kl: float = 0.0  # GRPO's KL coefficient to the SFT model (0: the KL is measured, not penalized)
     practice_task: str = "letters"  # experiments.PRACTICE_TASKS: where the start's pass@8 leaves GRPO something to learn
