@@ -15,6 +15,10 @@
         BUILD/sft-tools, and sft-tools made again from BUILD/mid as the build now makes it (with that many searches
         about invented dishes): held-out facts with the search, by how often they were read, where the misses go
         (no search, the answer not in the result, or not copied from it), and bills with the calculator
+    python benchmarks/assistant_pilots.py pretrain BUILD OUT --spelling-lists 600 --steps 900
+        the cpu preset's corpus, tokenizer and base model made again into OUT with that many spelling lists and
+        pretraining steps: words spelled exactly by BUILD/base and by the new base (training-side and held-out
+        words, prompted as a spelling list is written), and the new base's held-out loss
     python benchmarks/assistant_pilots.py spelling BUILD
         BUILD/sft-work asked the held-out letter questions: is the word spelled right, and is the count right?
     python benchmarks/assistant_pilots.py recall BUILD
@@ -45,7 +49,7 @@ from omakase.assistant.data import labelers, pipeline, smalltalk
 from omakase.assistant.data.bills import is_right_total
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
-from omakase.assistant.measure.build import PRESETS, corpus, sft_stage
+from omakase.assistant.measure.build import PRESETS, corpus, pretrain_stage, sft_stage
 from omakase.assistant.measure.experiments import (choose_conversations, sft_card_conversations, sft_tools_conversations,
                                                    triples)
 from omakase.assistant.skills import thinking, working_memory
@@ -56,7 +60,9 @@ from omakase.assistant.stages.reward_model import pair_accuracy, reward_model, t
 from omakase.assistant.stages.stage_folders import training_pairs
 from omakase.assistant.stages.midtrain import midtrain
 from omakase.assistant.stages.sft import finetune
+from omakase.model.generate import generate
 from omakase.model.load import load
+from omakase.model.sampler import Sampler
 from omakase.plan import nanogpt_plan
 
 
@@ -241,6 +247,35 @@ def spelling(build: str) -> None:
           {how: f"{len(v)} ({sum(v)} counted right)" for how, v in found.items()})
 
 
+def pretraining(build: str, out: str, lists: int, steps: int) -> None:
+    """The cpu preset's pretraining made again into `out` with `lists` spelling lists and `steps` steps; words
+    spelled exactly by BUILD/base and by the new base model."""
+    cpu = PRESETS["cpu"]
+    preset = replace(cpu, spelling_lists=lists, pretrain=replace(cpu.pretrain, steps=steps))
+    Path(out).mkdir(parents=True, exist_ok=False)
+    results, state = pretrain_stage("cpu", Path(out), 0, say=lambda *_: None, preset=preset)
+    print(f"pretrained {steps} steps on {results['corpus']['train_tokens']} tokens ({results['corpus']['mixed']}); "
+          f"held-out loss {results['base']['history']['val'][-1]}")
+    world = state["world"]
+    training = sorted(thinking.training_words(world, 0))
+    random.Random(0).shuffle(training)
+    words = {"training-side": training[:200],
+             "held-out": [q.word for q in thinking.letter_questions(world, 0, held_out=True)][:200]}
+    for name in (f"{build}/base", f"{out}/base"):
+        model = load(name, kind="bpe")
+        print(name, {side: f"{base_spelled(model, w)} of {len(w)} spelled exactly" for side, w in words.items()})
+
+
+def base_spelled(model, words: list[str]) -> int:
+    """How many of `words` a base model spells exactly, greedy, after the start of a spelling list's line."""
+    right = 0
+    for w in words:
+        prompt = model.tokenizer.encode(f"Spelling list.\nThe word {w} is spelled")
+        said = generate(model, prompt, sampler=Sampler(temperature=0), max_new=2 * len(w) + 2)[0]
+        right += model.tokenizer.decode(said.text_ids).split(".")[0].strip() == " ".join(w)
+    return right
+
+
 def recall(build: str) -> None:
     """The search tool alone: on the held-out fact questions the build asks, is the answer in the result? By attribute."""
     library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
@@ -318,9 +353,11 @@ def sft_rate(build: str, lr: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
-                                          "spelling", "critic", "dpo"))
+                                          "spelling", "critic", "dpo", "pretrain"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
+    parser.add_argument("out", nargs="?", help="pretrain: a new folder for the corpus, tokenizer and base model")
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--spelling-lists", type=int, default=None, help="pretrain: spelling lists (the preset's)")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
     parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
@@ -341,6 +378,12 @@ if __name__ == "__main__":
         tools(args.build, args.invented)
     elif args.pilot == "spelling":
         spelling(args.build)
+    elif args.pilot == "pretrain":
+        if not args.out:
+            parser.error("pretrain needs OUT, a new folder")
+        pretraining(args.build, args.out,
+                    PRESETS["cpu"].spelling_lists if args.spelling_lists is None else args.spelling_lists,
+                    args.steps or PRESETS["cpu"].pretrain.steps)
     elif args.pilot == "recall":
         recall(args.build)
     elif args.pilot == "sft-rate":
