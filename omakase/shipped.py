@@ -35,11 +35,11 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "79eded3ebb841628701efc6a5cb5559d7b046ba79642c6442c1897a64aacf88d",
+                            "dcc8e56847b52cfd727a4b91bc39440d4ab6ddd02d99ab65c3694abcb9165238",
                             "2026-12-07", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
-                            "2f228e5b778b8ed37166d8a08fa59e49d51c27aa75aa63083d2fcac0c6c38ee4",
-                            "2026-12-06", "the tokenizer of docs/assistant/report.json's run"),
+                            "c9bd93bb55f02eba87644747d7de03b8790c28823af08f66d52d7e2fbc485776",
+                            "2026-12-07", "the tokenizer of docs/assistant/report.json's run"),
     "service": ShippedRun("service-bigger.json",
                           "7607bed418f0e298ebc44577d25f03b117f9ac169345afaf7608b0f565b8ca0d",
                           "2026-11-28", "docs/service/bigger/all.json"),
