@@ -19,6 +19,13 @@
         the cpu preset's corpus, tokenizer and base model made again into OUT with that many spelling lists and
         pretraining steps: words spelled exactly by BUILD/base and by the new base (training-side and held-out
         words, prompted as a spelling list is written), and the new base's held-out loss
+    python benchmarks/assistant_pilots.py cloze BUILD [OTHER_BUILD ...]
+        each build's base model given a training document that states a held-out fact, cut just before the fact's
+        value (the last 96 tokens before it): does it go on with the value? By how often the fact was read; beside
+        it, BUILD/sft asked the held-out questions (the report's knowledge by exposure)
+    python benchmarks/assistant_pilots.py closed-book BUILD --closed-book 3000
+        BUILD/base mid-trained as the build does with that many taught facts asked in new words and answered from
+        memory (midtrain's "recall"), then SFT as the build's `sft`: held-out facts from memory by how often read
     python benchmarks/assistant_pilots.py spelling BUILD
         BUILD/sft-work asked the held-out letter questions: is the word spelled right, and is the count right?
     python benchmarks/assistant_pilots.py recall BUILD
@@ -276,6 +283,50 @@ def base_spelled(model, words: list[str]) -> int:
     return right
 
 
+def closed_book(build: str, n: int) -> None:
+    """BUILD/base mid-trained with n closed-book questions about taught facts, then SFT: knowledge by exposure."""
+    base = load(f"{build}/base", kind="bpe")
+    network, bpe, world, preset = copy.deepcopy(base.network), base.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")), max_chars=preset.search_chars)
+    info = midtrain(network, bpe, world, replace(preset.midtrain, seed=0), 0, preset.midtrain_per_skill,
+                    preset.search_chars, library_search=library, closed_book=n)
+    print("mid-training:", info["counts"])
+    tuned, _ = sft_stage(network, bpe, world, preset, 0)
+    held = labelers.fact_questions(world, 0).held_out
+    seen = pipeline.fact_mentions(corpus(preset, 0, say=lambda *_: None)["pipeline"].train)  # as this code's build
+    known = evaluate.knowledge(held, evaluate.ask(tuned, bpe, [q.text for q in held]), seen)
+    print(f"sft from it, held-out facts from memory: all {known['all']}, by how often read {known['by_seen']}")
+
+
+def cloze(builds: list[str]) -> None:
+    """The base models' recall of held-out facts in the documents' own words, by how often they were read."""
+    world = make_world(0, "default")
+    held = labelers.fact_questions(world, 0).held_out
+    for build in builds:
+        report = json.loads((Path(build) / "report.json").read_text(encoding="utf-8"))
+        mixed = report["corpus"]["mixed"]  # the build's own corpus: its documents and its split
+        preset = replace(PRESETS["cpu"], spelling_lists=mixed.get("spelling lists", 0),
+                         order_slips=mixed.get("order slips", 0))
+        cleaned = corpus(preset, 0, say=lambda *_: None)["pipeline"]
+        seen = pipeline.fact_mentions(cleaned.train)
+        base = load(f"{build}/base", kind="bpe")
+        recalled = []
+        for q in held:
+            first = q.answer.split(", ")[0]  # a list: its first item
+            doc = next((d for d in cleaned.train if q.fact_id in d.facts and first in d.text), None)
+            if doc is None:  # read only in validation documents, or never: nothing to go on from
+                recalled.append(False)
+                continue
+            prefix = base.tokenizer.encode(doc.text[:doc.text.index(first)].rstrip(" "))[-96:]
+            out = generate(base, prefix, sampler=Sampler(temperature=0), max_new=8)[0]
+            recalled.append(states(first, base.tokenizer.decode(out.text_ids)))
+        groups = [evaluate.seen_group(seen.get(q.fact_id, 0)) for q in held]
+        by = {g: evaluate.Rate.of([r for r, h in zip(recalled, groups) if h == g]) for g in sorted(set(groups))}
+        print(f"{build}/base goes on with the value: all {evaluate.Rate.of(recalled)}, by how often read {by}")
+        print(f"{build}/sft answers the held-out questions (its report):",
+              {g: f"{r['share']:.0%} (n={r['n']})" for g, r in report["knowledge"]["sft"]["by_seen"].items()})
+
+
 def recall(build: str) -> None:
     """The search tool alone: on the held-out fact questions the build asks, is the answer in the result? By attribute."""
     library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
@@ -353,11 +404,14 @@ def sft_rate(build: str, lr: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
-                                          "spelling", "critic", "dpo", "pretrain"))
+                                          "spelling", "critic", "dpo", "pretrain", "cloze",
+                                          "closed-book"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
-    parser.add_argument("out", nargs="?", help="pretrain: a new folder for the corpus, tokenizer and base model")
+    parser.add_argument("out", nargs="*", help="pretrain: a new folder for the corpus, tokenizer and base model; "
+                                               "cloze: more build folders")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--spelling-lists", type=int, default=None, help="pretrain: spelling lists (the preset's)")
+    parser.add_argument("--closed-book", type=int, default=3000, help="closed-book: questions answered from memory")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
     parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
@@ -379,11 +433,15 @@ if __name__ == "__main__":
     elif args.pilot == "spelling":
         spelling(args.build)
     elif args.pilot == "pretrain":
-        if not args.out:
+        if len(args.out) != 1:
             parser.error("pretrain needs OUT, a new folder")
-        pretraining(args.build, args.out,
+        pretraining(args.build, args.out[0],
                     PRESETS["cpu"].spelling_lists if args.spelling_lists is None else args.spelling_lists,
                     args.steps or PRESETS["cpu"].pretrain.steps)
+    elif args.pilot == "closed-book":
+        closed_book(args.build, args.closed_book)
+    elif args.pilot == "cloze":
+        cloze([args.build] + args.out)
     elif args.pilot == "recall":
         recall(args.build)
     elif args.pilot == "sft-rate":

@@ -28,7 +28,8 @@ def library(small_world):
 
 @pytest.fixture(scope="module")
 def data(small_world, small_bpe, library):
-    return midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=60, library_search=library)
+    return midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=60, library_search=library,
+                                           closed_book=60)
 
 
 def test_every_skill_is_there_and_fits_the_block(data, small_bpe):
@@ -58,6 +59,19 @@ def test_nothing_measured_is_taught(data, small_world):
     for c in (c for c in everything if c[1]["content"].startswith(tools.CALC)):  # training bills, maybe shortened
         items = tuple(sorted((int(n), int(p)) for n, p in re.findall(r"(\d) (?:[a-z ]+ )?(?:at |\()\$(\d+)", c[0]["content"])))
         assert items in taught
+
+
+def test_recall_asks_taught_facts_in_new_words_and_answers_from_memory(small_world):
+    import random
+
+    asked = midtrain.closed_book_conversations(small_world, 0, 50, random.Random(0))
+    facts = labelers.fact_questions(small_world)
+    kept_back = {q.fact_id.split(":", 1)[1] for q in facts.held_out + facts.probe}
+    assert len(asked) == 50 and not any(s in c[0]["content"] for c in asked for s in kept_back)
+    assert not any(c[1]["content"].startswith((tools.SEARCH, tools.CALC)) for c in asked)  # no tool: from memory
+    values = {f.value.split(", ")[0] for f in small_world.facts()}
+    assert all(any(v in c[1]["content"] for v in values) for c in asked)  # each reply states a value
+    assert midtrain.closed_book_conversations(small_world, 0, 0, random.Random(0)) == []
 
 
 def test_cards_and_searches_are_answered_from_what_the_model_reads(data):

@@ -289,6 +289,19 @@ def test_sentences_follow_what_a_build_measured(tmp_path):
     assert "did not change which way it works" in said[14] and "on its own" not in said[14]
 
 
+def test_the_knowledge_line_is_said_only_when_the_run_shows_it(measured):
+    """Chapter 11's one line says knowledge comes from reading only when the facts read most and least often
+    are answered right at rates whose intervals are apart."""
+    t = story.Catalogue("en")
+    k = measured[11]["knowledge"]["sft"]
+    once = {"share": 0.04, "low": 0.0, "high": 0.09, "n": 80}
+    for thirty, shown in (({"share": 0.40, "low": 0.30, "high": 0.50, "n": 84}, True),
+                          ({"share": 0.08, "low": 0.03, "high": 0.14, "n": 84}, False)):
+        d = dict(measured[11], knowledge=dict(measured[11]["knowledge"], sft=dict(k, **{"1": once, "30": thirty})))
+        line = chapters.tell(11, d, t).blocks[-1].text
+        assert (line == t("ch11.summary")) == shown and (line == t("ch11.summary_unshown")) == (not shown)
+
+
 def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
     """INT8 is said to pay at the large end only when its speed-up there is above 1 by more than its spread."""
     from dataclasses import replace

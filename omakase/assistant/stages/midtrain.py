@@ -18,6 +18,10 @@ on training on conversations that cost nothing to generate, thousands of each sk
                 a measured one: menu lines, reviews, other dishes' sentences)
     spelling    a letter count in a short word, spelled out first ("s t r=1 a w ...")
     comparisons "which is bigger, 9.11 or 9.9?", answered with one of the two numbers
+    recall      (only when asked for: `closed_book`, a pilot's lever) a taught fact asked in new words and
+                answered from memory, as the labelers answer it. The base model goes on with a held-out fact
+                in its documents' words far more often than SFT answers a question about it; 3,000 of these
+                did not change that (docs/assistant.md, "Where the knowledge is")
 
 Held out by item, like every measurement: the bills are the training side of bills.py's
 split (no set of dishes a held-out bill has, no dish a held-out fact question asks about);
@@ -43,7 +47,7 @@ from ..skills.search import SEARCH_CHARS, search_tool
 from ..skills.tools import SEARCH, search_answer
 from .sft import finetune
 
-SKILLS = ("tools", "cards", "search", "spelling", "comparisons")
+SKILLS = ("tools", "cards", "search", "spelling", "comparisons", "recall")
 VAL_SHARE = 0.05
 # the share of cards asked for their list of ingredients: at a uniform fifth, the mid-trained model of the
 # 86ae800 cpu run copied a card's list 0% of the time (every other attribute 100%); 200 more steps at a half
@@ -52,12 +56,12 @@ LIST_SHARE = 0.5
 
 
 def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill: int = 3000,
-                           search_chars: int = SEARCH_CHARS, library_search=None) -> dict:
+                           search_chars: int = SEARCH_CHARS, library_search=None, closed_book: int = 0) -> dict:
     """Up to `per_skill` conversations of each skill that fit the block (fewer where the world holds
     fewer items), shuffled and split for a held-out loss:
     {"train", "val": conversations, "counts": {skill: conversations}}.
     library_search: the build's search tool (search.search_tool over its library); without it, every
-    search is about invented dishes."""
+    search is about invented dishes. closed_book: how many "recall" conversations (0: none)."""
     if per_skill < 1:
         raise OmakaseError(f"mid-training needs at least 1 conversation per skill, got {per_skill}")
     r = random.Random(f"midtrain|{seed}")
@@ -76,7 +80,8 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
               "cards": invented_card_conversations(carded, world, bpe, block_size, r),
               "search": found,
               "spelling": thinking.letter_conversations(thinking.letter_questions(world, seed, n=per_skill), "spelled"),
-              "comparisons": thinking.comparison_conversations(thinking.comparison_questions(seed, per_skill), "direct")}
+              "comparisons": thinking.comparison_conversations(thinking.comparison_questions(seed, per_skill), "direct"),
+              "recall": closed_book_conversations(world, seed, closed_book, r)}
     items = [(skill, c) for skill, convs in skills.items() for c in convs
              if thinking.length(c, bpe) <= block_size]
     r.shuffle(items)
@@ -120,6 +125,19 @@ def invented_search_conversations(dishes, world, search_chars: int, r: random.Ra
             for q, a in answered if a.startswith(SEARCH)]
 
 
+def closed_book_conversations(world, seed: int, n: int, r: random.Random) -> list[list[dict]]:
+    """n questions about the taught facts (fact_questions' training side), in new words each round, with the
+    labelers' reply: the value from memory, no tool."""
+    taught = {q.fact_id for q in labelers.fact_questions(world, seed).train}
+    facts = [f for f in world.facts() if f.id in taught]
+    out: list[list[dict]] = []
+    while facts and len(out) < n:
+        for f in r.sample(facts, len(facts))[:n - len(out)]:
+            q = labelers.question(f, world, r, "midtrain")
+            out.append([{"role": "user", "content": q.text}, {"role": "assistant", "content": q.reply}])
+    return out
+
+
 def library_search_conversations(world, seed: int, search, n: int, r: random.Random) -> list[list[dict]]:
     """Up to n questions about the taught facts (fact_questions' training side), in new words, each searched
     in the library and answered where the result states the answer (tools.search_answer)."""
@@ -138,8 +156,9 @@ def library_search_conversations(world, seed: int, search, n: int, r: random.Ran
 
 
 def midtrain(model, bpe, world, plan: Plan, seed: int = 0, per_skill: int = 3000, search_chars: int = SEARCH_CHARS,
-             progress=None, library_search=None) -> dict:
+             progress=None, library_search=None, closed_book: int = 0) -> dict:
     """Train the model in place on the generated conversations; what trained it and how it went."""
-    data = midtrain_conversations(world, bpe, model.config.block_size, seed, per_skill, search_chars, library_search)
+    data = midtrain_conversations(world, bpe, model.config.block_size, seed, per_skill, search_chars, library_search,
+                                  closed_book)
     history, cut = finetune(model, bpe, data["train"], data["val"], plan, progress)
     return {"history": history.to_dict(), "plan": vars(plan), "counts": data["counts"], "cut": cut}

@@ -43,6 +43,9 @@ def measure_one(number: int, k: Kitchen | None, run: AssistantRun | None) -> dic
 
 
 def tell(number: int, data: dict, t: Catalogue) -> Chapter:
-    """Chapter `number` told from its data: its title, its blocks (its question among them) and its summary."""
-    blocks = CHAPTERS[number - 1].tell(data, t) + [Summary(t(f"ch{number}.summary"))]
+    """Chapter `number` told from its data: its title, its blocks (its question among them) and its summary
+    (a chapter whose one line depends on what its run showed names the line's key: summary_key(data))."""
+    chapter = CHAPTERS[number - 1]
+    key = chapter.summary_key(data) if hasattr(chapter, "summary_key") else f"ch{number}.summary"
+    blocks = chapter.tell(data, t) + [Summary(t(key))]
     return Chapter(number, t(f"ch{number}.title"), blocks)

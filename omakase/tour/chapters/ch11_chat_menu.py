@@ -42,10 +42,9 @@ def tell(d: dict, t: Catalogue) -> list:
                          [[e["prompt"], clip(e["base"]), clip(e["sft"])] for e in d["examples"]])]
     blocks.append(Question(*question(d, t)))
     if any(b in k for b in SEEN):
-        low, high = k[[b for b in SEEN if b in k][0]], k[[b for b in SEEN if b in k][-1]]
+        low, high = read_least_and_most(k)
         blocks += [Para(t("ch11.knowledge", low=rate(low), high=rate(high), run=run,
-                          apart=t("ch11.apart") if not (low["low"] <= high["high"] and high["low"] <= low["high"])
-                          else t("ch11.not_apart"))),
+                          apart=t("ch11.apart") if not overlap(low, high) else t("ch11.not_apart"))),
                    Figure("knowledge", t("fig.knowledge.alt", low=share(low["share"]), high=share(high["share"])))]
     h = d["hallucination"]
     if "sft" in h and "sft-idk" in h:
@@ -57,6 +56,19 @@ def tell(d: dict, t: Catalogue) -> list:
                          [t("ch11.k.bells"), t("ch11.r.chat_tokens")],
                          [t("ch11.k.invent"), t("ch11.r.hallucination")]]))
     return blocks
+
+
+def read_least_and_most(k: dict) -> tuple[dict, dict]:
+    """The rates of the facts read least often and most often (by_seen's lowest and highest bucket of SEEN)."""
+    seen = [b for b in SEEN if b in k]
+    return k[seen[0]], k[seen[-1]]
+
+
+def summary_key(d: dict) -> str:
+    """The chapter's one line says knowledge comes from reading only when this run shows it (intervals apart)."""
+    k = d["knowledge"]["sft"]
+    shown = any(b in k for b in SEEN) and not overlap(*read_least_and_most(k))
+    return "ch11.summary" if shown else "ch11.summary_unshown"
 
 
 def clip(text: str, width: int = 120) -> str:
