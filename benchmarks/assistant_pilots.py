@@ -26,6 +26,10 @@
     python benchmarks/assistant_pilots.py closed-book BUILD --closed-book 3000
         BUILD/base mid-trained as the build does with that many taught facts asked in new words and answered from
         memory (midtrain's "recall"), then SFT as the build's `sft`: held-out facts from memory by how often read
+    python benchmarks/assistant_pilots.py guest-questions BUILD OUT --guest-questions 3000
+        the cpu preset's pretraining made again into OUT with that many pages of taught facts asked in a guest's
+        words (guest_questions.py), then mid-training and SFT as the build does: held-out facts from memory by how
+        often they were read, beside BUILD's own sft (its report)
     python benchmarks/assistant_pilots.py spelling BUILD
         BUILD/sft-work asked the held-out letter questions: is the word spelled right, and is the count right?
     python benchmarks/assistant_pilots.py recall BUILD
@@ -283,6 +287,24 @@ def base_spelled(model, words: list[str]) -> int:
     return right
 
 
+def guest_questions(build: str, out: str, n: int) -> None:
+    """Pretraining with n guest question pages, then mid-training and SFT as the build does: knowledge by exposure."""
+    preset = replace(PRESETS["cpu"], guest_questions=n)
+    Path(out).mkdir(parents=True, exist_ok=False)
+    results, state = pretrain_stage("cpu", Path(out), 0, say=lambda *_: None, preset=preset)
+    print(f"pretrained on {results['corpus']['train_tokens']} tokens ({results['corpus']['mixed']})")
+    network, bpe, world = state["base"], state["bpe"], state["world"]
+    mid = copy.deepcopy(network)
+    midtrain(mid, bpe, world, replace(preset.midtrain, seed=0), 0, preset.midtrain_per_skill, preset.search_chars,
+             library_search=state["search"])
+    tuned, _ = sft_stage(mid, bpe, world, preset, 0)
+    held = labelers.fact_questions(world, 0).held_out
+    known = evaluate.knowledge(held, evaluate.ask(tuned, bpe, [q.text for q in held]), state["seen"])
+    print(f"sft, held-out facts from memory: all {known['all']}, by how often read {known['by_seen']}")
+    own = json.loads((Path(build) / "report.json").read_text(encoding="utf-8"))["knowledge"]["sft"]
+    print(f"{build}/sft (its report): all {own['all']}, by how often read {own['by_seen']}")
+
+
 def closed_book(build: str, n: int) -> None:
     """BUILD/base mid-trained with n closed-book questions about taught facts, then SFT: knowledge by exposure."""
     base = load(f"{build}/base", kind="bpe")
@@ -405,13 +427,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
                                           "spelling", "critic", "dpo", "pretrain", "cloze",
-                                          "closed-book"))
+                                          "closed-book", "guest-questions"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("out", nargs="*", help="pretrain: a new folder for the corpus, tokenizer and base model; "
                                                "cloze: more build folders")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--spelling-lists", type=int, default=None, help="pretrain: spelling lists (the preset's)")
     parser.add_argument("--closed-book", type=int, default=3000, help="closed-book: questions answered from memory")
+    parser.add_argument("--guest-questions", type=int, default=3000, help="guest-questions: pages in pretraining")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
     parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
@@ -438,6 +461,10 @@ if __name__ == "__main__":
         pretraining(args.build, args.out[0],
                     PRESETS["cpu"].spelling_lists if args.spelling_lists is None else args.spelling_lists,
                     args.steps or PRESETS["cpu"].pretrain.steps)
+    elif args.pilot == "guest-questions":
+        if len(args.out) != 1:
+            parser.error("guest-questions needs OUT, a new folder")
+        guest_questions(args.build, args.out[0], args.guest_questions)
     elif args.pilot == "closed-book":
         closed_book(args.build, args.closed_book)
     elif args.pilot == "cloze":

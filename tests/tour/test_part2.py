@@ -302,6 +302,18 @@ def test_the_knowledge_line_is_said_only_when_the_run_shows_it(measured):
         assert (line == t("ch11.summary")) == shown and (line == t("ch11.summary_unshown")) == (not shown)
 
 
+def test_the_critics_line_follows_what_best_of_n_did(measured):
+    """Chapter 14's one line says a critic's score can rise while quality does not, unless this run's best-of-n
+    raised the rubric beyond its interval with the score."""
+    t = story.Catalogue("en")
+    d = measured[14]
+    low, high = {"share": 0.62, "low": 0.60, "high": 0.64, "n": 800}, {"share": 0.70, "low": 0.68, "high": 0.72, "n": 800}
+    for rubrics, key in (((low, high), "ch14.summary_critic_right"), ((low, low), "ch14.summary"),
+                         ((high, low), "ch14.summary")):
+        best = [dict(b, rubric=r) for b, r in zip((d["best_of_n"][0], d["best_of_n"][-1]), rubrics)]
+        assert chapters.tell(14, dict(d, best_of_n=best), t).blocks[-1].text == t(key)
+
+
 def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
     """INT8 is said to pay at the large end only when its speed-up there is above 1 by more than its spread."""
     from dataclasses import replace

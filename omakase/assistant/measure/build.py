@@ -40,6 +40,7 @@ from ..data.bills import bill_conversations, bill_questions
 from ..skills.chat_format import SPECIALS
 from ..data.documents import write_documents
 from ..data.order_slips import order_slips
+from ..data.guest_questions import guest_question_pages
 from ..data.spelling_lists import spelling_lists
 from ...plan import Plan, nanogpt_plan
 from ..stages.pretrain import pretrain
@@ -93,6 +94,7 @@ class Preset:
     split_digits: bool = False  # the tokenizer gives every digit a token of its own (bpe.SPLIT_DIGITS)
     order_slips: int = 0  # copy-pressure documents in pretraining (order_slips.py), on top of the world's
     spelling_lists: int = 0  # documents that spell training-side words letter by letter (spelling_lists.py)
+    guest_questions: int = 0  # pages of taught facts asked in a guest's words (guest_questions.py)
     midtrain: Plan | None = None  # mid-training between base and SFT (midtrain.py); None: SFT starts from the base
     midtrain_per_skill: int = 3000  # generated conversations of each skill (fewer where the world holds fewer)
 
@@ -116,6 +118,9 @@ PRESETS = {
                   nanogpt_plan(steps=200, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=50, eval_batches=4),
                   max_questions=200, order_slips=3000,  # ~200 questions a set: the intervals need no more
                   spelling_lists=2400,
+                  # sft answered held-out facts from memory about 10% at every exposure (the 2306ea1 run); with these
+                  # pages in pretraining, 8% (read once) to 26% (30 times), intervals apart (the `guest-questions` pilot)
+                  guest_questions=2000,
                   # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
                   # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
                   # pilot on that run); the runs of 600 a kind: 69% (9aa73ea, 940 pairs), 74% (1bab550, 961 pairs).
@@ -127,7 +132,7 @@ PRESETS = {
     "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
                   nanogpt_plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
                   nanogpt_plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4),
-                  order_slips=30000, spelling_lists=6000, per_kind=900, midtrain_per_skill=20000,
+                  order_slips=30000, spelling_lists=6000, guest_questions=20000, per_kind=900, midtrain_per_skill=20000,
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
                   midtrain=nanogpt_plan(steps=1500, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
                                         eval_batches=4)),
@@ -149,6 +154,10 @@ def corpus(preset: Preset, seed: int, say=print) -> dict:
         lists = spelling_lists(thinking.training_words(world, seed), preset.spelling_lists, seed)
         documents = documents + lists
         mixed["spelling lists"] = len(lists)
+    if preset.guest_questions:  # question-and-answer text about the taught facts (guest_questions.py)
+        pages = guest_question_pages(world, preset.guest_questions, seed)
+        documents = documents + pages
+        mixed["guest questions"] = len(pages)
     if preset.shakespeare:
         try:
             text = data.read_text(data.resolve("shakespeare"))
@@ -203,7 +212,7 @@ def pretrain_stage(preset_name: str, out, seed: int = 0, tick=None, say=print,
                          "mentions": _mentions_by_bucket(world, seen)}
     # what the search tool reads: every kept restaurant document (validation ones too: a search finds what
     # the model never read), saved for `assistant chat`
-    library = [d.text for d in cleaned.train + cleaned.val if d.kind not in ("shakespeare", "slip", "receipt")]
+    library = [d.text for d in cleaned.train + cleaned.val if d.kind not in ("shakespeare", "slip", "receipt", "questions")]
     (out / LIBRARY).write_text(json.dumps(library), encoding="utf-8")
     strawberry = tokenview.strawberry(bpe)
     results["tokenizer"] = {"vocab_size": bpe.vocab_size, "merges": len(bpe.merges), "split_digits": preset.split_digits,

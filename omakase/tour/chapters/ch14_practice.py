@@ -94,6 +94,14 @@ def question(d: dict, t) -> tuple[str, str]:
               verdict=t(f"q14.{moved}"), lesson=t(f"q14.lesson.{moved}")))
 
 
+def summary_key(d: dict) -> str:
+    """The one line says a critic's score can rise while quality does not, unless this run's best-of-n showed the
+    rubric rising with the score: then it says what the run showed."""
+    if d["best_of_n"] and _moved(d["best_of_n"][0]["rubric"], d["best_of_n"][-1]["rubric"]) == "up":
+        return "ch14.summary_critic_right"
+    return "ch14.summary"
+
+
 def _moved(before: dict, after: dict) -> str:
     """Which way a rate moved, as its intervals tell: "same" (they overlap), "up" or "down"."""
     return "same" if overlap(before, after) else "up" if after["share"] > before["share"] else "down"
