@@ -30,6 +30,8 @@
         the cpu preset's pretraining made again into OUT with that many pages of taught facts asked in a guest's
         words (guest_questions.py), then mid-training and SFT as the build does: held-out facts from memory by how
         often they were read, beside BUILD's own sft (its report)
+    python benchmarks/assistant_pilots.py base-spelling BUILD [OTHER_BUILD ...]
+        each build's base model spelling 200 training-side words and 200 held-out ones (as `pretrain` measures them)
     python benchmarks/assistant_pilots.py spelling BUILD
         BUILD/sft-work asked the held-out letter questions: is the word spelled right, and is the count right?
     python benchmarks/assistant_pilots.py recall BUILD
@@ -267,14 +269,19 @@ def pretraining(build: str, out: str, lists: int, steps: int) -> None:
     results, state = pretrain_stage("cpu", Path(out), 0, say=lambda *_: None, preset=preset)
     print(f"pretrained {steps} steps on {results['corpus']['train_tokens']} tokens ({results['corpus']['mixed']}); "
           f"held-out loss {results['base']['history']['val'][-1]}")
-    world = state["world"]
+    base_spelling([build, out])
+
+
+def base_spelling(builds: list[str]) -> None:
+    """Words spelled exactly by each build's base model: 200 training-side words and 200 held-out ones."""
+    world = make_world(0, "default")
     training = sorted(thinking.training_words(world, 0))
     random.Random(0).shuffle(training)
     words = {"training-side": training[:200],
              "held-out": [q.word for q in thinking.letter_questions(world, 0, held_out=True)][:200]}
-    for name in (f"{build}/base", f"{out}/base"):
-        model = load(name, kind="bpe")
-        print(name, {side: f"{base_spelled(model, w)} of {len(w)} spelled exactly" for side, w in words.items()})
+    for build in builds:
+        model = load(f"{build}/base", kind="bpe")
+        print(f"{build}/base", {side: f"{base_spelled(model, w)} of {len(w)} spelled exactly" for side, w in words.items()})
 
 
 def base_spelled(model, words: list[str]) -> int:
@@ -328,8 +335,8 @@ def cloze(builds: list[str]) -> None:
         report = json.loads((Path(build) / "report.json").read_text(encoding="utf-8"))
         mixed = report["corpus"]["mixed"]  # the build's own corpus: its documents and its split
         preset = replace(PRESETS["cpu"], spelling_lists=mixed.get("spelling lists", 0),
-                         order_slips=mixed.get("order slips", 0))
-        cleaned = corpus(preset, 0, say=lambda *_: None)["pipeline"]
+                         order_slips=mixed.get("order slips", 0), guest_questions=mixed.get("guest questions", 0))
+        cleaned = corpus(preset, 0)["pipeline"]  # says so when tinyshakespeare is not found (then the split differs)
         seen = pipeline.fact_mentions(cleaned.train)
         base = load(f"{build}/base", kind="bpe")
         recalled = []
@@ -427,7 +434,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
                                           "spelling", "critic", "dpo", "pretrain", "cloze",
-                                          "closed-book", "guest-questions"))
+                                          "closed-book", "guest-questions", "base-spelling"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("out", nargs="*", help="pretrain: a new folder for the corpus, tokenizer and base model; "
                                                "cloze: more build folders")
@@ -467,6 +474,8 @@ if __name__ == "__main__":
         guest_questions(args.build, args.out[0], args.guest_questions)
     elif args.pilot == "closed-book":
         closed_book(args.build, args.closed_book)
+    elif args.pilot == "base-spelling":
+        base_spelling([args.build] + args.out)
     elif args.pilot == "cloze":
         cloze([args.build] + args.out)
     elif args.pilot == "recall":

@@ -119,7 +119,8 @@ PRESETS = {
                   max_questions=200, order_slips=3000,  # ~200 questions a set: the intervals need no more
                   spelling_lists=2400,
                   # sft answered held-out facts from memory about 10% at every exposure (the 2306ea1 run); with these
-                  # pages in pretraining, 8% (read once) to 26% (30 times), intervals apart (the `guest-questions` pilot)
+                  # pages in pretraining, 8% (read once) to 26% (30 times), intervals apart (the `guest-questions` pilot);
+                  # the run of 37a6148: 8% and 23%, the intervals touching
                   guest_questions=2000,
                   # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
                   # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
