@@ -62,7 +62,7 @@ from omakase.assistant.data import labelers, pipeline, smalltalk
 from omakase.assistant.data.bills import is_right_total
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
-from omakase.assistant.measure.build import PRESETS, corpus, pretrain_stage, sft_stage
+from omakase.assistant.measure.build import PRESETS, corpus, midtrain_stage, pretrain_stage, sft_stage
 from omakase.assistant.measure.experiments import (choose_conversations, sft_card_conversations, sft_tools_conversations,
                                                    triples)
 from omakase.assistant.skills import thinking, working_memory
@@ -300,10 +300,8 @@ def guest_questions(build: str, out: str, n: int) -> None:
     Path(out).mkdir(parents=True, exist_ok=False)
     results, state = pretrain_stage("cpu", Path(out), 0, say=lambda *_: None, preset=preset)
     print(f"pretrained on {results['corpus']['train_tokens']} tokens ({results['corpus']['mixed']})")
-    network, bpe, world = state["base"], state["bpe"], state["world"]
-    mid = copy.deepcopy(network)
-    midtrain(mid, bpe, world, replace(preset.midtrain, seed=0), 0, preset.midtrain_per_skill, preset.search_chars,
-             library_search=state["search"])
+    bpe, world = state["bpe"], state["world"]
+    mid, _ = midtrain_stage(state["base"], bpe, world, preset, 0, library_search=state["search"])
     tuned, _ = sft_stage(mid, bpe, world, preset, 0)
     held = labelers.fact_questions(world, 0).held_out
     known = evaluate.knowledge(held, evaluate.ask(tuned, bpe, [q.text for q in held]), state["seen"])

@@ -36,8 +36,7 @@ def guest_question_pages(world: World, n: int, seed: int = 0) -> list[Document]:
     if n < 0:
         raise OmakaseError(f"guest question pages need n >= 0, got {n}")
     r = random.Random(f"guest questions|{seed}")
-    taught = {q.fact_id for q in labelers.fact_questions(world, seed).train}
-    facts = [f for f in world.facts() if f.id in taught]
+    facts = labelers.taught_facts(world, seed)
     if n and not facts:
         raise OmakaseError("this world has no taught facts to ask about")
     out = []

@@ -236,6 +236,13 @@ def fact_questions(world: World, seed: int = 0, phrasings: int = 2, held_out_sha
     return QuestionSet(train, held_out, probe)
 
 
+def taught_facts(world: World, seed: int = 0) -> list[Fact]:
+    """The world's facts whose subjects SFT teaches (fact_questions' training side), in world.facts() order:
+    what generated data may ask about without touching a held-out or probed subject."""
+    taught = {q.fact_id for q in fact_questions(world, seed).train}
+    return [f for f in world.facts() if f.id in taught]
+
+
 def probe_questions(world: World, seed: int = 0) -> list[Question]:
     """The probe: one question per fact of the subjects neither taught nor held out. Those the
     model gets wrong become "I don't know" examples (sft_conversations' `idk`)."""

@@ -128,8 +128,7 @@ def invented_search_conversations(dishes, world, search_chars: int, r: random.Ra
 def closed_book_conversations(world, seed: int, n: int, r: random.Random) -> list[list[dict]]:
     """n questions about the taught facts (fact_questions' training side), in new words each round, with the
     labelers' reply: the value from memory, no tool."""
-    taught = {q.fact_id for q in labelers.fact_questions(world, seed).train}
-    facts = [f for f in world.facts() if f.id in taught]
+    facts = labelers.taught_facts(world, seed)
     out: list[list[dict]] = []
     while facts and len(out) < n:
         for f in r.sample(facts, len(facts))[:n - len(out)]:
@@ -141,8 +140,7 @@ def closed_book_conversations(world, seed: int, n: int, r: random.Random) -> lis
 def library_search_conversations(world, seed: int, search, n: int, r: random.Random) -> list[list[dict]]:
     """Up to n questions about the taught facts (fact_questions' training side), in new words, each searched
     in the library and answered where the result states the answer (tools.search_answer)."""
-    taught = {q.fact_id for q in labelers.fact_questions(world, seed).train}
-    facts = [f for f in world.facts() if f.id in taught]
+    facts = labelers.taught_facts(world, seed)
     out: list[list[dict]] = []
     for _ in range(4):  # a few rounds of new wordings: a result that lacks the answer gives no conversation
         for f in r.sample(facts, len(facts)):
