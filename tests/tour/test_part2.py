@@ -300,6 +300,9 @@ def test_the_knowledge_line_is_said_only_when_the_run_shows_it(measured):
         d = dict(measured[11], knowledge=dict(measured[11]["knowledge"], sft=dict(k, **{"1": once, "30": thirty})))
         line = chapters.tell(11, d, t).blocks[-1].text
         assert (line == t("ch11.summary")) == shown and (line == t("ch11.summary_unshown")) == (not shown)
+    wrong_way = dict(k, **{"1": {"share": 0.40, "low": 0.30, "high": 0.50, "n": 80}, "30": once})  # apart, reversed
+    d = dict(measured[11], knowledge=dict(measured[11]["knowledge"], sft=wrong_way))
+    assert chapters.tell(11, d, t).blocks[-1].text == t("ch11.summary_unshown")
 
 
 def test_the_critics_line_follows_what_best_of_n_did(measured):
