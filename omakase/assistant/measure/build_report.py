@@ -271,6 +271,26 @@ def _thinking(r: dict, report: Report) -> None:
     report.table(["kind / pieces", "sft-short", "sft-work"],
                  [[k] + [rate(x["comparisons"]["by_kind_and_pieces"][k]) if k in x["comparisons"]["by_kind_and_pieces"]
                          else "—" for x in (short, work)] for k in kinds])
+    if "digits" in r:
+        _digits(r["digits"], short["comparisons"], report)
+
+
+def _digits(d: dict, bpe_side: dict, report: Report) -> None:
+    """sft-short's comparisons beside the same model made with every digit a token of its own."""
+    cuts = d.get("cuts", {})
+    names = {"bpe": "its BPE", "digits": "digits one per token"}
+    said = "; ".join(f"{names[name]} " + " and ".join(f"`{'|'.join(pieces)}`" for pieces in cut)
+                     for name, cut in cuts.items())
+    report.add("The same held-out comparisons, asked of `sft-short` made again with every digit a token of its own "
+               "(`bpe.SPLIT_DIGITS`; the corpus, pretraining, mid-training and SFT set are the same, so a difference "
+               "is the tokenizer's doing)" + (f". 9.11 and 9.9 after a space, cut by each tokenizer: {said}" if said else "")
+               + ":", "")
+    split = d["comparisons"]
+    rows = [[kind, rate(bpe_side["by_kind"][kind]), rate(split["by_kind"][kind])] for kind in split["by_kind"]
+            if kind in bpe_side["by_kind"]]
+    rows += [["all", rate(bpe_side["all"]), rate(split["all"])],
+             ["names one of the two numbers", rate(bpe_side["names_one"]), rate(split["names_one"])]]
+    report.table(["held-out comparisons", "sft-short (its BPE)", "sft-short, digits one per token"], rows)
 
 
 def _practice(r: dict, report: Report) -> None:

@@ -163,23 +163,33 @@ def memory_experiment(s: Setup) -> dict:
     return out
 
 
+# the two ways of working the thinking experiment compares: (bill style, letter style, comparison style)
+THINKING_VARIANTS = {"sft-short": ("answer-first", "direct", "direct"), "sft-work": ("work-first", "spelled", "padded")}
+
+
+def thinking_conversations(sets: dict, stage: str) -> list[tuple[str, str, str]]:
+    """What `stage` (THINKING_VARIANTS) adds to SFT, as `triples`: the training bills, letter counts and
+    comparisons of `sets` (thinking.experiments), each answered in the stage's style."""
+    bill_style, letter_style, compare_style = THINKING_VARIANTS[stage]
+    return (triples("bill", sets["bills"]["sft"][bill_style]) + triples("letters", sets["letters"]["sft"][letter_style])
+            + triples("comparison", sets["comparisons"]["sft"][compare_style]))
+
+
 def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
     """sft-short against sft-work on held-out bills, letters and comparisons; (results, the sft-work model)."""
-    variants = {"sft-short": ("answer-first", "direct", "direct"), "sft-work": ("work-first", "spelled", "padded")}
     held = {task: s.cap(sets[task]["held_out"]) for task in ("bills", "letters", "comparisons")}
     out: dict = {"dropped": {task: sets[task]["dropped"] for task in held}, "by_tokens": {}}
     models = {}
-    for stage, (bill_style, letter_style, compare_style) in variants.items():
-        extra = (triples("bill", sets["bills"]["sft"][bill_style]) + triples("letters", sets["letters"]["sft"][letter_style])
-                 + triples("comparison", sets["comparisons"]["sft"][compare_style]))
-        models[stage], info = s.tune(stage, bills=0, extra=extra)  # its bills are answered in its style only
+    for stage, (bill_style, letter_style, compare_style) in THINKING_VARIANTS.items():
+        # its bills are answered in its style only
+        models[stage], info = s.tune(stage, bills=0, extra=thinking_conversations(sets, stage))
         s.keep(stage, models[stage])
         out[stage] = {"sft": info, "styles": [bill_style, letter_style, compare_style],
                       "bills": thinking.measure_bills(models[stage], s.bpe, held["bills"], bill_style),
                       "letters": thinking.measure_letters(models[stage], s.bpe, held["letters"], letter_style),
                       "comparisons": thinking.measure_comparisons(models[stage], s.bpe, held["comparisons"],
                                                                   compare_style)}
-    out["by_tokens"] = thinking.pooled_by_tokens({out[v]["styles"][0]: out[v]["bills"] for v in variants})
+    out["by_tokens"] = thinking.pooled_by_tokens({out[v]["styles"][0]: out[v]["bills"] for v in THINKING_VARIANTS})
     return out, models["sft-work"]
 
 

@@ -111,9 +111,13 @@ def comparisons_name_a_number(r: dict) -> Row:
 def misleading_pieces(r: dict) -> Row:
     kinds = r["thinking"]["sft-short"]["comparisons"]["by_kind"]
     plain, trap = kinds["same whole, no trap"], kinds["same whole, trap"]
+    measured = [("right, pieces do not mislead", plain), ("right, pieces mislead", trap)]
+    if "digits" in r:  # beside it, not judged: the same questions asked of sft-short made with digits split
+        split = r["digits"]["comparisons"]["by_kind"]
+        measured += [("the same, digits one per token: pieces do not mislead", split["same whole, no trap"]),
+                     ("the same, digits one per token: pieces mislead", split["same whole, trap"])]
     return Row("jagged intelligence", "pairs whose pieces mislead (like 9.11 vs 9.9) are missed more often (sft-short)",
-               [("right, pieces do not mislead", plain), ("right, pieces mislead", trap)],
-               "intervals apart", apart(plain, trap))
+               measured, "intervals apart (sft-short's own BPE)", apart(plain, trap))
 
 
 def practice_raises_pass_at_1(r: dict) -> Row:
