@@ -44,6 +44,9 @@
         likelihood in the loss (dpo.dpo's nll): win rate over SFT and the rubric's criteria on held-out prompts
     python benchmarks/assistant_pilots.py sft-rate BUILD --lr 3e-4
         sft-short and sft-work made again from BUILD/mid at another SFT learning rate: letters and comparisons
+    python benchmarks/assistant_pilots.py comparisons BUILD --comparisons 2400
+        sft-short made again from BUILD/mid with that many training comparisons (the build's 600): held-out
+        comparisons named and picked right, by kind, beside BUILD/sft-short's (its report)
 
 Measurements, not timings: each prints its rates (held-out items, 95% intervals); run one at a time.
 """
@@ -63,8 +66,9 @@ from omakase.assistant.data.bills import is_right_total
 from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS, corpus, midtrain_stage, pretrain_stage, sft_stage
-from omakase.assistant.measure.experiments import (choose_conversations, sft_card_conversations, sft_tools_conversations,
-                                                   triples)
+from omakase.assistant.measure import build_report
+from omakase.assistant.measure.experiments import (THINKING_VARIANTS, choose_conversations, sft_card_conversations,
+                                                   sft_tools_conversations, thinking_conversations, triples)
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
@@ -417,22 +421,39 @@ def sft_rate(build: str, lr: float) -> None:
     preset = PRESETS["cpu"]
     preset = replace(preset, sft=replace(preset.sft, lr=lr, min_lr=lr / 10))
     sets = thinking.experiments(world, bpe, preset.block_size, 0)
-    for stage, (bill, letter, compare) in {"sft-short": ("answer-first", "direct", "direct"),
-                                           "sft-work": ("work-first", "spelled", "padded")}.items():
-        extra = (triples("bill", sets["bills"]["sft"][bill]) + triples("letters", sets["letters"]["sft"][letter])
-                 + triples("comparison", sets["comparisons"]["sft"][compare]))
-        model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0, extra=extra, stage=stage)
+    for stage, (_, letter, compare) in THINKING_VARIANTS.items():
+        model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0,
+                             extra=thinking_conversations(sets, stage), stage=stage)
         letters = thinking.measure_letters(model, bpe, sets["letters"]["held_out"][:150], letter)
         compared = thinking.measure_comparisons(model, bpe, sets["comparisons"]["held_out"][:150], compare)
         print(f"SFT at lr {lr:g}, {stage}: letters {letters['all']}, names one of the two numbers "
               f"{compared['names_one']}, right pick {compared['all']}")
 
 
+def comparisons(build: str, n: int) -> None:
+    """sft-short made again from BUILD/mid with `n` training comparisons (the build's 600), asked the build's 200
+    held-out comparisons: does the reply name one of the two numbers, and pick the bigger, by kind?"""
+    mid_model = load(f"{build}/mid", kind="bpe")
+    bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+    report = json.loads((Path(build) / "report.json").read_text(encoding="utf-8"))
+    shown = build_report.rate
+    built = build_report.rates(report["thinking"]["sft-short"]["comparisons"])
+    print(f"BUILD/sft-short (600 comparisons): names one {shown(built['names_one'])}, right {shown(built['all'])}; "
+          f"by kind", {k: shown(v) for k, v in built["by_kind"].items()})
+    sets = thinking.experiments(world, bpe, preset.block_size, 0, n_comparisons=(n, 200))
+    model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0,
+                         extra=thinking_conversations(sets, "sft-short"), stage="sft-short")
+    held = evaluate.evenly(sets["comparisons"]["held_out"], preset.max_questions)
+    got = thinking.measure_comparisons(model, bpe, held, "direct")
+    print(f"sft-short with {n} comparisons: names one {shown(got['names_one'])}, right {shown(got['all'])}; by kind",
+          {k: shown(v) for k, v in got["by_kind"].items()})
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
                                           "spelling", "critic", "dpo", "pretrain", "cloze",
-                                          "closed-book", "guest-questions", "base-spelling"))
+                                          "closed-book", "guest-questions", "base-spelling", "comparisons"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("out", nargs="*", help="pretrain: a new folder for the corpus, tokenizer and base model; "
                                                "cloze: more build folders")
@@ -440,6 +461,7 @@ if __name__ == "__main__":
     parser.add_argument("--spelling-lists", type=int, default=None, help="pretrain: spelling lists (the preset's)")
     parser.add_argument("--closed-book", type=int, default=3000, help="closed-book: questions answered from memory")
     parser.add_argument("--guest-questions", type=int, default=3000, help="guest-questions: pages in pretraining")
+    parser.add_argument("--comparisons", type=int, default=2400, help="comparisons: training comparisons in SFT")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
     parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
@@ -478,6 +500,8 @@ if __name__ == "__main__":
         cloze([args.build] + args.out)
     elif args.pilot == "recall":
         recall(args.build)
+    elif args.pilot == "comparisons":
+        comparisons(args.build, args.comparisons)
     elif args.pilot == "sft-rate":
         sft_rate(args.build, args.lr or 3e-4)
     elif args.pilot == "dpo":

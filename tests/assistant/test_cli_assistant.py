@@ -40,15 +40,15 @@ def test_build_quick_runs_every_stage_and_the_models_talk(in_tmp, capsys):
     assert main(["assistant", "build", "--quick", "--out", "b"]) == 0
     results = json.loads((in_tmp / "b" / "report.json").read_text())
     for key in ("corpus", "tokenizer", "base", "sft", "format", "harmful", "knowledge", "hallucination", "idk", "identity",
-                "tools", "memory", "thinking", "practice", "critics"):
+                "tools", "memory", "thinking", "practice", "critics", "digits"):
         assert key in results
     assert results["tools"]["bills"]["sft-tools"]["n"] == results["tools"]["bills"]["sft"]["n"] == 40
     assert len(results["practice"]["history"]["reward"]) == 3  # the quick preset's practice steps
     by_step = results["seconds_by_step"]  # where the time went, step by step, adding up to the build's
-    assert list(by_step)[0] == "pretrain" and list(by_step)[-1] == "critics"
+    assert list(by_step)[0] == "pretrain" and list(by_step)[-1] == "digits"
     assert 0 < sum(by_step.values()) <= results["seconds"]
     for stage in ("base", "sft", "sft-idk", "sft-tools", "sft-cards", "sft-short", "sft-work", "sft-choose", "rl",
-                  "dpo"):
+                  "dpo", "digits/base", "digits/sft-short"):
         assert (in_tmp / "b" / stage / "model.json").is_file()
     report = (in_tmp / "b" / "report.md").read_text()
     assert "## 5. Knowledge lives in the parameters" in report and "(n=" in report

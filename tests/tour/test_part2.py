@@ -307,14 +307,18 @@ def test_the_knowledge_line_is_said_only_when_the_run_shows_it(measured):
 
 def test_the_critics_line_follows_what_best_of_n_did(measured):
     """Chapter 14's one line says a critic's score can rise while quality does not, unless this run's best-of-n
-    raised the rubric beyond its interval with the score."""
+    raised the rubric beyond its interval with the score; then it also says when practice against the critic
+    made the rubric fall beyond its interval."""
     t = story.Catalogue("en")
     d = measured[14]
     low, high = {"share": 0.62, "low": 0.60, "high": 0.64, "n": 800}, {"share": 0.70, "low": 0.68, "high": 0.72, "n": 800}
-    for rubrics, key in (((low, high), "ch14.summary_critic_right"), ((low, low), "ch14.summary"),
-                         ((high, low), "ch14.summary")):
+    held = dict(d["chase"], rubric_before=low, rubric_after=low)  # practice against the critic left the rubric as it was
+    fell = dict(d["chase"], rubric_before=high, rubric_after=low)
+    for rubrics, chase, key in (((low, high), held, "ch14.summary_critic_right"), ((low, low), held, "ch14.summary"),
+                                ((high, low), held, "ch14.summary"), ((low, high), fell, "ch14.summary_critic_chased"),
+                                ((low, low), fell, "ch14.summary")):
         best = [dict(b, rubric=r) for b, r in zip((d["best_of_n"][0], d["best_of_n"][-1]), rubrics)]
-        assert chapters.tell(14, dict(d, best_of_n=best), t).blocks[-1].text == t(key)
+        assert chapters.tell(14, dict(d, best_of_n=best, chase=chase), t).blocks[-1].text == t(key)
 
 
 def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
@@ -374,3 +378,19 @@ def test_the_best_of_n_answer_teaches_what_the_rubric_did():
     assert t("q14.lesson.same") in answer(0.62, 0.66)
     assert t("q14.lesson.up") in answer(0.66, 0.70) and t("q14.lesson.same") not in answer(0.66, 0.70)
     assert t("q14.lesson.down") in answer(0.50, 0.55)
+
+
+def test_the_digits_line_says_whether_the_tokenizer_moved_the_trap(measured):
+    """Chapter 13 sets sft-short beside the same model made with every digit a token of its own (a build's
+    `digits`), and says the tokenizer changed the trap's rate only when the two intervals are apart."""
+    t = story.Catalogue("en")
+    plain = {"share": 0.75, "low": 0.64, "high": 0.85, "n": 67}
+    caught, missed = {"share": 0.93, "low": 0.85, "high": 0.99, "n": 67}, {"share": 0.50, "low": 0.38, "high": 0.62, "n": 67}
+    for split_trap, apart in ((missed, True), (dict(caught, share=0.9), False)):
+        digits = {"bpe": {"same whole, trap": caught, "same whole, no trap": plain},
+                  "split": {"same whole, trap": split_trap, "same whole, no trap": plain}}
+        said = " ".join(texts(chapters.tell(13, dict(measured[13], digits=digits), t)))
+        assert "only the tokenizer changed" in said and "93% [85%, 99%] (n=67)" in said
+        assert ("the tokenizer changed how often the trap caught" in said) == apart
+        assert ("did not measurably change" in said) == (not apart)
+    assert "only the tokenizer changed" not in " ".join(texts(chapters.tell(13, dict(measured[13], digits=None), t)))

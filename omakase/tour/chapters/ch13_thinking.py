@@ -23,6 +23,8 @@ def measure(run: AssistantRun) -> dict:
          "named": {m: th[m].get("comparisons", {}).get("names_one") for m in models}}
     if run.tokenizer is not None:
         d["numbers"] = {n: pieces(run.tokenizer, " " + n) for n in NUMBERS}
+    if "digits" in r and "sft-short" in th:  # sft-short made again with every digit a token (build.digits_experiment)
+        d["digits"] = {"bpe": th["sft-short"]["comparisons"]["by_kind"], "split": r["digits"]["comparisons"]["by_kind"]}
     return d
 
 
@@ -49,11 +51,23 @@ def tell(d: dict, t: Catalogue) -> list:
         cannot = named and all(r["high"] < 0.5 for r in named.values())
         blocks.append(Para(t("ch13.comparisons" if cannot else "ch13.comparisons_plain", named=by_model(named, t),
                              rates=by_model(d["tasks"]["comparisons"], t), run=run)))
+    if d.get("digits"):
+        blocks.append(Para(digits_sentence(d["digits"], t, run)))
     blocks += [Para(t("ch13.jagged")),
                Table([t("col.kitchen"), t("col.real")],
                      [[t("ch13.k.work"), t("ch13.r.cot")], [t("ch13.k.pieces"), t("ch13.r.tokens")],
                       [t("ch13.k.cheese"), t("ch13.r.jagged")]])]
     return blocks
+
+
+def digits_sentence(digits: dict, t, run: str) -> str:
+    """The trap pairs and the plain ones, answered by sft-short with its own BPE and with every digit a token,
+    and whether the tokenizer moved the trap's rate beyond the intervals."""
+    bpe, split = digits["bpe"], digits["split"]
+    trap, plain = "same whole, trap", "same whole, no trap"
+    said = t("ch13.digits", model=t("ch13.model.sft-short"), split_trap=rate(split[trap]), bpe_trap=rate(bpe[trap]),
+             split_plain=rate(split[plain]), bpe_plain=rate(bpe[plain]), run=run)
+    return said + " " + t("ch13.digits.overlap" if overlap(split[trap], bpe[trap]) else "ch13.digits.apart")
 
 
 def by_model(rates: dict, t) -> str:

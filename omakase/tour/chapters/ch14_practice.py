@@ -96,9 +96,11 @@ def question(d: dict, t) -> tuple[str, str]:
 
 def summary_key(d: dict) -> str:
     """The one line says a critic's score can rise while quality does not, unless this run's best-of-n showed the
-    rubric rising with the score: then it says what the run showed."""
+    rubric rising with the score: then it says what the run showed (and, when practice against the critic made
+    the rubric fall beyond its interval, that too)."""
+    chased_down = bool(d["chase"]) and _moved(d["chase"]["rubric_before"], d["chase"]["rubric_after"]) == "down"
     if d["best_of_n"] and _moved(d["best_of_n"][0]["rubric"], d["best_of_n"][-1]["rubric"]) == "up":
-        return "ch14.summary_critic_right"
+        return "ch14.summary_critic_chased" if chased_down else "ch14.summary_critic_right"
     return "ch14.summary"
 
 
