@@ -44,6 +44,9 @@
         likelihood in the loss (dpo.dpo's nll): win rate over SFT and the rubric's criteria on held-out prompts
     python benchmarks/assistant_pilots.py sft-rate BUILD --lr 3e-4
         sft-short and sft-work made again from BUILD/mid at another SFT learning rate: letters and comparisons
+    python benchmarks/assistant_pilots.py best-of-n BUILD --n 32 --per-kind 50
+        the reward model trained from BUILD/sft as the build trains it, then best-of-n for n = 1, 2, 4 ... 32 on
+        the first 50 held-out prompts of each kind: the proxy's score and the rubric's share at each n
     python benchmarks/assistant_pilots.py comparisons BUILD --comparisons 2400
         sft-short made again from BUILD/mid with that many training comparisons (the build's 600): held-out
         comparisons named and picked right, by kind, beside BUILD/sft-short's (its report)
@@ -73,7 +76,8 @@ from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
 from omakase.assistant.stages import dpo, preference, rl
-from omakase.assistant.stages.reward_model import pair_accuracy, reward_model, train_reward_model
+from omakase.assistant.stages.reward_model import (best_of_n, pair_accuracy, reward_function, reward_model,
+                                                  train_reward_model)
 from omakase.assistant.stages.stage_folders import training_pairs
 from omakase.assistant.stages.midtrain import midtrain
 from omakase.assistant.stages.sft import finetune
@@ -449,11 +453,28 @@ def comparisons(build: str, n: int) -> None:
           {k: shown(v) for k, v in got["by_kind"].items()})
 
 
+def larger_n(build: str, n: int, per_kind: int) -> None:
+    """The reward model trained from BUILD/sft as the build trains it, then best-of-n up to `n` on the first
+    `per_kind` held-out prompts of each kind: does the rubric keep rising with the proxy past the build's n = 8?"""
+    network, bpe, world, held_pool = sft_and_held_prompts(build)
+    preset = PRESETS["cpu"]
+    train = training_pairs(network, bpe, world, 0, preset.per_kind).pairs
+    rm = reward_model(network)
+    train_reward_model(rm, bpe, train, replace(preset.reward, seed=0))
+    held = preference.first_of_each_kind(held_pool, per_kind)
+    ns = tuple(2 ** i for i in range(n.bit_length()) if 2 ** i <= n)
+    found = best_of_n(network, bpe, held, reward_function(rm, bpe), ns=ns, seed=0, tools={"calc": calculator_tool})
+    print(f"{len(train)} training pairs; best-of-n on {len(held)} held-out prompts:")
+    for k, got in found.items():
+        print(f"n = {k}: reward model's score {got['reward']:.2f}, rubric {build_report.rate(got['rubric'])}, "
+              f"answers {build_report.rate(got['answers'])}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
                                           "spelling", "critic", "dpo", "pretrain", "cloze",
-                                          "closed-book", "guest-questions", "base-spelling", "comparisons"))
+                                          "closed-book", "guest-questions", "base-spelling", "comparisons", "best-of-n"))
     parser.add_argument("build", help="a finished `omakase assistant build --preset cpu` folder")
     parser.add_argument("out", nargs="*", help="pretrain: a new folder for the corpus, tokenizer and base model; "
                                                "cloze: more build folders")
@@ -462,9 +483,11 @@ if __name__ == "__main__":
     parser.add_argument("--closed-book", type=int, default=3000, help="closed-book: questions answered from memory")
     parser.add_argument("--guest-questions", type=int, default=3000, help="guest-questions: pages in pretraining")
     parser.add_argument("--comparisons", type=int, default=2400, help="comparisons: training comparisons in SFT")
+    parser.add_argument("--n", type=int, default=32, help="best-of-n: the largest n (powers of two up to it)")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
-    parser.add_argument("--per-kind", type=int, default=400, help="critic, dpo: training prompts of each kind")
+    parser.add_argument("--per-kind", type=int, default=None,
+                        help="critic, dpo: training prompts of each kind (400); best-of-n: held-out ones (50)")
     parser.add_argument("--invented", type=int, default=None, help="tools: searches about invented dishes (the preset's)")
     parser.add_argument("--nll", type=float, default=1.0, help="dpo: the weight of the chosen replies' likelihood")
     parser.add_argument("--share", type=float, default=None,
@@ -500,13 +523,15 @@ if __name__ == "__main__":
         cloze([args.build] + args.out)
     elif args.pilot == "recall":
         recall(args.build)
+    elif args.pilot == "best-of-n":
+        larger_n(args.build, args.n, args.per_kind or 50)
     elif args.pilot == "comparisons":
         comparisons(args.build, args.comparisons)
     elif args.pilot == "sft-rate":
         sft_rate(args.build, args.lr or 3e-4)
     elif args.pilot == "dpo":
-        dpo_pilot(args.build, args.nll, args.per_kind)
+        dpo_pilot(args.build, args.nll, args.per_kind or 400)
     elif args.pilot == "critic":
-        critic(args.build, args.per_kind, args.steps or PRESETS["cpu"].reward.steps)
+        critic(args.build, args.per_kind or 400, args.steps or PRESETS["cpu"].reward.steps)
     else:
         ingredients(args.build, 1.0 if args.share is None else args.share)
