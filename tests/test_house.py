@@ -221,3 +221,12 @@ def test_an_empty_name_is_shown_visibly(tiny_ckpt, capsys, monkeypatch):
 def test_grammar_counts_one_layer(tiny_ckpt, capsys):
     out = " ".join(run_ok(capsys, "info", "-c", str(tiny_ckpt)).split())  # the console wraps where the path ends
     assert "1 layer," in out
+
+
+def test_a_value_that_starts_with_a_dash_is_named_when_it_reads_as_options(capsys):
+    """`omakase lab search -inf` reads "-inf" as the options -i, -n, -f (the fuzzer found it): the one line
+    names the word it came from and how to pass it, instead of only "No such option: -n"."""
+    err = fails_cleanly(capsys, "lab", "search", "-inf", "--db", "x", words="No such option: -n")
+    assert "'-inf'" in err and "-- -inf" in err
+    err = fails_cleanly(capsys, "cook", "-c", "x", "-n", "5", words="No such option: -n")  # a real unknown option
+    assert "read from" not in err

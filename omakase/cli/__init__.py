@@ -74,7 +74,7 @@ def _main(argv: list[str] | None) -> int:
     except typer.TyperException as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # bare `omakase` or `omakase lab`: the help is printed
             return 0
-        print(f"omakase: error: {e.format_message()} (see --help)", file=sys.stderr)
+        print(f"omakase: error: {_usage(e, sys.argv[1:] if argv is None else argv)} (see --help)", file=sys.stderr)
         return 2
     except typer.Exit as e:
         return e.exit_code
@@ -90,6 +90,18 @@ def _main(argv: list[str] | None) -> int:
         print("omakase: aborted", file=sys.stderr)
         return INTERRUPTED
     return rv if isinstance(rv, int) else 0
+
+
+def _usage(e: typer.TyperException, argv: list[str]) -> str:
+    """Click's message, and for an unknown short option read out of a longer word ("-inf" is -i, -n, -f to
+    the parser) that word too: a value that starts with '-' is read as options unless it follows '--'."""
+    message = e.format_message()
+    option = getattr(e, "option_name", None)
+    if type(e).__name__ == "NoSuchOption" and option and len(option) == 2:
+        words = [a for a in argv if a.startswith("-") and not a.startswith("--") and len(a) > 2 and option[1] in a[1:]]
+        if words:
+            message += f" (read from {words[0]!r}; a value that starts with '-' goes after '--': -- {words[0]})"
+    return message
 
 
 def run() -> None:
