@@ -224,9 +224,9 @@ def test_grammar_counts_one_layer(tiny_ckpt, capsys):
 
 
 def test_a_value_that_starts_with_a_dash_is_named_when_it_reads_as_options(capsys):
-    """`omakase lab search -inf` reads "-inf" as the options -i, -n, -f (the fuzzer found it): the one line
-    names the word it came from and how to pass it, instead of only "No such option: -n"."""
-    err = fails_cleanly(capsys, "lab", "search", "-inf", "--db", "x", words="No such option: -n")
+    """The parser reads "-inf" as the options -i, -n, -f (the fuzzer found it in `omakase lab search -inf`):
+    the one line names the word it came from and how to pass it, not only "No such option: -i"."""
+    err = fails_cleanly(capsys, "cook", "-inf", words="No such option: -i")
     assert "'-inf'" in err and "-- -inf" in err
     err = fails_cleanly(capsys, "cook", "-c", "x", "-n", "5", words="No such option: -n")  # a real unknown option
     assert "read from" not in err
