@@ -80,6 +80,7 @@ from omakase.assistant.stages.reward_model import (best_of_n, pair_accuracy, rew
                                                   train_reward_model)
 from omakase.assistant.stages.stage_folders import training_pairs
 from omakase.assistant.stages.midtrain import midtrain
+from omakase.errors import OmakaseError
 from omakase.assistant.stages.sft import finetune
 from omakase.model.generate import generate
 from omakase.model.load import load
@@ -470,6 +471,17 @@ def larger_n(build: str, n: int, per_kind: int) -> None:
               f"answers {build_report.rate(got['answers'])}")
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (0 pages, answers or prompts measure nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pilot", choices=("mid", "practice", "choose", "ingredients", "cards", "sft-rate", "recall", "tools",
@@ -482,56 +494,59 @@ if __name__ == "__main__":
     parser.add_argument("--spelling-lists", type=int, default=None, help="pretrain: spelling lists (the preset's)")
     parser.add_argument("--closed-book", type=int, default=3000, help="closed-book: questions answered from memory")
     parser.add_argument("--guest-questions", type=int, default=3000, help="guest-questions: pages in pretraining")
-    parser.add_argument("--comparisons", type=int, default=2400, help="comparisons: training comparisons in SFT")
-    parser.add_argument("--n", type=int, default=32, help="best-of-n: the largest n (powers of two up to it)")
+    parser.add_argument("--comparisons", type=positive, default=2400, help="comparisons: training comparisons in SFT")
+    parser.add_argument("--n", type=positive, default=32, help="best-of-n: the largest n (powers of two up to it)")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
-    parser.add_argument("--per-kind", type=int, default=None,
+    parser.add_argument("--per-kind", type=positive, default=None,
                         help="critic, dpo: training prompts of each kind (400); best-of-n: held-out ones (50)")
     parser.add_argument("--invented", type=int, default=None, help="tools: searches about invented dishes (the preset's)")
     parser.add_argument("--nll", type=float, default=1.0, help="dpo: the weight of the chosen replies' likelihood")
     parser.add_argument("--share", type=float, default=None,
                         help="ingredients: the share of cards asking for the list (1); choose: of letters answered at once (0.5)")
     args = parser.parse_args()
-    if args.pilot == "mid":
-        mid(args.build, args.steps or 1000)
-    elif args.pilot == "practice":
-        practice(args.build, args.task, args.lr or 3e-5, args.steps or 60)
-    elif args.pilot == "choose":
-        choose(args.build, args.lr or 1e-4, args.steps or 60, 0.5 if args.share is None else args.share)
-    elif args.pilot == "cards":
-        cards(args.build)
-    elif args.pilot == "tools":
-        tools(args.build, args.invented)
-    elif args.pilot == "spelling":
-        spelling(args.build)
-    elif args.pilot == "pretrain":
-        if len(args.out) != 1:
-            parser.error("pretrain needs OUT, a new folder")
-        pretraining(args.build, args.out[0],
-                    PRESETS["cpu"].spelling_lists if args.spelling_lists is None else args.spelling_lists,
-                    args.steps or PRESETS["cpu"].pretrain.steps)
-    elif args.pilot == "guest-questions":
-        if len(args.out) != 1:
-            parser.error("guest-questions needs OUT, a new folder")
-        guest_questions(args.build, args.out[0], args.guest_questions)
-    elif args.pilot == "closed-book":
-        closed_book(args.build, args.closed_book)
-    elif args.pilot == "base-spelling":
-        base_spelling([args.build] + args.out)
-    elif args.pilot == "cloze":
-        cloze([args.build] + args.out)
-    elif args.pilot == "recall":
-        recall(args.build)
-    elif args.pilot == "best-of-n":
-        larger_n(args.build, args.n, args.per_kind or 50)
-    elif args.pilot == "comparisons":
-        comparisons(args.build, args.comparisons)
-    elif args.pilot == "sft-rate":
-        sft_rate(args.build, args.lr or 3e-4)
-    elif args.pilot == "dpo":
-        dpo_pilot(args.build, args.nll, args.per_kind or 400)
-    elif args.pilot == "critic":
-        critic(args.build, args.per_kind or 400, args.steps or PRESETS["cpu"].reward.steps)
-    else:
-        ingredients(args.build, 1.0 if args.share is None else args.share)
+    try:  # a missing or unfinished build folder: its one line, not a traceback
+        if args.pilot == "mid":
+            mid(args.build, args.steps or 1000)
+        elif args.pilot == "practice":
+            practice(args.build, args.task, args.lr or 3e-5, args.steps or 60)
+        elif args.pilot == "choose":
+            choose(args.build, args.lr or 1e-4, args.steps or 60, 0.5 if args.share is None else args.share)
+        elif args.pilot == "cards":
+            cards(args.build)
+        elif args.pilot == "tools":
+            tools(args.build, args.invented)
+        elif args.pilot == "spelling":
+            spelling(args.build)
+        elif args.pilot == "pretrain":
+            if len(args.out) != 1:
+                parser.error("pretrain needs OUT, a new folder")
+            pretraining(args.build, args.out[0],
+                        PRESETS["cpu"].spelling_lists if args.spelling_lists is None else args.spelling_lists,
+                        args.steps or PRESETS["cpu"].pretrain.steps)
+        elif args.pilot == "guest-questions":
+            if len(args.out) != 1:
+                parser.error("guest-questions needs OUT, a new folder")
+            guest_questions(args.build, args.out[0], args.guest_questions)
+        elif args.pilot == "closed-book":
+            closed_book(args.build, args.closed_book)
+        elif args.pilot == "base-spelling":
+            base_spelling([args.build] + args.out)
+        elif args.pilot == "cloze":
+            cloze([args.build] + args.out)
+        elif args.pilot == "recall":
+            recall(args.build)
+        elif args.pilot == "best-of-n":
+            larger_n(args.build, args.n, args.per_kind or 50)
+        elif args.pilot == "comparisons":
+            comparisons(args.build, args.comparisons)
+        elif args.pilot == "sft-rate":
+            sft_rate(args.build, args.lr or 3e-4)
+        elif args.pilot == "dpo":
+            dpo_pilot(args.build, args.nll, args.per_kind or 400)
+        elif args.pilot == "critic":
+            critic(args.build, args.per_kind or 400, args.steps or PRESETS["cpu"].reward.steps)
+        else:
+            ingredients(args.build, 1.0 if args.share is None else args.share)
+    except (OmakaseError, FileNotFoundError) as e:  # a build folder that lacks what the pilot reads
+        parser.exit(2, f"{parser.prog}: error: {e}\n")
