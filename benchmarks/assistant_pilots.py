@@ -47,9 +47,10 @@
     python benchmarks/assistant_pilots.py best-of-n BUILD --n 32 --per-kind 50
         the reward model trained from BUILD/sft as the build trains it, then best-of-n for n = 1, 2, 4 ... 32 on
         the first 50 held-out prompts of each kind: the proxy's score and the rubric's share at each n
-    python benchmarks/assistant_pilots.py comparisons BUILD --comparisons 2400
-        sft-short made again from BUILD/mid with that many training comparisons (the build's 600): held-out
-        comparisons named and picked right, by kind, beside BUILD/sft-short's (its report)
+    python benchmarks/assistant_pilots.py comparisons BUILD --comparisons 2400 [--midtrain-comparisons 12000 --steps 1500]
+        sft-short and sft-work made again from BUILD/mid (or from BUILD/base mid-trained again with that many
+        comparisons, for that many steps) with that many training comparisons in SFT (the build's 600): held-out
+        comparisons named and picked right, by kind, and letters counted, beside BUILD's (its report)
 
 Measurements, not timings: each prints its rates (held-out items, 95% intervals); run one at a time.
 """
@@ -435,23 +436,40 @@ def sft_rate(build: str, lr: float) -> None:
               f"{compared['names_one']}, right pick {compared['all']}")
 
 
-def comparisons(build: str, n: int) -> None:
-    """sft-short made again from BUILD/mid with `n` training comparisons (the build's 600), asked the build's 200
-    held-out comparisons: does the reply name one of the two numbers, and pick the bigger, by kind?"""
-    mid_model = load(f"{build}/mid", kind="bpe")
-    bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
+def comparisons(build: str, n: int, midtrain_n: int | None, midtrain_steps: int | None) -> None:
+    """sft-short and sft-work made again with `n` training comparisons (the build's 600), from BUILD/mid or, with
+    `midtrain_n`, from BUILD/base mid-trained again with that many comparisons (and `midtrain_steps` steps), asked
+    the build's 200 held-out comparisons (named, picked right, by kind) and letter questions: do more comparisons
+    crowd out the letters?"""
+    preset, world = PRESETS["cpu"], make_world(0, "default")
+    if midtrain_n is None:
+        mid_model = load(f"{build}/mid", kind="bpe")
+        network, bpe = mid_model.network, mid_model.tokenizer
+    else:
+        base = load(f"{build}/base", kind="bpe")
+        bpe = base.tokenizer
+        library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
+                              max_chars=preset.search_chars)
+        preset = replace(preset, midtrain_comparisons=midtrain_n,
+                         midtrain=replace(preset.midtrain, steps=midtrain_steps or preset.midtrain.steps))
+        network, info = midtrain_stage(base.network, bpe, world, preset, 0, library_search=library)
+        print(f"mid-trained again from {build}/base, {preset.midtrain.steps} steps:", info["counts"],
+              "held-out loss", info["history"]["val"][-1])
     report = json.loads((Path(build) / "report.json").read_text(encoding="utf-8"))
     shown = build_report.rate
-    built = build_report.rates(report["thinking"]["sft-short"]["comparisons"])
-    print(f"BUILD/sft-short (600 comparisons): names one {shown(built['names_one'])}, right {shown(built['all'])}; "
-          f"by kind", {k: shown(v) for k, v in built["by_kind"].items()})
     sets = thinking.experiments(world, bpe, preset.block_size, 0, n_comparisons=(n, 200))
-    model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, bills=0,
-                         extra=thinking_conversations(sets, "sft-short"), stage="sft-short")
-    held = evaluate.evenly(sets["comparisons"]["held_out"], preset.max_questions)
-    got = thinking.measure_comparisons(model, bpe, held, "direct")
-    print(f"sft-short with {n} comparisons: names one {shown(got['names_one'])}, right {shown(got['all'])}; by kind",
-          {k: shown(v) for k, v in got["by_kind"].items()})
+    held = {task: evaluate.evenly(sets[task]["held_out"], preset.max_questions) for task in ("letters", "comparisons")}
+    for stage, (_, letter, compare) in THINKING_VARIANTS.items():
+        built = {task: build_report.rates(report["thinking"][stage][task]) for task in ("letters", "comparisons")}
+        print(f"BUILD/{stage}: letters {shown(built['letters']['all'])}, comparisons: names one "
+              f"{shown(built['comparisons']['names_one'])}, right {shown(built['comparisons']['all'])}")
+        model, _ = sft_stage(network, bpe, world, preset, 0, bills=0, extra=thinking_conversations(sets, stage),
+                             stage=stage)
+        letters = thinking.measure_letters(model, bpe, held["letters"], letter)
+        got = thinking.measure_comparisons(model, bpe, held["comparisons"], compare)
+        print(f"{stage} with {n} comparisons: letters {shown(letters['all'])}, comparisons: names one "
+              f"{shown(got['names_one'])}, right {shown(got['all'])}; by kind",
+              {k: shown(v) for k, v in got["by_kind"].items()})
 
 
 def larger_n(build: str, n: int, per_kind: int) -> None:
@@ -495,6 +513,8 @@ if __name__ == "__main__":
     parser.add_argument("--closed-book", type=int, default=3000, help="closed-book: questions answered from memory")
     parser.add_argument("--guest-questions", type=int, default=3000, help="guest-questions: pages in pretraining")
     parser.add_argument("--comparisons", type=positive, default=2400, help="comparisons: training comparisons in SFT")
+    parser.add_argument("--midtrain-comparisons", type=positive, default=None,
+                        help="comparisons: mid-train BUILD/base again with that many comparisons (default: BUILD/mid)")
     parser.add_argument("--n", type=positive, default=32, help="best-of-n: the largest n (powers of two up to it)")
     parser.add_argument("--lr", type=float, default=None, help="practice: 3e-5 (the preset's); sft-rate: 3e-4")
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
@@ -539,7 +559,7 @@ if __name__ == "__main__":
         elif args.pilot == "best-of-n":
             larger_n(args.build, args.n, args.per_kind or 50)
         elif args.pilot == "comparisons":
-            comparisons(args.build, args.comparisons)
+            comparisons(args.build, args.comparisons, args.midtrain_comparisons, args.steps)
         elif args.pilot == "sft-rate":
             sft_rate(args.build, args.lr or 3e-4)
         elif args.pilot == "dpo":

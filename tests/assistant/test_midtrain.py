@@ -140,3 +140,11 @@ def test_the_tools_results_are_not_trained_and_midtraining_lowers_the_held_out_l
     assert val[-1] < val[0] and info["counts"] == {k: v for k, v in info["counts"].items()}
     with pytest.raises(OmakaseError, match="at least 1 conversation"):
         midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=0)
+
+
+def test_comparisons_can_outnumber_the_other_skills(small_world, small_bpe):
+    # copying a number back wants more examples than the other skills: the preset can ask for more of them alone
+    more = midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=30, comparisons=90)
+    assert more["counts"]["comparisons"] > 2 * more["counts"]["spelling"]
+    with pytest.raises(OmakaseError, match="at least 1 comparison"):
+        midtrain.midtrain_conversations(small_world, small_bpe, BLOCK, per_skill=30, comparisons=0)

@@ -56,14 +56,19 @@ LIST_SHARE = 0.5
 
 
 def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill: int = 3000,
-                           search_chars: int = SEARCH_CHARS, library_search=None, closed_book: int = 0) -> dict:
+                           search_chars: int = SEARCH_CHARS, library_search=None, closed_book: int = 0,
+                           comparisons: int | None = None) -> dict:
     """Up to `per_skill` conversations of each skill that fit the block (fewer where the world holds
     fewer items), shuffled and split for a held-out loss:
     {"train", "val": conversations, "counts": {skill: conversations}}.
     library_search: the build's search tool (search.search_tool over its library); without it, every
-    search is about invented dishes. closed_book: how many "recall" conversations (0: none)."""
+    search is about invented dishes. closed_book: how many "recall" conversations (0: none). comparisons:
+    how many comparisons (None: per_skill): copying a number back is learned from more examples than the
+    other skills need (the `comparisons` pilot)."""
     if per_skill < 1:
         raise OmakaseError(f"mid-training needs at least 1 conversation per skill, got {per_skill}")
+    if comparisons is not None and comparisons < 1:
+        raise OmakaseError(f"mid-training needs at least 1 comparison, got {comparisons}")
     r = random.Random(f"midtrain|{seed}")
     drawn = bill_questions(world, seed, per_skill, or_fewer=True)
     bills = [b for b in drawn if thinking.length(bill_conversations([b])[0], bpe) <= block_size]
@@ -80,7 +85,8 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
               "cards": invented_card_conversations(carded, world, bpe, block_size, r),
               "search": found,
               "spelling": thinking.letter_conversations(thinking.letter_questions(world, seed, n=per_skill), "spelled"),
-              "comparisons": thinking.comparison_conversations(thinking.comparison_questions(seed, per_skill), "direct"),
+              "comparisons": thinking.comparison_conversations(
+                  thinking.comparison_questions(seed, comparisons or per_skill), "direct"),
               "recall": closed_book_conversations(world, seed, closed_book, r)}
     items = [(skill, c) for skill, convs in skills.items() for c in convs
              if thinking.length(c, bpe) <= block_size]
@@ -154,9 +160,9 @@ def library_search_conversations(world, seed: int, search, n: int, r: random.Ran
 
 
 def midtrain(model, bpe, world, plan: Plan, seed: int = 0, per_skill: int = 3000, search_chars: int = SEARCH_CHARS,
-             progress=None, library_search=None, closed_book: int = 0) -> dict:
+             progress=None, library_search=None, closed_book: int = 0, comparisons: int | None = None) -> dict:
     """Train the model in place on the generated conversations; what trained it and how it went."""
     data = midtrain_conversations(world, bpe, model.config.block_size, seed, per_skill, search_chars, library_search,
-                                  closed_book)
+                                  closed_book, comparisons)
     history, cut = finetune(model, bpe, data["train"], data["val"], plan, progress)
     return {"history": history.to_dict(), "plan": vars(plan), "counts": data["counts"], "cut": cut}
