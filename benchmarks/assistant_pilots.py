@@ -89,6 +89,12 @@ from omakase.model.sampler import Sampler
 from omakase.plan import nanogpt_plan
 
 
+def library_search(build: str):
+    """BUILD's search tool over the documents it saved, as the cpu build searches them."""
+    return search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
+                       max_chars=PRESETS["cpu"].search_chars)
+
+
 def reading(network, bpe, world, n: int = 150) -> dict:
     r = working_memory.reading(network, bpe, world, n, 0)
     return {"all": r["all"], **r["by_attribute"]}
@@ -99,8 +105,7 @@ def mid(build: str, steps: int) -> None:
     base = load(f"{build}/base", kind="bpe")
     network, bpe, world = copy.deepcopy(base.network), base.tokenizer, make_world(0, "default")
     plan = replace(PRESETS["cpu"].midtrain, steps=steps, seed=0)
-    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
-                          max_chars=PRESETS["cpu"].search_chars)
+    library = library_search(build)
     info = midtrain(network, bpe, world, plan, 0, PRESETS["cpu"].midtrain_per_skill, PRESETS["cpu"].search_chars,
                     library_search=library)
     print("mid-training:", info["counts"], "held-out loss", info["history"]["val"])
@@ -131,8 +136,7 @@ def practice(build: str, task: str, lr: float, steps: int) -> None:
     if task == "facts":
         questions = labelers.fact_questions(world, 0)
         train, held = questions.train, evaluate.evenly(questions.held_out, 60)
-        tools = {"calc": calculator_tool, "search": search_tool(json.loads((Path(build) / LIBRARY).read_text(
-            encoding="utf-8")), max_chars=PRESETS["cpu"].search_chars)}
+        tools = {"calc": calculator_tool, "search": library_search(build)}
         right = labelers.is_correct
     else:
         sets = thinking.experiments(world, bpe, network.config.block_size, 0)
@@ -226,7 +230,7 @@ def tools(build: str, invented: int | None) -> None:
     bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
     if invented is not None:
         preset = replace(preset, invented_searches=invented)
-    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")), max_chars=preset.search_chars)
+    library = library_search(build)
     kitchen = {"calc": calculator_tool, "search": library}
     sets = thinking.experiments(world, bpe, preset.block_size, 0)
     held = labelers.fact_questions(world, 0).held_out
@@ -324,7 +328,7 @@ def closed_book(build: str, n: int) -> None:
     """BUILD/base mid-trained with n closed-book questions about taught facts, then SFT: knowledge by exposure."""
     base = load(f"{build}/base", kind="bpe")
     network, bpe, world, preset = copy.deepcopy(base.network), base.tokenizer, make_world(0, "default"), PRESETS["cpu"]
-    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")), max_chars=preset.search_chars)
+    library = library_search(build)
     info = midtrain(network, bpe, world, replace(preset.midtrain, seed=0), 0, preset.midtrain_per_skill,
                     preset.search_chars, library_search=library, closed_book=n)
     print("mid-training:", info["counts"])
@@ -366,8 +370,7 @@ def cloze(builds: list[str]) -> None:
 
 def recall(build: str) -> None:
     """The search tool alone: on the held-out fact questions the build asks, is the answer in the result? By attribute."""
-    library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
-                          max_chars=PRESETS["cpu"].search_chars)
+    library = library_search(build)
     found: dict[str, list[bool]] = {}
     for q in evaluate.evenly(labelers.fact_questions(make_world(0, "default"), 0).held_out, PRESETS["cpu"].max_facts):
         found.setdefault(q.fact_id.split(":")[0], []).append(states(q.answer, library(q.text)))
@@ -448,8 +451,7 @@ def comparisons(build: str, n: int, midtrain_n: int | None, midtrain_steps: int 
     else:
         base = load(f"{build}/base", kind="bpe")
         bpe = base.tokenizer
-        library = search_tool(json.loads((Path(build) / LIBRARY).read_text(encoding="utf-8")),
-                              max_chars=preset.search_chars)
+        library = library_search(build)
         preset = replace(preset, midtrain_comparisons=midtrain_n,
                          midtrain=replace(preset.midtrain, steps=midtrain_steps or preset.midtrain.steps))
         network, info = midtrain_stage(base.network, bpe, world, preset, 0, library_search=library)
