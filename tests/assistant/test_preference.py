@@ -118,8 +118,11 @@ def test_sample_pairs_keeps_only_answers_that_score_differently(prompts, small_b
 
 
 def test_sample_pairs_with_a_real_model(prompts, small_bpe):
-    found = preference.sample_pairs(tiny(small_bpe), small_bpe, prompts[False][:3], samples=2, max_new=6, seed=1)
+    told = []  # progress: after each prompt (the build samples thousands)
+    found = preference.sample_pairs(tiny(small_bpe), small_bpe, prompts[False][:3], samples=2, max_new=6, seed=1,
+                                    progress=lambda done, total: told.append((done, total)))
     assert found.replies == 6 and len(found.pairs) + found.ties == 3
+    assert told == [(1, 3), (2, 3), (3, 3)]
     assert all(p.chosen_score > p.rejected_score for p in found.pairs)
 
 

@@ -126,8 +126,8 @@ PRESETS = {
                   # pages in pretraining, 8% (read once) to 26% (30 times), intervals apart (the `guest-questions` pilot);
                   # the run of 37a6148: 8% and 23%, the intervals touching. With 4,000 the run of 84dd501 measured 8%
                   # and 12%, and the same code's pretraining made again with 2,000 (the pilot) 8% and 23%; the run of
-                  # 216239d, back at 2,000 pages but mid-trained twice as long (below), 8% and 10%
-                  guest_questions=4000,
+                  # 216239d, with 2,000 and mid-trained twice as long (below), 8% and 10%
+                  guest_questions=2000,
                   # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
                   # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
                   # pilot on that run); the runs of 600 a kind: 69% (9aa73ea, 940 pairs), 74% (1bab550, 961 pairs).
@@ -136,16 +136,18 @@ PRESETS = {
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
                   # "which is bigger" named one of the two numbers 79% (sft-short of the 84dd501 run); mid-trained
                   # again with 12,000 comparisons for 1,500 steps 89% [84%, 93%], with 24,000 for 2,000 steps 92% [88%,
-                  # 96%] (the `comparisons` pilot). The run of 216239d mid-trained that way (midtrain_comparisons=24000,
-                  # 2,000 steps): 94%, but the build took 77 minutes, over the preset's 75 (docs/assistant.md)
-                  midtrain=nanogpt_plan(steps=1000, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=250,
+                  # 96%], the letters spelled out first 76% -> 80% (the `comparisons` pilot); the run of 216239d 94%.
+                  # The steps grow with the set, so the other skills are read about as often as with 1,000 and 3,000
+                  midtrain_comparisons=24000,
+                  midtrain=nanogpt_plan(steps=2000, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=500,
                                         eval_batches=4)),
     "gpu": Preset("default", True, 4096, 8, 384, 6, 256,
                   nanogpt_plan(steps=6000, batch_size=64, lr=1e-3, warmup=200, eval_every=500, eval_batches=8),
                   nanogpt_plan(steps=600, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=20, eval_every=100, eval_batches=4),
                   order_slips=30000, spelling_lists=6000, guest_questions=20000, per_kind=900, midtrain_per_skill=20000,
+                  midtrain_comparisons=36000,  # about all the training pairs of the 9.11 kind (comparison_questions)
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
-                  midtrain=nanogpt_plan(steps=1500, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
+                  midtrain=nanogpt_plan(steps=2500, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
                                         eval_batches=4)),
 }
 OTHER_NAME = "Hana"  # the identity the "knowledge of self" experiment fine-tunes in instead of Ming

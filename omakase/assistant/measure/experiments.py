@@ -279,8 +279,10 @@ def preference_experiment(s: Setup) -> dict:
     held_pool = prompts(True, max(held_per_kind, s.preset.held_pairs_per_kind))
     held_prompts = preference.first_of_each_kind(held_pool, held_per_kind)
     tools = {"calc": calculator_tool}
-    found = preference.sample_pairs(s.sft, s.bpe, train_prompts, seed=s.seed, tools=tools)
-    held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools)
+    found = preference.sample_pairs(s.sft, s.bpe, train_prompts, seed=s.seed, tools=tools,
+                                    progress=lambda d, t: s.tick("pairs", d, t))
+    held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools,
+                                         progress=lambda d, t: s.tick("held-out pairs", d, t))
     train, held = found.pairs, held_found.pairs
     rm = reward_model(s.sft)
     trained = train_reward_model(rm, s.bpe, train, replace(s.preset.reward, seed=s.seed),
@@ -303,7 +305,8 @@ def preference_experiment(s: Setup) -> dict:
             "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools, sft_replies=sft_replies),
                     "implicit": dpo.implicit_reward_accuracy(tuned, s.sft, s.bpe, held), "nll": s.preset.dpo_nll,
                     "losses": history["losses"]},
-            "best_of_n": best_of_n(s.sft, s.bpe, held_prompts, proxy, ns=(1, 2, 4, 8), seed=s.seed, tools=tools),
+            "best_of_n": best_of_n(s.sft, s.bpe, held_prompts, proxy, ns=(1, 2, 4, 8), seed=s.seed, tools=tools,
+                                   progress=lambda d, t: s.tick("best-of-n", d, t)),
             "chase": {"summary": rl.summary(chase), "kl_coefficient": s.preset.practice_kl,
                       "rubric_before": evaluate.Rate.of([preference.rubric_share(p, r)
                                                          for p, r in zip(held_prompts, sft_replies)]),

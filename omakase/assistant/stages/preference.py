@@ -267,13 +267,14 @@ def first_of_each_kind(prompts: list[Prompt], n: int) -> list[Prompt]:
 
 
 def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperature: float = 1.0, seed: int = 0,
-                 max_new: int = 48, top_k: int = 0, tools=None) -> Pairs:
+                 max_new: int = 48, top_k: int = 0, tools=None, progress=None) -> Pairs:
     """The SFT model answers each prompt `samples` times; its best- and worst-scored answers make a pair.
 
     Best against worst (the first drawn among equals) gives one pair per prompt, the clearest
     comparison the samples hold; when every answer scores the same the prompt is a tie and is
     dropped. Answers are drawn at `temperature` > 0: greedy answers would all be the same.
-    A pair keeps each answer's content (its tool calls too, see `answer`); the rubric judged what the guest reads."""
+    A pair keeps each answer's content (its tool calls too, see `answer`); the rubric judged what the guest reads.
+    progress(done, total), when given, is told after each prompt (thousands of them take minutes)."""
     if samples < 2:
         raise OmakaseError(f"a pair needs at least 2 samples per prompt, got {samples}")
     if temperature <= 0:
@@ -290,6 +291,8 @@ def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperatur
             ties += 1
         else:
             pairs.append(Pair(p, best[1], worst[1], best[0], worst[0]))
+        if progress:
+            progress(i + 1, len(prompts))
     return Pairs(pairs, len(prompts), ties, len(scores), sum(scores) / len(scores) if scores else float("nan"))
 
 
