@@ -321,6 +321,19 @@ def test_the_critics_line_follows_what_best_of_n_did(measured):
         assert chapters.tell(14, dict(d, best_of_n=best, chase=chase), t).blocks[-1].text == t(key)
 
 
+def test_the_lesson_on_flattering_a_critic_says_what_this_runs_practice_against_it_did(measured):
+    """The general lesson (practice against a reward model, run long enough, flatters it) is followed by what this
+    run's practice against its reward model did to the rubric, which need not agree with the lesson."""
+    t = story.Catalogue("en")
+    d = measured[14]
+    low, high = {"share": 0.62, "low": 0.60, "high": 0.64, "n": 800}, {"share": 0.70, "low": 0.68, "high": 0.72, "n": 800}
+    for before, after, verdict in ((low, high, "up"), (high, low, "down"), (low, low, "same")):
+        blocks = chapters.tell(14, dict(d, chase=dict(d["chase"], rubric_before=before, rubric_after=after)), t).blocks
+        lesson = next(b.text for b in blocks if getattr(b, "text", "").startswith(t("ch14.why")))
+        assert t(f"ch14.why.{verdict}") in lesson
+        assert all(t(f"ch14.why.{other}") not in lesson for other in {"up", "down", "same"} - {verdict})
+
+
 def test_the_service_chapter_tells_the_size_sweep_as_it_came_out(run):
     """INT8 is said to pay at the large end only when its speed-up there is above 1 by more than its spread."""
     from dataclasses import replace

@@ -74,7 +74,7 @@ class Preset:
     search_chars: int = 240  # a search result's length: it must fit the block beside the question and answer
     # GRPO (rl.py) from sft-choose at lr 1e-4 (3e-5 moved sft-work 2 points): 60 steps took the 489375f cpu run's
     # pass@1 from 48% to 63%, 120 steps a pilot on it from 46% to 65% (docs/assistant.md); at 120 steps five cpu
-    # runs rose 16.9, 11.8, 10.4, 18.5 and 13.8 points; at 240 the run of 84dd501 16.4
+    # runs rose 16.9, 11.8, 10.4, 18.5 and 13.8 points; at 240 the runs of 84dd501 and 571dfee 16.4 and 19.5
     practice: Plan = field(default_factory=lambda: nanogpt_plan(steps=240, batch_size=8, lr=1e-4, warmup=12, min_lr=1e-5,
                                                         weight_decay=0.0))
     reward: Plan = field(default_factory=lambda: nanogpt_plan(steps=150, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4))
@@ -126,7 +126,8 @@ PRESETS = {
                   # pages in pretraining, 8% (read once) to 26% (30 times), intervals apart (the `guest-questions` pilot);
                   # the run of 37a6148: 8% and 23%, the intervals touching. With 4,000 the run of 84dd501 measured 8%
                   # and 12%, and the same code's pretraining made again with 2,000 (the pilot) 8% and 23%; the run of
-                  # 216239d, with 2,000 and mid-trained twice as long (below), 8% and 10%
+                  # 216239d, with 2,000 and mid-trained twice as long (below), 8% and 10%; the same recipe's run of
+                  # 571dfee 8% and 20%
                   guest_questions=2000,
                   # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
                   # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
@@ -136,8 +137,9 @@ PRESETS = {
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
                   # "which is bigger" named one of the two numbers 79% (sft-short of the 84dd501 run); mid-trained
                   # again with 12,000 comparisons for 1,500 steps 89% [84%, 93%], with 24,000 for 2,000 steps 92% [88%,
-                  # 96%], the letters spelled out first 76% -> 80% (the `comparisons` pilot); the run of 216239d 94%.
-                  # The steps grow with the set, so the other skills are read about as often as with 1,000 and 3,000
+                  # 96%], the letters spelled out first 76% -> 80% (the `comparisons` pilot); the runs of 216239d and
+                  # 571dfee 94% and 96%. The steps grow with the set, so the other skills are read about as often as
+                  # with 1,000 steps and 3,000 comparisons
                   midtrain_comparisons=24000,
                   midtrain=nanogpt_plan(steps=2000, batch_size=32, lr=1e-3, min_lr=1e-4, warmup=20, eval_every=500,
                                         eval_batches=4)),

@@ -73,7 +73,9 @@ def tell(d: dict, t: Catalogue) -> list:
         blocks.append(Para(t("ch14.chase", first=f"{ch['summary']['reward']['first']:.2f}",
                              last=f"{ch['summary']['reward']['last']:.2f}", before=rate(ch["rubric_before"]),
                              after=rate(ch["rubric_after"]), run=run)))
-    blocks += [Para(t.sentences(t("ch14.why"), t("ch14.too_small") if still else "")),
+    # the general lesson, then what this run's practice against the critic did to the rubric (it may not agree)
+    chased = t(f"ch14.why.{_moved(d['chase']['rubric_before'], d['chase']['rubric_after'])}") if d["chase"] else ""
+    blocks += [Para(t.sentences(t("ch14.why"), chased, t("ch14.why.checked"), t("ch14.too_small") if still else "")),
                Table([t("col.kitchen"), t("col.real")],
                      [[t("ch14.k.practice"), t("ch14.r.rl")], [t("ch14.k.critic"), t("ch14.r.reward_model")],
                       [t("ch14.k.choose"), t("ch14.r.dpo")], [t("ch14.k.flatter"), t("ch14.r.overoptimization")]])]
