@@ -38,7 +38,8 @@
         the search tool alone: held-out fact questions whose answer is in the result, by attribute
     python benchmarks/assistant_pilots.py critic BUILD --per-kind 400 --steps 150
         the reward model trained again from BUILD/sft on pairs of that many training prompts per kind (and on the
-        first half of them): held-out pair accuracy against "the shorter is better", on the build's held-out pairs
+        first half of them): held-out pair accuracy against "the shorter is better", on the build's held-out pairs;
+        with --seeds K, the whole set only, trained K times on the same pairs (the critic's own spread)
     python benchmarks/assistant_pilots.py dpo BUILD --nll 1.0 --per-kind 200
         DPO from BUILD/sft on pairs sampled as the build samples them, without and with the chosen replies'
         likelihood in the loss (dpo.dpo's nll): win rate over SFT and the rubric's criteria on held-out prompts
@@ -389,9 +390,11 @@ def sft_and_held_prompts(build: str):
     return network, bpe, world, held_pool
 
 
-def critic(build: str, per_kind: int, steps: int) -> None:
+def critic(build: str, per_kind: int, steps: int, seeds: int = 1) -> None:
     """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind, and of the first
-    half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them."""
+    half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them.
+    With seeds > 1: the whole set only, trained that many times (seeds 0, 1, ...) on the same pairs, so the
+    spread of its accuracy is training's own, not the pairs'."""
     network, bpe, world, held_pool = sft_and_held_prompts(build)
     held = preference.sample_pairs(network, bpe, held_pool, seed=1, tools={"calc": calculator_tool}).pairs
     found = training_pairs(network, bpe, world, 0, per_kind).pairs
@@ -400,9 +403,11 @@ def critic(build: str, per_kind: int, steps: int) -> None:
         by_kind.setdefault(pair.prompt.kind, []).append(pair)
     half = [pair for pairs in by_kind.values() for pair in pairs[:len(pairs) // 2]]
     print(f"held-out pairs {len(held)}; shorter is better {preference.shorter_is_chosen(held)}")
-    for name, train in ((f"half of {per_kind} a kind", half), (f"{per_kind} a kind", found)):
+    sets = [(f"half of {per_kind} a kind", half, 0)] if seeds == 1 else []
+    sets += [(f"{per_kind} a kind, seed {seed}", found, seed) for seed in range(seeds)]
+    for name, train, seed in sets:
         rm = reward_model(network)
-        train_reward_model(rm, bpe, train, replace(PRESETS["cpu"].reward, steps=steps, seed=0))
+        train_reward_model(rm, bpe, train, replace(PRESETS["cpu"].reward, steps=steps, seed=seed))
         print(f"{name}: {len(train)} training pairs, reward model right on {pair_accuracy(rm, bpe, held)}")
 
 
@@ -522,6 +527,8 @@ if __name__ == "__main__":
     parser.add_argument("--task", choices=("letters", "comparisons", "facts"), default="letters")
     parser.add_argument("--per-kind", type=positive, default=None,
                         help="critic, dpo: training prompts of each kind (400); best-of-n: held-out ones (50)")
+    parser.add_argument("--seeds", type=positive, default=1,
+                        help="critic: train the reward model this many times on the same pairs (seeds 0, 1, ...)")
     parser.add_argument("--invented", type=int, default=None, help="tools: searches about invented dishes (the preset's)")
     parser.add_argument("--nll", type=float, default=1.0, help="dpo: the weight of the chosen replies' likelihood")
     parser.add_argument("--share", type=float, default=None,
@@ -567,7 +574,7 @@ if __name__ == "__main__":
         elif args.pilot == "dpo":
             dpo_pilot(args.build, args.nll, args.per_kind or 400)
         elif args.pilot == "critic":
-            critic(args.build, args.per_kind or 400, args.steps or PRESETS["cpu"].reward.steps)
+            critic(args.build, args.per_kind or 400, args.steps or PRESETS["cpu"].reward.steps, args.seeds)
         else:
             ingredients(args.build, 1.0 if args.share is None else args.share)
     except (OmakaseError, FileNotFoundError) as e:  # a build folder that lacks what the pilot reads
