@@ -13,6 +13,9 @@ def test_every_preset_mid_trains_and_the_generated_data_grows_with_the_model():
     assert quick.order_slips < cpu.order_slips < gpu.order_slips
     assert quick.midtrain_per_skill < cpu.midtrain_per_skill < gpu.midtrain_per_skill
     assert quick.midtrain.steps < cpu.midtrain.steps < gpu.midtrain.steps
+    # copying numbers back wants more comparisons than the other skills get, at every size that measures it
+    assert cpu.midtrain_per_skill < cpu.midtrain_comparisons < gpu.midtrain_comparisons
+    assert gpu.midtrain_per_skill < gpu.midtrain_comparisons
     # every preset's corpus holds every kind of generated text (the quick build runs every stage of the cpu one)
     assert 0 < quick.spelling_lists < cpu.spelling_lists < gpu.spelling_lists
     assert 0 < quick.guest_questions < cpu.guest_questions < gpu.guest_questions
