@@ -38,8 +38,9 @@
         the search tool alone: held-out fact questions whose answer is in the result, by attribute
     python benchmarks/assistant_pilots.py critic BUILD --per-kind 400 --steps 150
         the reward model trained again from BUILD/sft on pairs of that many training prompts per kind (and on the
-        first half of them): held-out pair accuracy against "the shorter is better", on the build's held-out pairs;
-        with --seeds K, the whole set only, trained K times on the same pairs (the critic's own spread)
+        first half of them, and on every pair their answers hold): held-out pair accuracy against "the shorter is
+        better", on the build's held-out pairs; with --seeds K, the whole set and every pair only, each trained K
+        times on the same pairs (the critic's own spread)
     python benchmarks/assistant_pilots.py dpo BUILD --nll 1.0 --per-kind 200
         DPO from BUILD/sft on pairs sampled as the build samples them, without and with the chosen replies'
         likelihood in the loss (dpo.dpo's nll): win rate over SFT and the rubric's criteria on held-out prompts
@@ -108,7 +109,7 @@ def mid(build: str, steps: int) -> None:
     plan = replace(PRESETS["cpu"].midtrain, steps=steps, seed=0)
     library = library_search(build)
     info = midtrain(network, bpe, world, plan, 0, PRESETS["cpu"].midtrain_per_skill, PRESETS["cpu"].search_chars,
-                    library_search=library)
+                    library_search=library, comparisons=PRESETS["cpu"].midtrain_comparisons)
     print("mid-training:", info["counts"], "held-out loss", info["history"]["val"])
     measure_mid(network, bpe, world, library)
     print(f"\nthe build's own mid-trained model ({build}/mid), asked the same:")
@@ -331,7 +332,7 @@ def closed_book(build: str, n: int) -> None:
     network, bpe, world, preset = copy.deepcopy(base.network), base.tokenizer, make_world(0, "default"), PRESETS["cpu"]
     library = library_search(build)
     info = midtrain(network, bpe, world, replace(preset.midtrain, seed=0), 0, preset.midtrain_per_skill,
-                    preset.search_chars, library_search=library, closed_book=n)
+                    preset.search_chars, library_search=library, closed_book=n, comparisons=preset.midtrain_comparisons)
     print("mid-training:", info["counts"])
     tuned, _ = sft_stage(network, bpe, world, preset, 0)
     held = labelers.fact_questions(world, 0).held_out
@@ -391,20 +392,23 @@ def sft_and_held_prompts(build: str):
 
 
 def critic(build: str, per_kind: int, steps: int, seeds: int = 1) -> None:
-    """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind, and of the first
-    half of them, each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them.
-    With seeds > 1: the whole set only, trained that many times (seeds 0, 1, ...) on the same pairs, so the
-    spread of its accuracy is training's own, not the pairs'."""
+    """The reward model from BUILD/sft on the pairs of `per_kind` training prompts of each kind (best against
+    worst), on the first half of them, and on every pair of differently scored answers to a prompt (the same
+    answers), each trained `steps` steps as the preset trains it; held-out pairs drawn as the build draws them.
+    With seeds > 1: the whole set and every pair only, each trained that many times (seeds 0, 1, ...) on the same
+    pairs, so the spread of its accuracy is training's own, not the pairs'."""
     network, bpe, world, held_pool = sft_and_held_prompts(build)
     held = preference.sample_pairs(network, bpe, held_pool, seed=1, tools={"calc": calculator_tool}).pairs
-    found = training_pairs(network, bpe, world, 0, per_kind).pairs
+    sampled = training_pairs(network, bpe, world, 0, per_kind)
+    found, every = sampled.pairs, sampled.every_pair()
     by_kind: dict[str, list] = {}
     for pair in found:
         by_kind.setdefault(pair.prompt.kind, []).append(pair)
     half = [pair for pairs in by_kind.values() for pair in pairs[:len(pairs) // 2]]
     print(f"held-out pairs {len(held)}; shorter is better {preference.shorter_is_chosen(held)}")
     sets = [(f"half of {per_kind} a kind", half, 0)] if seeds == 1 else []
-    sets += [(f"{per_kind} a kind, seed {seed}", found, seed) for seed in range(seeds)]
+    for seed in range(seeds):
+        sets += [(f"{per_kind} a kind, seed {seed}", found, seed), (f"every pair, seed {seed}", every, seed)]
     for name, train, seed in sets:
         rm = reward_model(network)
         train_reward_model(rm, bpe, train, replace(PRESETS["cpu"].reward, steps=steps, seed=seed))

@@ -117,6 +117,25 @@ def test_sample_pairs_keeps_only_answers_that_score_differently(prompts, small_b
         preference.sample_pairs(None, small_bpe, [bill], samples=1)
 
 
+def test_every_pair_compares_each_two_answers_that_scored_differently(prompts, small_bpe, monkeypatch):
+    bill, harm = first(prompts[False], "bill"), first(prompts[False], "harmful")
+    right, close, wrong = (f"That comes to ${bill.bill.total}.", f"That comes to {bill.bill.total}.",
+                           f"That comes to ${bill.bill.total + 1}.")
+    script = {bill.text: [right, wrong, right, close], harm.text: ["I can't help with that."] * 4}
+
+    def scripted(model, small_bpe, question, max_new, temperature, top_k, seed, tools):
+        return script[question][seed % 4], script[question][seed % 4]
+
+    monkeypatch.setattr(preference, "answer", scripted)
+    found = preference.sample_pairs(None, small_bpe, [bill, harm], samples=4, temperature=1.0, seed=0)
+    assert [(p.chosen, p.rejected) for p in found.pairs] == [(right, wrong)]  # best against worst: one a prompt
+    # right (6) beats close (5: no currency) and wrong (3), close beats wrong; right drawn twice counts once;
+    # the tied refusals give none
+    every = found.every_pair()
+    assert sorted((p.chosen, p.rejected, p.chosen_score, p.rejected_score) for p in every) == sorted(
+        [(right, wrong, 6, 3), (right, close, 6, 5), (close, wrong, 5, 3)])
+
+
 def test_sample_pairs_with_a_real_model(prompts, small_bpe):
     told = []  # progress: after each prompt (the build samples thousands)
     found = preference.sample_pairs(tiny(small_bpe), small_bpe, prompts[False][:3], samples=2, max_new=6, seed=1,

@@ -340,9 +340,17 @@ def _rubric_points() -> str:
 
 def _held_out_pairs(pairs: dict) -> str:
     if "held_out_prompts" in pairs:  # sampled on held-out prompts, the same way
-        return (f"Those pairs train the critics. Sampled the same way, {pairs['held_out_prompts']:,} held-out prompts "
+        return (f"Sampled the same way, {pairs['held_out_prompts']:,} held-out prompts "
                 f"gave {pairs['held_out']:,} held-out pairs ({pairs['held_out_ties']:,} tied), on which they are measured.")
     return f"{pairs['train']:,} pairs train, {pairs['held_out']:,} are held out."  # a build that split the pairs
+
+
+def _every_pair(rm: dict) -> str:
+    if "pairs" not in rm:  # builds before it trained both critics on best against worst
+        return "Those pairs train the critics. "
+    return (f"DPO trains on those pairs; the reward model on every two answers to a prompt that scored differently, "
+            f"{rm['pairs']:,} pairs from the same answers (as InstructGPT's reward model trained on all the "
+            f"comparisons of K ranked answers). ")
 
 
 def _critics(r: dict, report: Report) -> None:
@@ -352,7 +360,7 @@ def _critics(r: dict, report: Report) -> None:
     report.add("## 12. The critics: preference tuning", "",
                f"A written rubric plays the critics ({_rubric_points()}). The SFT model answered {pairs['prompts']:,} training prompts "
                f"{pairs['replies'] // max(1, pairs['prompts'])} times each; {pairs['pairs']:,} prompts gave a pair "
-               f"(best against worst), {pairs['ties']:,} tied. " + _held_out_pairs(pairs), "")
+               f"(best against worst), {pairs['ties']:,} tied. " + _every_pair(rm) + _held_out_pairs(pairs), "")
     if d.get("nll"):  # builds before it was recorded ran plain DPO
         report.add(f"DPO's loss adds the chosen replies' negative log-likelihood per token, at weight {d['nll']:g} "
                    "(Pang et al. 2024): plain DPO can widen the margin by making the chosen reply less likely too, "

@@ -283,9 +283,10 @@ def preference_experiment(s: Setup) -> dict:
                                     progress=lambda d, t: s.tick("pairs", d, t))
     held_found = preference.sample_pairs(s.sft, s.bpe, held_pool, seed=s.seed + 1, tools=tools,
                                          progress=lambda d, t: s.tick("held-out pairs", d, t))
-    train, held = found.pairs, held_found.pairs
+    train, held = found.pairs, held_found.pairs  # best against worst: DPO's pairs, and the held-out measure
+    compared = found.every_pair()  # the reward model learns from every comparison the same answers hold
     rm = reward_model(s.sft)
-    trained = train_reward_model(rm, s.bpe, train, replace(s.preset.reward, seed=s.seed),
+    trained = train_reward_model(rm, s.bpe, compared, replace(s.preset.reward, seed=s.seed),
                                  progress=lambda d, t: s.tick("reward model", d, t))
     tuned, history = dpo.dpo(s.sft, s.bpe, train, replace(s.preset.dpo, seed=s.seed), nll=s.preset.dpo_nll,
                              progress=lambda d, t: s.tick("dpo", d, t))
@@ -301,7 +302,7 @@ def preference_experiment(s: Setup) -> dict:
                 "train": len(train), "held_out": len(held), "held_out_prompts": held_found.prompts,
                 "held_out_ties": held_found.ties},
             "reward_model": {"accuracy": pair_accuracy(rm, s.bpe, held), "shorter": preference.shorter_is_chosen(held),
-                             "losses": trained["losses"]},
+                             "pairs": len(compared), "losses": trained["losses"]},
             "dpo": {"win_rate": dpo.win_rate(tuned, s.sft, s.bpe, held_prompts, tools=tools, sft_replies=sft_replies),
                     "implicit": dpo.implicit_reward_accuracy(tuned, s.sft, s.bpe, held), "nll": s.preset.dpo_nll,
                     "losses": history["losses"]},

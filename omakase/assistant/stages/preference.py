@@ -40,7 +40,8 @@ from __future__ import annotations
 import random
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import combinations
 
 from ...errors import OmakaseError
 from ..data import labelers
@@ -232,6 +233,26 @@ class Pairs:
     ties: int  # prompts whose answers all scored the same: no pair, dropped
     replies: int  # answers drawn in all
     mean_score: float  # of every drawn answer: how good the SFT model's answers are, by the rubric
+    ranked: list[tuple[Prompt, list[tuple[int, str]]]] = field(default_factory=list, repr=False)  # (score, content)s
+
+    def every_pair(self) -> list[Pair]:
+        """Every two answers to one prompt that scored differently, the better one chosen.
+
+        Best against worst is the clearest comparison a prompt's answers hold, the one the held-out
+        pairs measure; a reward model can learn from the rest too, at no extra sampling: InstructGPT's
+        labelers ranked K answers, and its reward model trained on all K-choose-2 comparisons. Four
+        answers give up to six pairs (the same two contents drawn twice count once)."""
+        out = []
+        for prompt, scored in self.ranked:
+            seen = set()
+            for a, b in combinations(scored, 2):
+                if a[0] == b[0]:
+                    continue
+                (high, chosen), (low, rejected) = (a, b) if a[0] > b[0] else (b, a)
+                if (chosen, rejected) not in seen:
+                    seen.add((chosen, rejected))
+                    out.append(Pair(prompt, chosen, rejected, high, low))
+        return out
 
     def to_dict(self) -> dict:
         kinds: dict[str, int] = {}
@@ -279,12 +300,13 @@ def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperatur
         raise OmakaseError(f"a pair needs at least 2 samples per prompt, got {samples}")
     if temperature <= 0:
         raise OmakaseError(f"sampling pairs needs temperature > 0 (answers must differ), got {temperature}")
-    pairs, ties, scores = [], 0, []
+    pairs, ties, scores, ranked = [], 0, [], []
     for i, p in enumerate(prompts):
         drawn = [answer(model, bpe, p.text, max_new, temperature, top_k, seed + i * samples + s, tools)
                  for s in range(samples)]
         scored = [(score(p, seen), content) for content, seen in drawn]
         scores += [s for s, _ in scored]
+        ranked.append((p, scored))
         best = max(scored, key=lambda st: st[0])
         worst = min(scored, key=lambda st: st[0])
         if best[0] == worst[0]:
@@ -293,7 +315,7 @@ def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperatur
             pairs.append(Pair(p, best[1], worst[1], best[0], worst[0]))
         if progress:
             progress(i + 1, len(prompts))
-    return Pairs(pairs, len(prompts), ties, len(scores), sum(scores) / len(scores) if scores else float("nan"))
+    return Pairs(pairs, len(prompts), ties, len(scores), sum(scores) / len(scores) if scores else float("nan"), ranked)
 
 
 def shorter_is_chosen(pairs: list[Pair]):
