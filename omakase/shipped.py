@@ -35,7 +35,7 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "6afe75eb5f2e84ac11fa8b72139b2ad87bf716f13304958a2bdfe0a90a7df1cb",
+                            "7e28a5d608a93bcb9bf8b1f1b19e12ed56234e172fb19d3a6c56d7d60566cfd1",
                             "2026-12-07", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "e90fb6e365a483231b69b733972bb72aa938225d1c7fa1560e00ccdf56a08b10",
