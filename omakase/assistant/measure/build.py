@@ -132,6 +132,8 @@ PRESETS = {
                   # training prompts: about 4 in 10 give a pair; the reward model ranked 73% of held-out pairs right
                   # from the 4816f23 run's 672 pairs (400 a kind, 150 steps), 80% from 935 (600 a kind, 300 steps: a
                   # pilot on that run); the runs of 600 a kind: 69% (9aa73ea, 940 pairs), 74% (1bab550, 961 pairs).
+                  # Past 900 only bills grow (the training side holds 852 fact questions, 568 small-talk questions
+                  # and 593 harmful requests): 1,800 a kind gave 1,189 pairs, not twice 1,088 (the `critic` pilot).
                   # Held-out prompts stay 200 a kind
                   per_kind=900, held_per_kind=200,
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
