@@ -233,7 +233,7 @@ class Pairs:
     ties: int  # prompts whose answers all scored the same: no pair, dropped
     replies: int  # answers drawn in all
     mean_score: float  # of every drawn answer: how good the SFT model's answers are, by the rubric
-    ranked: list[tuple[Prompt, list[tuple[int, str]]]] = field(default_factory=list, repr=False)  # (score, content)s
+    scored: list[tuple[Prompt, list[tuple[int, str]]]] = field(default_factory=list, repr=False)  # each prompt's (score, content)s
 
     def every_pair(self) -> list[Pair]:
         """Every two answers to one prompt that scored differently, the better one chosen.
@@ -243,9 +243,9 @@ class Pairs:
         labelers ranked K answers, and its reward model trained on all K-choose-2 comparisons. Four
         answers give up to six pairs (the same two contents drawn twice count once)."""
         out = []
-        for prompt, scored in self.ranked:
+        for prompt, answers in self.scored:
             seen = set()
-            for a, b in combinations(scored, 2):
+            for a, b in combinations(answers, 2):
                 if a[0] == b[0]:
                     continue
                 (high, chosen), (low, rejected) = (a, b) if a[0] > b[0] else (b, a)
@@ -300,13 +300,13 @@ def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperatur
         raise OmakaseError(f"a pair needs at least 2 samples per prompt, got {samples}")
     if temperature <= 0:
         raise OmakaseError(f"sampling pairs needs temperature > 0 (answers must differ), got {temperature}")
-    pairs, ties, scores, ranked = [], 0, [], []
+    pairs, ties, scores, by_prompt = [], 0, [], []
     for i, p in enumerate(prompts):
         drawn = [answer(model, bpe, p.text, max_new, temperature, top_k, seed + i * samples + s, tools)
                  for s in range(samples)]
         scored = [(score(p, seen), content) for content, seen in drawn]
         scores += [s for s, _ in scored]
-        ranked.append((p, scored))
+        by_prompt.append((p, scored))
         best = max(scored, key=lambda st: st[0])
         worst = min(scored, key=lambda st: st[0])
         if best[0] == worst[0]:
@@ -315,7 +315,7 @@ def sample_pairs(model, bpe, prompts: list[Prompt], samples: int = 4, temperatur
             pairs.append(Pair(p, best[1], worst[1], best[0], worst[0]))
         if progress:
             progress(i + 1, len(prompts))
-    return Pairs(pairs, len(prompts), ties, len(scores), sum(scores) / len(scores) if scores else float("nan"), ranked)
+    return Pairs(pairs, len(prompts), ties, len(scores), sum(scores) / len(scores) if scores else float("nan"), by_prompt)
 
 
 def shorter_is_chosen(pairs: list[Pair]):
