@@ -9,8 +9,9 @@
         practice that can choose (the build's sft-choose, at another share or learning rate); how often it spells
     python benchmarks/assistant_pilots.py ingredients BUILD --share 0.5
         BUILD/mid, 200 more steps on cards, that share of them asking for the list of ingredients: reading by attribute
-    python benchmarks/assistant_pilots.py cards BUILD
-        sft-cards made again from BUILD/mid as the build makes it: invented dishes read from their card
+    python benchmarks/assistant_pilots.py cards BUILD [--codes N]
+        sft-cards made again from BUILD/mid as the build makes it (N few-shot code conversations): invented
+        dishes read from their card, the kitchen code learned in context
     python benchmarks/assistant_pilots.py tools BUILD [--invented 1000]
         BUILD/sft-tools, and sft-tools made again from BUILD/mid as the build now makes it (with that many searches
         about invented dishes): held-out facts with the search, by how often they were read, where the misses go
@@ -73,8 +74,9 @@ from omakase.assistant.data.world import dish_facts, make_world, states
 from omakase.assistant.measure import evaluate
 from omakase.assistant.measure.build import PRESETS, corpus, midtrain_stage, pretrain_stage, sft_stage
 from omakase.assistant.measure import build_report
-from omakase.assistant.measure.experiments import (THINKING_VARIANTS, choose_conversations, sft_card_conversations,
-                                                   sft_tools_conversations, thinking_conversations, triples)
+from omakase.assistant.measure.experiments import (SIBLING_CODES, THINKING_VARIANTS, choose_conversations, kinded,
+                                                   sft_card_conversations, sft_tools_conversations,
+                                                   thinking_conversations)
 from omakase.assistant.skills import thinking, working_memory
 from omakase.assistant.skills.calculator import calculator_tool
 from omakase.assistant.skills.search import LIBRARY, search_tool
@@ -125,6 +127,7 @@ def measure_mid(network, bpe, world, library) -> None:
     compared = thinking.measure_comparisons(network, bpe, thinking.comparison_questions(0, 200, held_out=True)[:150])
     print("names one of the two numbers:", compared["names_one"], "right pick:", compared["all"])
     print("invented dishes from their card:", reading(network, bpe, world))
+    print("the kitchen code in context:", working_memory.in_context(network, bpe, world, 200)["by_k"])
 
 
 def practice(build: str, task: str, lr: float, steps: int) -> None:
@@ -214,15 +217,17 @@ def choose(build: str, lr: float, steps: int, direct_share: float) -> None:
     print("after: %s, greedy replies spelling: %.2f" % rates(policy, bpe, held, right))
 
 
-def cards(build: str) -> None:
-    """sft-cards made again from BUILD/mid as the build now makes it (experiments.sft_card_conversations):
-    invented dishes read from their card, by attribute."""
+def cards(build: str, codes: int) -> None:
+    """sft-cards made again from BUILD/mid as the build now makes it (experiments.sft_card_conversations), with
+    `codes` few-shot code conversations: invented dishes read from their card, by attribute, and the kitchen code
+    learned in context (k = 0, 1, 2, 4)."""
     mid_model = load(f"{build}/mid", kind="bpe")
     bpe, world, preset = mid_model.tokenizer, make_world(0, "default"), PRESETS["cpu"]
-    conversations = sft_card_conversations(world, bpe, preset.block_size, 0, preset.midtrain_per_skill)
-    model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, extra=triples("card", conversations["train"]),
-                         stage="sft-cards")
+    conversations = sft_card_conversations(world, bpe, preset.block_size, 0, preset.midtrain_per_skill, codes)
+    model, _ = sft_stage(mid_model.network, bpe, world, preset, 0, stage="sft-cards",
+                         extra=kinded("card", conversations["cards"]) + kinded("few-shot code", conversations["codes"]))
     print(f"sft-cards ({conversations['counts']}) from {build}/mid:", reading(model, bpe, world, n=200))
+    print("the kitchen code in context:", working_memory.in_context(model, bpe, world, 200)["by_k"])
 
 
 def tools(build: str, invented: int | None) -> None:
@@ -533,6 +538,7 @@ if __name__ == "__main__":
                         help="critic, dpo: training prompts of each kind (400); best-of-n: held-out ones (50)")
     parser.add_argument("--seeds", type=positive, default=1,
                         help="critic: train the reward model this many times on the same pairs (seeds 0, 1, ...)")
+    parser.add_argument("--codes", type=int, default=None, help="cards: few-shot code conversations (the build's)")
     parser.add_argument("--invented", type=int, default=None, help="tools: searches about invented dishes (the preset's)")
     parser.add_argument("--nll", type=float, default=1.0, help="dpo: the weight of the chosen replies' likelihood")
     parser.add_argument("--share", type=float, default=None,
@@ -546,7 +552,7 @@ if __name__ == "__main__":
         elif args.pilot == "choose":
             choose(args.build, args.lr or 1e-4, args.steps or 60, 0.5 if args.share is None else args.share)
         elif args.pilot == "cards":
-            cards(args.build)
+            cards(args.build, SIBLING_CODES if args.codes is None else args.codes)
         elif args.pilot == "tools":
             tools(args.build, args.invented)
         elif args.pilot == "spelling":

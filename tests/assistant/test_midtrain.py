@@ -74,6 +74,16 @@ def test_recall_asks_taught_facts_in_new_words_and_answers_from_memory(small_wor
     assert midtrain.closed_book_conversations(small_world, 0, 0, random.Random(0)) == []
 
 
+def test_the_code_conversations_are_few_shot_and_never_in_the_kitchen_code(data, small_world):
+    codes = [c for c in data["train"] + data["val"] if c[0]["content"].startswith("Code: the ")]
+    assert len(codes) == data["counts"]["codes"] and all(len(c) >= 4 for c in codes)  # examples, then more
+    invented = {d.name: d for d in working_memory.practice_dishes(small_world, midtrain.invented_dishes_drawn(60))}
+    for conversation in codes:
+        for ask, said in zip(conversation[0::2], conversation[1::2]):
+            dish = invented[ask["content"].removeprefix("Code: the ").rsplit(",", 1)[0]]  # mid-training's own dishes
+            assert not working_memory.is_right_code(dish, said["content"])
+
+
 def test_cards_and_searches_are_answered_from_what_the_model_reads(data):
     """The price, town or cook a reply names is on the card in the question, or in the search's result."""
     def named(reply):
@@ -120,7 +130,7 @@ def test_sft_tools_adds_searches_about_invented_dishes_that_mid_training_and_sft
 
     preset = PRESETS["quick"]
     added = experiments.sft_tools_conversations(small_world, 0, library, [], preset)
-    invented = [(user, reply) for kind, user, reply in added if kind == "search about invented dishes"]
+    invented = [turns[0] for kind, turns in added if kind == "search about invented dishes"]
     assert len(invented) > preset.invented_searches // 2  # kept where the result states the answer
     assert all(reply.startswith(tools.SEARCH) for _, reply in invented)
     drawn = 2 * preset.midtrain_per_skill + experiments.INVENTED_CARDS  # mid-training's dishes, then sft-cards'

@@ -205,13 +205,13 @@ def test_experiments_fit_the_quick_block(small_world):
     from omakase.assistant.measure.experiments import choose_conversations
 
     chosen = choose_conversations(got)
-    letters = [(user, reply) for kind, user, reply in chosen if kind == "letters"]
+    letters = [turns[0] for kind, turns in chosen if kind == "letters"]
     by_word = {q.text: q.word for q in got["letters"]["train"]}
     spelled = {by_word[user] for user, reply in letters if reply.startswith(thinking.SPELLED_START)}
     at_once = {by_word[user] for user, reply in letters if not reply.startswith(thinking.SPELLED_START)}
     assert not spelled & at_once and len(spelled | at_once) == len(got["letters"]["train"])
     assert abs(len(spelled) - len(at_once)) <= 1
-    assert sum(kind == "bill" for kind, _, _ in chosen) == len(got["bills"]["sft"]["work-first"])
+    assert sum(kind == "bill" for kind, _ in chosen) == len(got["bills"]["sft"]["work-first"])
 
 
 def test_a_few_sft_steps_on_comparisons_lower_their_held_out_loss_and_the_measures_run(small_world, small_bpe):

@@ -177,6 +177,38 @@ def test_the_code_is_trained_nowhere(world, documents, bpe):
     assert not any(states(c, s) for s in said for c in codes)
 
 
+def test_the_code_family_on_hand_computed_cases():
+    assert working_memory.family_code("smoked yuzu eel bowl", 14, (1, 0, 2, 3), False) == "yuzu smoked eel bowl 14"
+    assert working_memory.family_code("smoked yuzu eel bowl", 14, (3, 2, 1, 0), True) == "14 bowl eel yuzu smoked"
+    with pytest.raises(OmakaseError, match="each of the 4 words once"):
+        working_memory.family_code("smoked yuzu eel bowl", 14, (0, 0, 1, 2), True)
+    siblings = working_memory.sibling_codes()
+    assert len(siblings) == 2 * (24 - 1) and len(set(siblings)) == len(siblings)
+    assert all(order != (3, 2, 1, 0) for order, _ in siblings)  # the kitchen code's word order is no sibling's
+
+
+def test_sibling_code_conversations_keep_one_code_and_never_the_kitchen_codes_order(world, bpe):
+    dishes = working_memory.invented_dishes(world, 30, seed="siblings")
+    conversations = working_memory.sibling_code_conversations(dishes, bpe, 256, 40, seed=1)
+    assert len(conversations) == 40
+    by_name = {d.name: d for d in dishes}
+    codes_used = set()
+    for conversation in conversations:
+        assert len(chat_format.render(conversation, bpe).ids) <= 256 and len(conversation) >= 2
+        asked = [by_name[m["content"].removeprefix("Code: the ").rsplit(",", 1)[0]] for m in conversation[0::2]]
+        replies = [m["content"] for m in conversation[1::2]]
+        fits = [c for c in working_memory.sibling_codes()
+                if all(working_memory.family_code(d.name, d.price, *c) == r for d, r in zip(asked, replies))]
+        assert fits  # every reply of a conversation is in one sibling code
+        codes_used.add(fits[0])
+        assert not any(working_memory.is_right_code(d, r) for d, r in zip(asked, replies))
+        backwards = [" ".join(d.name.split()[::-1]) for d in asked]
+        assert not any(b in r for b, r in zip(backwards, replies))  # nor back to front with the price last
+    assert len(codes_used) > 10  # a new code each conversation
+    with pytest.raises(OmakaseError, match="at least 5 dishes"):
+        working_memory.sibling_code_conversations(dishes[:4], bpe, 256, 3)
+
+
 def test_every_token_of_a_code_is_a_token_of_its_prompt(world, bpe):
     for examples, query in working_memory.code_tasks(world, 10, seed=0):
         prompt = chat_format.render(working_memory.code_conversation(examples[:1], query), bpe, reply=True).ids

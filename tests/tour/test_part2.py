@@ -162,6 +162,14 @@ def test_what_did_not_appear_is_said_not_claimed(measured):
     lowered = dict(measured[12], pairs=[dict(card, **{"with": card["without"], "without": card["with"]})],
                    p_card=0.01)
     assert "lowers right answers" in ch12_tools.card_sentence(lowered, t)
+    # the kitchen code's sentence says what the run's own intervals say, for k = 0 against the most examples
+    none = {"share": 0.0, "low": 0.0, "high": 0.02, "n": 200}
+    most = {"share": 0.85, "low": 0.8, "high": 0.9, "n": 200}
+    assert "read the code off its context" in ch12_tools.in_context_verdict({"0": none, "4": most}, t)
+    assert "no difference" in ch12_tools.in_context_verdict({"0": none, "4": none}, t)
+    assert "worse" in ch12_tools.in_context_verdict({"0": most, "4": none}, t)
+    code_said = "read the code off its context" in chapter12 or "no difference this run" in chapter12 or "worse" in chapter12
+    assert code_said == bool(measured[12]["in_context"])
     chapter13 = " ".join(texts(told(measured)[4]))
     tasks = measured[13]["tasks"]
     changed = [task for task, r in tasks.items() if not overlap(*r.values())]

@@ -352,8 +352,8 @@ def sft_conversations(world: World, seed: int = 0, name: str = "Ming", smalltalk
     dropped). At most `smalltalk_n` small-talk pairs are used (a seeded sample, None for all:
     chatterbot-corpus has thousands, which would drown the rest). With identity, `system_share` of the conversations open with a system prompt naming
     the assistant. `answer(question)`, if given, writes the assistant's turn for a taught fact question
-    (the tools variant looks the fact up with a search call first); `extra` holds (kind, user, assistant)
-    triples mixed in like the rest (bills, for instance). Returns {"train", "val": conversations, "kinds", "val_kinds": their kinds,
+    (the tools variant looks the fact up with a search call first); `extra` holds (kind, [(user, assistant), ...])
+    conversations mixed in like the rest (bills, for instance; several turns: few-shot codes). Returns {"train", "val": conversations, "kinds", "val_kinds": their kinds,
     "counts", "val_counts": conversations per kind}."""
     if not 0.0 <= val_share < 1.0:
         raise OmakaseError(f"val_share must be in [0, 1), got {val_share}")
@@ -377,7 +377,7 @@ def sft_conversations(world: World, seed: int = 0, name: str = "Ming", smalltalk
         items += [("identity", [(q.text, q.reply)]) for q in
                   identity_conversations(world.master, world.name, name, identity_n, seed).train]
     items += [("refusal", [(q.text, q.reply)]) for q in refusals(refusal_n, seed).train]
-    items += [(kind, [(user, assistant)]) for kind, user, assistant in extra]
+    items += [(kind, list(turns)) for kind, turns in extra]
     chat = smalltalk(smalltalk_pairs)
     if smalltalk_n is not None and len(chat) > smalltalk_n:
         chat = r.sample(chat, smalltalk_n)

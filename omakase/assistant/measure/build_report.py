@@ -233,8 +233,14 @@ def _memory(r: dict, report: Report) -> None:
     report.table(["model", "no card", "with the card", "p (paired)", "changed card: prompt's value",
                   "weights' value", "neither", "invented dishes, with card"], rows)
     ks = sorted(m["sft"]["in_context"]["by_k"], key=int)
+    siblings = r.get("midtrain", {}).get("counts", {}).get("codes")
     report.add("In-context learning: a kitchen code trained nowhere (the price, then the dish's words back to front), "
-               "with k worked examples as earlier turns:", "")
+               "with k worked examples as earlier turns" +
+               (f". Mid-training ({siblings:,} conversations) and sft-cards showed few-shot conversations in its "
+                "siblings: the same request, the price first or last, the four words in any other order, a new code "
+                "each conversation, so only the earlier turns say which. Reading a code off examples was taught; the "
+                "kitchen code's word order is in no conversation, so at k = 0 the model cannot know it:"
+                if siblings else ":"), "")
     report.table(["model"] + [f"k = {k}" for k in ks],
                  [[name] + [rate(m[name]["in_context"]["by_k"][k]) for k in ks] for name in ("sft", "sft-cards")])
     left = m["sft"]["in_context"]["too_long"]

@@ -74,9 +74,10 @@ class Setup:
         return {"calc": calculator_tool, "search": self.search}
 
 
-def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, str]]:
-    """One-turn conversations as labelers.sft_conversations' `extra` (kind, user, assistant)."""
-    return [(kind, c[0]["content"], c[1]["content"]) for c in conversations]
+def kinded(kind: str, conversations: list[list[dict]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Conversations (user and assistant turns, one or more of each) as labelers.sft_conversations' `extra`:
+    (kind, [(user, assistant), ...])."""
+    return [(kind, [(u["content"], a["content"]) for u, a in zip(c[0::2], c[1::2])]) for c in conversations]
 
 
 # taught facts asked in new words and looked up in the build's library, added to sft-tools' set
@@ -87,8 +88,8 @@ def triples(kind: str, conversations: list[list[dict]]) -> list[tuple[str, str, 
 SEARCHED_FACTS = 400
 
 
-def sft_tools_conversations(world, seed: int, search, letters: list, preset) -> list[tuple[str, str, str]]:
-    """What sft-tools adds to SFT (as `triples`): letters counted with the calculator, SEARCHED_FACTS taught facts
+def sft_tools_conversations(world, seed: int, search, letters: list, preset) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What sft-tools adds to SFT (as `kinded`): letters counted with the calculator, SEARCHED_FACTS taught facts
     in new words searched in the library, the preset's `invented_searches` invented dishes searched among their
     sentences (which only the result can answer)."""
     searched = library_search_conversations(world, seed, search, SEARCHED_FACTS, random.Random(f"sft-tools|{seed}"))
@@ -96,8 +97,8 @@ def sft_tools_conversations(world, seed: int, search, letters: list, preset) -> 
     drawn = invented_dishes_drawn(preset.midtrain_per_skill) + INVENTED_CARDS
     dishes = working_memory.practice_dishes(world, drawn + preset.invented_searches, seed)[drawn:]
     invented = invented_search_conversations(dishes, world, preset.search_chars, random.Random(f"sft-tools|{seed}|invented"))
-    return (triples("letters", letters) + triples("search in new words", searched)
-            + triples("search about invented dishes", invented))
+    return (kinded("letters", letters) + kinded("search in new words", searched)
+            + kinded("search about invented dishes", invented))
 
 
 def tools_experiment(s: Setup, sets: dict) -> dict:
@@ -128,25 +129,33 @@ def tools_experiment(s: Setup, sets: dict) -> dict:
 # mid-trained model read 98% of invented dishes' cards, its sft-cards 77%); 400 of them took sft-cards made
 # again from that run's mid-trained model to 92-95% (two pilots; benchmarks/assistant_pilots.py cards)
 INVENTED_CARDS = 400
+# few-shot conversations in the kitchen code's siblings (working_memory.sibling_code_conversations) added to
+# sft-cards: mid-training taught reading a code off worked examples (a pilot on a cpu base: k = 0 0%, k = 1 83%,
+# k = 4 86%) and SFT on one-turn conversations alone undid it (k = 4 4%)
+SIBLING_CODES = 300
 
 
-def sft_card_conversations(world, bpe, block_size: int, seed: int, midtrain_per_skill: int) -> dict:
+def sft_card_conversations(world, bpe, block_size: int, seed: int, midtrain_per_skill: int,
+                           codes: int = SIBLING_CODES) -> dict:
     """The card conversations sft-cards adds to SFT, working_memory.card_conversations' and INVENTED_CARDS more
-    invented dishes' cards: {"train": conversations, "counts": {kind: conversations}}."""
+    invented dishes' cards, and `codes` few-shot conversations in the kitchen code's siblings about the same
+    dishes: {"cards": conversations, "codes": conversations, "counts": {kind: conversations}}."""
     cards = working_memory.card_conversations(world, bpe, block_size, seed)
     # invented dishes after mid-training's; none is one `reading` measures
     drawn = invented_dishes_drawn(midtrain_per_skill)
     dishes = working_memory.practice_dishes(world, drawn + INVENTED_CARDS, seed)[drawn:]
     practice = invented_card_conversations(dishes, world, bpe, block_size, random.Random(f"sft-cards|{seed}"))
-    return {"train": cards["train"] + practice,
-            "counts": cards["counts"] | {"invented for practice (half asking for the list)": len(practice)}}
+    few_shot = working_memory.sibling_code_conversations(dishes, bpe, block_size, codes, seed) if codes else []
+    return {"cards": cards["train"] + practice, "codes": few_shot,
+            "counts": cards["counts"] | {"invented for practice (half asking for the list)": len(practice),
+                                         "few-shot codes (the kitchen code's siblings)": len(few_shot)}}
 
 
 def memory_experiment(s: Setup) -> dict:
     """Cards, conflicts, reading and the kitchen code, for sft and for sft-cards (taught to read cards)."""
     block = s.sft.config.block_size
     cards = sft_card_conversations(s.world, s.bpe, block, s.seed, s.preset.midtrain_per_skill)
-    tuned, info = s.tune("sft-cards", extra=triples("card", cards["train"]))
+    tuned, info = s.tune("sft-cards", extra=kinded("card", cards["cards"]) + kinded("few-shot code", cards["codes"]))
     s.keep("sft-cards", tuned)
     questions = working_memory.card_questions(s.held_out, s.world, s.bpe, block, s.seed)
     n = min(200, s.preset.max_questions or 200)  # reading and the code: 200 questions each, fewer in a quick build
@@ -167,12 +176,12 @@ def memory_experiment(s: Setup) -> dict:
 THINKING_VARIANTS = {"sft-short": ("answer-first", "direct", "direct"), "sft-work": ("work-first", "spelled", "padded")}
 
 
-def thinking_conversations(sets: dict, stage: str) -> list[tuple[str, str, str]]:
-    """What `stage` (THINKING_VARIANTS) adds to SFT, as `triples`: the training bills, letter counts and
+def thinking_conversations(sets: dict, stage: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What `stage` (THINKING_VARIANTS) adds to SFT, as `kinded`: the training bills, letter counts and
     comparisons of `sets` (thinking.experiments), each answered in the stage's style."""
     bill_style, letter_style, compare_style = THINKING_VARIANTS[stage]
-    return (triples("bill", sets["bills"]["sft"][bill_style]) + triples("letters", sets["letters"]["sft"][letter_style])
-            + triples("comparison", sets["comparisons"]["sft"][compare_style]))
+    return (kinded("bill", sets["bills"]["sft"][bill_style]) + kinded("letters", sets["letters"]["sft"][letter_style])
+            + kinded("comparison", sets["comparisons"]["sft"][compare_style]))
 
 
 def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
@@ -201,14 +210,14 @@ def thinking_experiment(s: Setup, sets: dict) -> tuple[dict, object]:
 CHOOSE_DIRECT_SHARE = 0.5
 
 
-def choose_conversations(sets: dict, direct_share: float = CHOOSE_DIRECT_SHARE) -> list[tuple[str, str, str]]:
-    """sft-choose's conversations beside the labelers' (as `triples`): sft-work's bills and comparisons, and
+def choose_conversations(sets: dict, direct_share: float = CHOOSE_DIRECT_SHARE) -> list[tuple[str, list[tuple[str, str]]]]:
+    """sft-choose's conversations beside the labelers' (as `kinded`): sft-work's bills and comparisons, and
     the training letter counts, `direct_share` of the words answered at once, the rest spelled out."""
     train = sets["letters"]["train"]
     cut = round(len(train) * direct_share)
     letters = thinking.letter_conversations(train[:cut], "direct") + thinking.letter_conversations(train[cut:], "spelled")
-    return (triples("bill", sets["bills"]["sft"]["work-first"]) + triples("letters", letters)
-            + triples("comparison", sets["comparisons"]["sft"]["padded"]))
+    return (kinded("bill", sets["bills"]["sft"]["work-first"]) + kinded("letters", letters)
+            + kinded("comparison", sets["comparisons"]["sft"]["padded"]))
 
 
 # the tasks practice can run on: (what the report says, thinking.experiments' set, the checker, the start)

@@ -53,6 +53,7 @@ the task is copying in a new order, not spelling, which a tiny model cannot do.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import replace
 
@@ -355,6 +356,52 @@ def kitchen_code(name: str, price: int) -> str:
     if not name.split():
         raise OmakaseError("a kitchen code needs a dish name; got an empty one")
     return " ".join([str(price)] + name.split()[::-1])
+
+
+# The kitchen code's family (mid-training's `codes` skill): the price first or last, the name's four words in
+# any order. A model learns to read a pattern off worked examples from text full of patterns that change from
+# one document to the next (a large model from its internet; Chan et al. 2022: "bursty" data); ours reads no
+# such text, so mid-training shows it few-shot conversations in the family's codes -- every one but the
+# kitchen code's word order (back to front, the price first or last), which is trained nowhere: at k = 0 a
+# model cannot know which code is asked, and a right kitchen code at k = 4 is read off the examples.
+def family_code(name: str, price: int, order: tuple[int, ...], price_first: bool) -> str:
+    """The name's words in `order` (indices into the name), the price first or last:
+    ("smoked yuzu eel bowl", 14, (1, 0, 2, 3), False) -> "yuzu smoked eel bowl 14"."""
+    words = name.split()
+    if sorted(order) != list(range(len(words))):
+        raise OmakaseError(f"a code's word order must use each of the {len(words)} words once, got {order}")
+    said = [words[i] for i in order]
+    return " ".join([str(price)] + said if price_first else said + [str(price)])
+
+
+def sibling_codes(n_words: int = 4) -> list[tuple[tuple[int, ...], bool]]:
+    """Every (word order, price first) of the family except the kitchen code's word order (back to front)."""
+    back_to_front = tuple(range(n_words))[::-1]
+    return [(order, first) for order in itertools.permutations(range(n_words)) if order != back_to_front
+            for first in (True, False)]
+
+
+def sibling_code_conversations(dishes: list[Dish], bpe, block_size: int, n: int, seed: int = 0) -> list[list[dict]]:
+    """n few-shot conversations, each in one sibling code drawn at random: dishes asked one after another
+    (code_request), every reply the dish's code, as many turns as fit the block (up to max(KS) + 1). Every
+    reply is trained: the first has nothing to go on, each later one one more worked example."""
+    if n < 0 or len(dishes) < max(KS) + 1:
+        raise OmakaseError(f"code conversations need n >= 0 and at least {max(KS) + 1} dishes; got n={n}, "
+                           f"{len(dishes)} dishes")
+    rng, codes = random.Random(f"codes|{seed}"), sibling_codes()
+    out = []
+    for _ in range(n):
+        order, price_first = rng.choice(codes)
+        conversation: list[dict] = []
+        for d in rng.sample(dishes, max(KS) + 1):
+            turn = [{"role": "user", "content": code_request(d)},
+                    {"role": "assistant", "content": family_code(d.name, d.price, order, price_first)}]
+            if len(render(conversation + turn, bpe).ids) > block_size:
+                break
+            conversation += turn
+        if conversation:
+            out.append(conversation)
+    return out
 
 
 def code_request(dish: Dish) -> str:

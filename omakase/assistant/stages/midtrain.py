@@ -18,6 +18,9 @@ on training on conversations that cost nothing to generate, thousands of each sk
                 a measured one: menu lines, reviews, other dishes' sentences)
     spelling    a letter count in a short word, spelled out first ("s t r=1 a w ...")
     comparisons "which is bigger, 9.11 or 9.9?", answered with one of the two numbers
+    codes       few-shot conversations in the kitchen code's family (working_memory.family_code): dishes asked
+                one after another, each reply the dish's code, a new code each conversation, so only the
+                earlier turns say which; never the kitchen code's word order, which `in_context` measures
     recall      (only when asked for: `closed_book`, a pilot's lever) a taught fact asked in new words and
                 answered from memory, as the labelers answer it. The base model goes on with a held-out fact
                 in its documents' words far more often than SFT answers a question about it; 3,000 of these
@@ -47,7 +50,7 @@ from ..skills.search import SEARCH_CHARS, search_tool
 from ..skills.tools import SEARCH, search_answer
 from .sft import finetune
 
-SKILLS = ("tools", "cards", "search", "spelling", "comparisons", "recall")
+SKILLS = ("tools", "cards", "search", "spelling", "comparisons", "codes", "recall")
 VAL_SHARE = 0.05
 # the share of cards asked for their list of ingredients: at a uniform fifth, the mid-trained model of the
 # 86ae800 cpu run copied a card's list 0% of the time (every other attribute 100%); 200 more steps at a half
@@ -57,18 +60,20 @@ LIST_SHARE = 0.5
 
 def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill: int = 3000,
                            search_chars: int = SEARCH_CHARS, library_search=None, closed_book: int = 0,
-                           comparisons: int | None = None) -> dict:
+                           comparisons: int | None = None, codes: int | None = None) -> dict:
     """Up to `per_skill` conversations of each skill that fit the block (fewer where the world holds
     fewer items), shuffled and split for a held-out loss:
     {"train", "val": conversations, "counts": {skill: conversations}}.
     library_search: the build's search tool (search.search_tool over its library); without it, every
     search is about invented dishes. closed_book: how many "recall" conversations (0: none). comparisons:
     how many comparisons (None: per_skill): copying a number back is learned from more examples than the
-    other skills need (the `comparisons` pilot)."""
+    other skills need (the `comparisons` pilot). codes: how many few-shot code conversations (None: per_skill),
+    about the invented dishes of the cards and searches (no dish of its own: a code's request states a price)."""
     if per_skill < 1:
         raise OmakaseError(f"mid-training needs at least 1 conversation per skill, got {per_skill}")
-    if comparisons is not None and comparisons < 1:
-        raise OmakaseError(f"mid-training needs at least 1 comparison, got {comparisons}")
+    for skill, n in (("comparison", comparisons), ("code conversation", codes)):
+        if n is not None and n < 1:
+            raise OmakaseError(f"mid-training needs at least 1 {skill}, got {n}")
     r = random.Random(f"midtrain|{seed}")
     drawn = bill_questions(world, seed, per_skill, or_fewer=True)
     bills = [b for b in drawn if thinking.length(bill_conversations([b])[0], bpe) <= block_size]
@@ -87,6 +92,7 @@ def midtrain_conversations(world, bpe, block_size: int, seed: int = 0, per_skill
               "spelling": thinking.letter_conversations(thinking.letter_questions(world, seed, n=per_skill), "spelled"),
               "comparisons": thinking.comparison_conversations(
                   thinking.comparison_questions(seed, comparisons or per_skill), "direct"),
+              "codes": working_memory.sibling_code_conversations(invented, bpe, block_size, codes or per_skill, seed),
               "recall": closed_book_conversations(world, seed, closed_book, r)}
     items = [(skill, c) for skill, convs in skills.items() for c in convs
              if thinking.length(c, bpe) <= block_size]
@@ -160,9 +166,10 @@ def library_search_conversations(world, seed: int, search, n: int, r: random.Ran
 
 
 def midtrain(model, bpe, world, plan: Plan, seed: int = 0, per_skill: int = 3000, search_chars: int = SEARCH_CHARS,
-             progress=None, library_search=None, closed_book: int = 0, comparisons: int | None = None) -> dict:
+             progress=None, library_search=None, closed_book: int = 0, comparisons: int | None = None,
+             codes: int | None = None) -> dict:
     """Train the model in place on the generated conversations; what trained it and how it went."""
     data = midtrain_conversations(world, bpe, model.config.block_size, seed, per_skill, search_chars, library_search,
-                                  closed_book, comparisons)
+                                  closed_book, comparisons, codes)
     history, cut = finetune(model, bpe, data["train"], data["val"], plan, progress)
     return {"history": history.to_dict(), "plan": vars(plan), "counts": data["counts"], "cut": cut}

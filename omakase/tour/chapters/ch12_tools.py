@@ -29,6 +29,7 @@ def measure(run: AssistantRun) -> dict:
             "memory_model": memory_model,
             "conflicts": memory.get("conflicts"), "reading": memory.get("reading", {}).get("all"),
             "in_context": memory.get("in_context", {}).get("by_k", {}), "params": r["base"]["parameters"],
+            "siblings": r.get("midtrain", {}).get("counts", {}).get("codes", 0),
             "seconds": r.get("seconds", 0.0)}
 
 
@@ -54,14 +55,25 @@ def tell(d: dict, t: Catalogue) -> list:
                              weights=rate(c["weights"]), reading=rate(d["reading"]),
                              model=t(f"ch12.model.{'cards' if d['memory_model'] == 'sft-cards' else 'sft'}"), run=run)))
     if d["in_context"]:
-        blocks.append(Para(t("ch12.in_context", rates=t.join(f"k = {k}: {rate(v)}" for k, v in d["in_context"].items()),
-                                 run=run)))
+        blocks.append(Para(t.sentences(
+            t("ch12.in_context", rates=t.join(f"k = {k}: {rate(v)}" for k, v in d["in_context"].items()), run=run),
+            t("ch12.in_context.siblings") if d["siblings"] else "", in_context_verdict(d["in_context"], t))))
     if not apart:  # why the help did not show
         blocks.append(Para(t("ch12.why", params=f"{d['params']:,}", minutes=f"{d['seconds'] / 60:.0f}")))
     blocks += [Table([t("col.kitchen"), t("col.real")],
                      [[t("ch12.k.scales"), t("ch12.r.calculator")], [t("ch12.k.file"), t("ch12.r.search")],
                       [t("ch12.k.counter"), t("ch12.r.context")], [t("ch12.k.memory"), t("ch12.r.weights")]])]
     return blocks
+
+
+def in_context_verdict(by_k: dict, t) -> str:
+    """Whether the worked examples made a difference this run can see: the fewest and the most examples' intervals."""
+    ks = sorted(by_k, key=int)
+    first, last = by_k[ks[0]], by_k[ks[-1]]
+    if ks[0] == ks[-1] or overlap(first, last):
+        return t("ch12.in_context.same")
+    return t("ch12.in_context.rises" if last["share"] > first["share"] else "ch12.in_context.falls",
+             first=rate(first), last=rate(last), k0=ks[0], k=ks[-1])
 
 
 def card_sentence(d: dict, t) -> str:
