@@ -131,7 +131,8 @@ def tools_experiment(s: Setup, sets: dict) -> dict:
 INVENTED_CARDS = 400
 # few-shot conversations in the kitchen code's siblings (working_memory.sibling_code_conversations) added to
 # sft-cards: mid-training taught reading a code off worked examples (a pilot on a cpu base: k = 0 0%, k = 1 83%,
-# k = 4 86%) and SFT on one-turn conversations alone undid it (k = 4 4%)
+# k = 4 86%) and SFT on one-turn conversations alone undid it (k = 4 4%); with these 300, k = 0 0.5%, k = 1 64%,
+# k = 4 55%, invented dishes still read from their card 96% (benchmarks/assistant_pilots.py cards)
 SIBLING_CODES = 300
 
 
