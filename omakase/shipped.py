@@ -35,8 +35,8 @@ class ShippedRun:
 
 SHIPPED = {
     "assistant": ShippedRun("assistant-report.json",
-                            "7e28a5d608a93bcb9bf8b1f1b19e12ed56234e172fb19d3a6c56d7d60566cfd1",
-                            "2026-12-07", "docs/assistant/report.json"),
+                            "914ef2728981d4d860a7e4bde0b4110c0fc2b7d9e65284a1e83cadb8905a2027",
+                            "2026-12-08", "docs/assistant/report.json"),
     "tokenizer": ShippedRun("assistant-tokenizer.json",
                             "e90fb6e365a483231b69b733972bb72aa938225d1c7fa1560e00ccdf56a08b10",
                             "2026-12-07", "the tokenizer of docs/assistant/report.json's run"),
