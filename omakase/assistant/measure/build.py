@@ -153,6 +153,7 @@ PRESETS = {
                   order_slips=30000, spelling_lists=6000, guest_questions=20000, per_kind=900, midtrain_per_skill=20000,
                   midtrain_comparisons=36000,  # about all the training pairs of the 9.11 kind (comparison_questions)
                   reward=nanogpt_plan(steps=300, batch_size=32, lr=1e-3, warmup=10, min_lr=1e-4),
+                  # 15% more steps than before the 20,000 few-shot code conversations, as the cpu preset grew
                   midtrain=nanogpt_plan(steps=2870, batch_size=64, lr=3e-4, min_lr=3e-5, warmup=50, eval_every=250,
                                         eval_batches=4)),
 }
