@@ -146,7 +146,7 @@ def sft_card_conversations(world, bpe, block_size: int, seed: int, midtrain_per_
     drawn = invented_dishes_drawn(midtrain_per_skill)
     dishes = working_memory.practice_dishes(world, drawn + INVENTED_CARDS, seed)[drawn:]
     practice = invented_card_conversations(dishes, world, bpe, block_size, random.Random(f"sft-cards|{seed}"))
-    few_shot = working_memory.sibling_code_conversations(dishes, bpe, block_size, codes, seed) if codes else []
+    few_shot = working_memory.sibling_code_conversations(dishes, bpe, block_size, codes, seed)
     return {"cards": cards["train"] + practice, "codes": few_shot,
             "counts": cards["counts"] | {"invented for practice (half asking for the list)": len(practice),
                                          "few-shot codes (the kitchen code's siblings)": len(few_shot)}}

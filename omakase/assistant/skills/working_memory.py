@@ -353,9 +353,15 @@ def _shares(follows: list[str]) -> dict:
 
 def kitchen_code(name: str, price: int) -> str:
     """The price, then the dish's words back to front: ("smoked yuzu eel bowl", 14) -> "14 bowl eel yuzu smoked"."""
-    if not name.split():
+    words = name.split()
+    if not words:
         raise OmakaseError("a kitchen code needs a dish name; got an empty one")
-    return " ".join([str(price)] + name.split()[::-1])
+    return family_code(name, price, back_to_front(len(words)), price_first=True)
+
+
+def back_to_front(n_words: int) -> tuple[int, ...]:
+    """The kitchen code's word order: the last word first."""
+    return tuple(range(n_words))[::-1]
 
 
 # The kitchen code's family (mid-training's `codes` skill): the price first or last, the name's four words in
@@ -376,8 +382,7 @@ def family_code(name: str, price: int, order: tuple[int, ...], price_first: bool
 
 def sibling_codes(n_words: int = 4) -> list[tuple[tuple[int, ...], bool]]:
     """Every (word order, price first) of the family except the kitchen code's word order (back to front)."""
-    back_to_front = tuple(range(n_words))[::-1]
-    return [(order, first) for order in itertools.permutations(range(n_words)) if order != back_to_front
+    return [(order, first) for order in itertools.permutations(range(n_words)) if order != back_to_front(n_words)
             for first in (True, False)]
 
 
